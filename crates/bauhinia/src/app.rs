@@ -1,0 +1,289 @@
+//! Composes the services into one HTTP application: the API routers (each with its OpenAPI
+//! paths), the portal, the operational endpoints, and the layers every request passes through —
+//! request id, tracing, metrics, body limit, timeout, panic catcher, problem+json fallbacks.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use bauhinia_core::{ErrorCode, Problem};
+use bauhinia_funding::FundingService;
+use bauhinia_store::Database;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use serde::Serialize;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+use utoipa::{OpenApi as _, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// How long one request may take before it is abandoned with a 408.
+const REQUEST_TIMEOUT_S: u64 = 30;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Bauhinia",
+        description = "Hong Kong's digital public infrastructure: 資助易 Funding Easy, and (coming) 智方便 iAM Smart, \
+                       CorpID, CDEG/CDI/IADS, FPS, Banking Open API and open data. Errors are RFC 9457 \
+                       application/problem+json with a stable `code`; see /docs/errors.",
+        license(name = "Apache-2.0 OR MIT", identifier = "Apache-2.0 OR MIT"),
+    ),
+    tags(
+        (name = "funding", description = "資助易 Funding Easy: scheme catalogue and eligibility matching"),
+        (name = "operations", description = "Health, readiness, metrics and this document"),
+    ),
+    components(schemas(Problem, bauhinia_core::FieldError))
+)]
+struct ApiDoc;
+
+/// Request counts and latencies, by route template (never by raw path, which would let a
+/// stranger create unbounded label values).
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RouteLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+impl Metrics {
+    pub fn new(funding_schemes: usize) -> Metrics {
+        let mut registry = Registry::with_prefix("bauhinia");
+        let requests = Family::<RouteLabels, Counter>::default();
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new([
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ])
+        });
+        registry.register("http_requests", "HTTP requests answered", requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            latency.clone(),
+        );
+        let schemes = Gauge::<i64>::default();
+        schemes.set(i64::try_from(funding_schemes).unwrap_or(i64::MAX));
+        registry.register(
+            "funding_schemes",
+            "Funding schemes in the loaded catalogue",
+            schemes,
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+        }
+    }
+
+    fn observe(&self, method: &str, route: &str, status: StatusCode, elapsed: Duration) {
+        let labels = RouteLabels {
+            method: method.to_owned(),
+            route: route.to_owned(),
+            status: status.as_u16(),
+        };
+        self.requests.get_or_create(&labels).inc();
+        self.latency
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub funding: Arc<FundingService>,
+    pub metrics: Arc<Metrics>,
+    pub demo: bool,
+}
+
+/// The OpenAPI document and the API routes, built together so neither can lack the other.
+fn api(state: &AppState) -> (Router, OpenApi) {
+    let ops = OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .with_state(state.clone());
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops)
+        .merge(bauhinia_funding::http::router(Arc::clone(&state.funding)))
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    add_openapi_path(&mut doc);
+    (router, doc)
+}
+
+/// `/openapi.json` describes itself too.
+fn add_openapi_path(doc: &mut OpenApi) {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+    use utoipa::openapi::response::ResponseBuilder;
+    use utoipa::openapi::ContentBuilder;
+    let operation = OperationBuilder::new()
+        .tag("operations")
+        .summary(Some("This OpenAPI 3.1 document"))
+        .operation_id(Some("openapi_json"))
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("The document")
+                .content("application/json", ContentBuilder::new().build())
+                .build(),
+        )
+        .build();
+    doc.paths.paths.insert(
+        "/openapi.json".to_owned(),
+        PathItem::new(HttpMethod::Get, operation),
+    );
+}
+
+/// The OpenAPI document alone (for `bauhinia openapi` and tests).
+pub fn openapi_document(state: &AppState) -> OpenApi {
+    api(state).1
+}
+
+/// The whole application.
+pub fn build(state: AppState, body_limit_bytes: usize) -> Router {
+    let (api_router, doc) = api(&state);
+    let doc_json = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
+    let doc_for_route = Arc::clone(&doc_json);
+    let portal = bauhinia_web::router(bauhinia_web::PortalState {
+        funding: Arc::clone(&state.funding),
+        openapi: doc_json,
+    });
+    Router::new()
+        .merge(api_router)
+        .route("/openapi.json", axum::routing::get(move || async move { Json((*doc_for_route).clone()) }))
+        .merge(portal)
+        .fallback(not_found)
+        .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
+        .layer(DefaultBodyLimit::max(body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(REQUEST_TIMEOUT_S)))
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            Problem::internal(&"a request handler panicked").into_response()
+        }))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
+            let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", request_id = %id, method = %request.method(), uri = %request.uri().path())
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let response = next.run(request).await;
+    state
+        .metrics
+        .observe(&method, &route, response.status(), started.elapsed());
+    response
+}
+
+/// Errors that axum or tower produce with an empty body (405, 408, 413) become problems.
+async fn problem_for_bare_errors(response: Response) -> Response {
+    if response.headers().contains_key(header::CONTENT_TYPE) {
+        return response;
+    }
+    let code = match response.status() {
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::Timeout,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::BodyTooLarge,
+        _ => return response,
+    };
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut problem = Problem::new(code).into_response();
+    if let Some(allow) = allow {
+        problem.headers_mut().insert(header::ALLOW, allow);
+    }
+    problem
+}
+
+/// API paths get a problem; everything else the portal's 404 page.
+async fn not_found(request: Request) -> Response {
+    let path = request.uri().path();
+    let wants_html = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if path.starts_with("/api/") || !wants_html {
+        return Problem::new(ErrorCode::NotFound)
+            .detail(format!("no resource at {path}"))
+            .into_response();
+    }
+    bauhinia_web::not_found_page(
+        bauhinia_web::Prefs::from_headers(request.headers()),
+        request.uri(),
+    )
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct Health {
+    status: &'static str,
+}
+
+/// Liveness: the process is up and answering.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, body = Health),
+    (status = 503, description = "Not ready", body = Problem, content_type = "application/problem+json")))]
+async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
+    state.db.ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "readiness check failed");
+        Problem::new(ErrorCode::StoreUnavailable)
+    })?;
+    Ok(Json(Health { status: "ready" }))
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+async fn metrics(State(state): State<AppState>) -> Response {
+    let body = state.metrics.encode();
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}

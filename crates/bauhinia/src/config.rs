@@ -1,0 +1,236 @@
+//! The one configuration of Bauhinia: defaults → `bauhinia.toml` → `BAUHINIA_*` environment →
+//! command-line flags, each layer overriding the one before. An unknown key in the file or an
+//! unknown `BAUHINIA_*` variable is an error, so a typo never silently does nothing. The
+//! database URL is redacted wherever the configuration is printed.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use bauhinia_store::DatabaseUrl;
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "data";
+pub const DEFAULT_CONFIG_FILE: &str = "bauhinia.toml";
+/// The largest request body any endpoint accepts.
+pub const DEFAULT_BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// Variables with this prefix belong to the test tooling, not to the server.
+const TEST_ENV_PREFIX: &str = "BAUHINIA_TEST_";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `None`: the embedded SQLite file under `data_dir`.
+    pub database_url: Option<DatabaseUrl>,
+    pub demo: bool,
+    pub log_format: LogFormat,
+    pub body_limit_bytes: usize,
+}
+
+/// One layer: every key optional; unknown keys rejected.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub demo: Option<bool>,
+    pub log_format: Option<LogFormat>,
+    pub body_limit_bytes: Option<usize>,
+}
+
+impl Layer {
+    fn over(self, base: Layer) -> Layer {
+        Layer {
+            listen: self.listen.or(base.listen),
+            data_dir: self.data_dir.or(base.data_dir),
+            database_url: self.database_url.or(base.database_url),
+            demo: self.demo.or(base.demo),
+            log_format: self.log_format.or(base.log_format),
+            body_limit_bytes: self.body_limit_bytes.or(base.body_limit_bytes),
+        }
+    }
+
+    /// Reads `BAUHINIA_*` variables from `vars`.
+    pub fn from_env(vars: &BTreeMap<String, String>) -> anyhow::Result<Layer> {
+        let mut layer = Layer::default();
+        for (key, value) in vars {
+            let Some(name) = key.strip_prefix("BAUHINIA_") else {
+                continue;
+            };
+            if key.starts_with(TEST_ENV_PREFIX) {
+                continue;
+            }
+            match name {
+                "LISTEN" => layer.listen = Some(value.clone()),
+                "DATA_DIR" => layer.data_dir = Some(PathBuf::from(value)),
+                "DATABASE_URL" => layer.database_url = Some(value.clone()),
+                "DEMO" => layer.demo = Some(parse_bool(key, value)?),
+                "LOG_FORMAT" => {
+                    layer.log_format = Some(match value.as_str() {
+                        "pretty" => LogFormat::Pretty,
+                        "json" => LogFormat::Json,
+                        _ => bail!("{key} must be \"pretty\" or \"json\""),
+                    })
+                }
+                "BODY_LIMIT_BYTES" => {
+                    layer.body_limit_bytes = Some(value.parse().with_context(|| format!("{key} must be a whole number"))?)
+                }
+                _ => bail!(
+                    "unknown environment variable {key}; known: BAUHINIA_LISTEN, BAUHINIA_DATA_DIR, BAUHINIA_DATABASE_URL, \
+                     BAUHINIA_DEMO, BAUHINIA_LOG_FORMAT, BAUHINIA_BODY_LIMIT_BYTES"
+                ),
+            }
+        }
+        Ok(layer)
+    }
+
+    pub fn from_file(path: &Path) -> anyhow::Result<Layer> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("in {}", path.display()))
+    }
+}
+
+fn parse_bool(key: &str, value: &str) -> anyhow::Result<bool> {
+    match value {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => bail!("{key} must be true or false"),
+    }
+}
+
+impl Config {
+    /// Layers: defaults ← file ← environment ← flags. `file` is the path given with
+    /// `--config`, else `bauhinia.toml` in the working directory if it exists.
+    pub fn load(
+        file: Option<&Path>,
+        env: &BTreeMap<String, String>,
+        flags: Layer,
+    ) -> anyhow::Result<Config> {
+        let file_layer = match file {
+            Some(path) => Layer::from_file(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                Layer::from_file(Path::new(DEFAULT_CONFIG_FILE))?
+            }
+            None => Layer::default(),
+        };
+        let merged = flags.over(Layer::from_env(env)?.over(file_layer));
+        Config::from_layer(merged)
+    }
+
+    fn from_layer(layer: Layer) -> anyhow::Result<Config> {
+        let listen_text = layer.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen_text
+            .parse()
+            .with_context(|| format!("listen address {listen_text:?} must be ADDR:PORT, e.g. 127.0.0.1:8080 or [::1]:8080"))?;
+        let database_url = layer
+            .database_url
+            .map(|url| DatabaseUrl::parse(&url))
+            .transpose()
+            .context("database_url must start with sqlite: or postgres://")?;
+        let body_limit_bytes = layer.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT_BYTES);
+        if !(1024..=16 * 1024 * 1024).contains(&body_limit_bytes) {
+            bail!("body_limit_bytes must be between 1024 and 16777216");
+        }
+        Ok(Config {
+            listen,
+            data_dir: layer
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            database_url,
+            demo: layer.demo.unwrap_or(true),
+            log_format: layer.log_format.unwrap_or(LogFormat::Pretty),
+            body_limit_bytes,
+        })
+    }
+
+    /// The database to use: the configured URL, or the embedded SQLite file.
+    pub fn effective_database_url(&self) -> DatabaseUrl {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| DatabaseUrl::sqlite_file(&self.data_dir.join("bauhinia.db")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn layers_override_in_order() -> anyhow::Result<()> {
+        let dir = std::env::temp_dir().join(format!("bauhinia-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let file = dir.join("bauhinia.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/from-file\"\ndemo = false\n",
+        )?;
+        let config = Config::load(
+            Some(&file),
+            &env(&[("BAUHINIA_DATA_DIR", "/srv/from-env"), ("PATH", "/bin")]),
+            Layer::default(),
+        )?;
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/from-env"));
+        assert!(!config.demo);
+        let flags = Layer {
+            listen: Some("127.0.0.1:7000".into()),
+            ..Layer::default()
+        };
+        let config = Config::load(Some(&file), &env(&[]), flags)?;
+        assert_eq!(config.listen.port(), 7000);
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() -> anyhow::Result<()> {
+        let dir = std::env::temp_dir().join(format!("bauhinia-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let file = dir.join("bauhinia.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nlisten_port = 1\n")?;
+        let error =
+            Config::load(Some(&file), &env(&[]), Layer::default()).expect_err("unknown key");
+        assert!(format!("{error:#}").contains("listen_port"), "{error:#}");
+        let error = Config::load(None, &env(&[("BAUHINIA_LISTN", "x")]), Layer::default())
+            .expect_err("unknown var");
+        assert!(format!("{error:#}").contains("BAUHINIA_LISTN"), "{error:#}");
+        assert!(Config::load(None, &env(&[("BAUHINIA_TEST_URL", "x")]), Layer::default()).is_ok());
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    #[test]
+    fn secrets_are_redacted() -> anyhow::Result<()> {
+        let config = Config::load(
+            None,
+            &env(&[("BAUHINIA_DATABASE_URL", "postgres://u:hunter2@db/x")]),
+            Layer::default(),
+        )?;
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("***"),
+            "{shown}"
+        );
+        Ok(())
+    }
+}

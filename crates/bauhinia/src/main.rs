@@ -1,0 +1,266 @@
+//! `bauhinia`: one binary for Hong Kong's digital public infrastructure.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use bauhinia::config::{Config, Layer, LogFormat};
+use bauhinia_core::Lang;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bauhinia",
+    version,
+    about = "Bauhinia (洋紫荊): Hong Kong's digital public infrastructure in one binary",
+    long_about = "Bauhinia runs 資助易 Funding Easy and the 一網通辦 portal today; iAM Smart, CorpID, CDEG/CDI/IADS, \
+                  FPS, the Banking Open API and open data are coming.\n\n\
+                  Configuration is read from defaults, then bauhinia.toml (or --config), then BAUHINIA_* \
+                  environment variables, then flags; unknown keys are errors."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (embedded SQLite under ./data by default, with demo data).
+    Serve(ServerArgs),
+    /// Apply database migrations and exit.
+    Migrate(ServerArgs),
+    /// Funding Easy from the command line.
+    #[command(subcommand)]
+    Funding(FundingCommand),
+    /// Print the OpenAPI 3.1 document.
+    Openapi,
+}
+
+#[derive(Debug, Args)]
+struct ServerArgs {
+    /// Configuration file [default: ./bauhinia.toml if present].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080 or [::]:8080; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<String>,
+    /// Where the embedded database and files live [default: ./data].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Use this database instead of the embedded one: postgres://user:password@host/db or sqlite://FILE.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// Do not load demo data into a new embedded database.
+    #[arg(long)]
+    no_demo: bool,
+}
+
+impl ServerArgs {
+    fn config(&self) -> anyhow::Result<Config> {
+        let flags = Layer {
+            listen: self.listen.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            demo: self.no_demo.then_some(false),
+            ..Layer::default()
+        };
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        Config::load(self.config.as_deref(), &env, flags)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum FundingCommand {
+    /// Match an applicant profile (a JSON file, or - for standard input) against every scheme.
+    Match {
+        #[arg(long, value_name = "FILE")]
+        profile: PathBuf,
+        /// Language of names and reasons.
+        #[arg(long, default_value = "en", value_parser = parse_lang)]
+        lang: Lang,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn parse_lang(text: &str) -> Result<Lang, String> {
+    Lang::from_tag(text).ok_or_else(|| "expected zh-Hant, zh-Hans or en".to_owned())
+}
+
+fn init_logging(format: LogFormat) {
+    // RUST_LOG overrides the default filter.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(args.config()?).await,
+            Command::Migrate(args) => migrate(args.config()?).await,
+            Command::Funding(FundingCommand::Match {
+                profile,
+                lang,
+                format,
+            }) => funding_match(&profile, lang, format),
+            Command::Openapi => openapi().await,
+        }
+    })
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    init_logging(config.log_format);
+    tracing::info!(?config, "starting");
+    let state = bauhinia::start(&config).await?;
+    let app = bauhinia::app::build(state.clone(), config.body_limit_bytes);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let shown = if addr.ip().is_unspecified() {
+        format!("127.0.0.1:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
+    println!("Bauhinia is ready at http://{shown}/");
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    state.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    init_logging(config.log_format);
+    let url = config.effective_database_url();
+    if url.backend() == bauhinia_store::Backend::Sqlite {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let db = bauhinia_store::Database::connect(&url)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    db.migrate().await?;
+    println!("migrations applied to {url}");
+    Ok(())
+}
+
+fn funding_match(path: &std::path::Path, lang: Lang, format: Format) -> anyhow::Result<()> {
+    let bytes = if path.as_os_str() == "-" {
+        let mut buffer = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().take_limited(), &mut buffer)?;
+        buffer
+    } else {
+        std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
+    };
+    let request: bauhinia_funding::wire::ProfileRequest =
+        bauhinia_core::extract::parse_json(&bytes)
+            .map_err(|p| anyhow::anyhow!("{}: {}", p.code, p.detail.unwrap_or_default()))?;
+    let profile = request
+        .into_profile()
+        .map_err(|p| anyhow::anyhow!("{}: {}", p.code, p.detail.unwrap_or_default()))?;
+    let catalogue = bauhinia_funding::Catalogue::embedded()?;
+    let outcome = bauhinia_funding::domain::match_profile(catalogue.schemes(), &profile);
+    let response = bauhinia_funding::wire::MatchResponse::from_outcome(&catalogue, &outcome, lang);
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&response)?),
+        Format::Text => print_match_text(&response),
+    }
+    Ok(())
+}
+
+fn print_match_text(response: &bauhinia_funding::wire::MatchResponse) {
+    println!("Eligible ({}):", response.eligible.len());
+    for e in &response.eligible {
+        let grant = e
+            .max_grant_hkd
+            .as_deref()
+            .map_or_else(|| "not stated".to_owned(), |g| format!("HK${g}"));
+        println!("  {}. {} [{}] — max grant {grant}", e.rank, e.name, e.id);
+        for reason in &e.reasons {
+            println!("       · {reason}");
+        }
+    }
+    println!("Not eligible ({}):", response.ineligible.len());
+    for i in &response.ineligible {
+        println!("  - {} [{}]: {}", i.name, i.id, i.reasons.join(" "));
+    }
+}
+
+/// Standard input, read at most this far (a profile is a few hundred bytes).
+const STDIN_PROFILE_BYTES_MAX: u64 = 64 * 1024;
+
+trait TakeLimited {
+    fn take_limited(self) -> std::io::Take<Self>
+    where
+        Self: Sized;
+}
+
+impl<R: std::io::Read> TakeLimited for R {
+    fn take_limited(self) -> std::io::Take<Self> {
+        self.take(STDIN_PROFILE_BYTES_MAX)
+    }
+}
+
+async fn openapi() -> anyhow::Result<()> {
+    // The document is built from the routers, which need a (throwaway, in-memory) state.
+    let dir = std::env::temp_dir().join(format!("bauhinia-openapi-{}", std::process::id()));
+    let config = Config::load(
+        None,
+        &BTreeMap::new(),
+        Layer {
+            data_dir: Some(dir.clone()),
+            demo: Some(false),
+            ..Layer::default()
+        },
+    )?;
+    let state = bauhinia::start(&config).await?;
+    let doc = bauhinia::app::openapi_document(&state);
+    state.db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! The one table of stable error codes. Every error a client can see maps to exactly one row:
+//! a machine code that never changes meaning, the HTTP status it travels with, and a one-line
+//! title. Services add rows here rather than inventing codes in handlers.
+
+use axum::http::StatusCode;
+
+macro_rules! error_codes {
+    ($( $variant:ident => ($code:literal, $status:ident, $title:literal), )*) => {
+        /// A stable, documented error code. The string form (`ErrorCode::code`) is public API.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode { $( $variant, )* }
+
+        impl ErrorCode {
+            /// Every code, in table order (used by the documentation page and tests).
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )* ];
+
+            /// The machine-readable code, e.g. `funding.profile_invalid`.
+            pub const fn code(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code, )* }
+            }
+
+            /// The HTTP status this error travels with.
+            pub const fn status(self) -> StatusCode {
+                match self { $( ErrorCode::$variant => StatusCode::$status, )* }
+            }
+
+            /// A one-line, human-readable meaning (English; the problem `title`).
+            pub const fn title(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $title, )* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MalformedJson => ("request.malformed_json", BAD_REQUEST, "The request body is not well-formed JSON."),
+    UnsupportedMediaType => ("request.unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The request body must be sent as application/json."),
+    BodyTooLarge => ("request.body_too_large", PAYLOAD_TOO_LARGE, "The request body is larger than this endpoint accepts."),
+    UnknownField => ("request.unknown_field", UNPROCESSABLE_ENTITY, "The request has a field this endpoint does not know."),
+    InvalidField => ("request.invalid_field", UNPROCESSABLE_ENTITY, "A field of the request has an invalid value or type."),
+    InvalidQuery => ("request.invalid_query", BAD_REQUEST, "The query string has an invalid parameter."),
+    NotFound => ("request.not_found", NOT_FOUND, "No resource exists at this address."),
+    MethodNotAllowed => ("request.method_not_allowed", METHOD_NOT_ALLOWED, "This method is not allowed on this resource."),
+    Timeout => ("request.timeout", REQUEST_TIMEOUT, "The request took too long and was abandoned."),
+    Internal => ("internal", INTERNAL_SERVER_ERROR, "An unexpected error occurred; it has been logged."),
+    StoreUnavailable => ("store.unavailable", SERVICE_UNAVAILABLE, "The database is not available right now."),
+    FundingSchemeNotFound => ("funding.scheme_not_found", NOT_FOUND, "No funding scheme has this id."),
+    FundingProfileInvalid => ("funding.profile_invalid", UNPROCESSABLE_ENTITY, "The applicant profile is invalid."),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_namespaced() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.code()), "duplicate code {}", code.code());
+            assert!(
+                code.code() == "internal" || code.code().contains('.'),
+                "{}",
+                code.code()
+            );
+            assert!(code.status().is_client_error() || code.status().is_server_error());
+        }
+    }
+}

@@ -1,0 +1,15 @@
+-- Funding Easy: the scheme catalogue, one row per version of a scheme. Rows are never updated:
+-- a change in the fact sheet is a new version, so what the matcher said on a given day can be
+-- reproduced. `document` is the scheme as JSON (the funding crate's domain type).
+CREATE TABLE funding_scheme_versions (
+    scheme_id TEXT NOT NULL CHECK (length(scheme_id) BETWEEN 1 AND 64),
+    version INTEGER NOT NULL CHECK (version >= 1),
+    effective_from TEXT NOT NULL,
+    status TEXT NOT NULL,
+    catalogue_version TEXT NOT NULL,
+    document JSONB NOT NULL,
+    recorded_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (scheme_id, version)
+);
+
+CREATE INDEX funding_scheme_versions_latest ON funding_scheme_versions (scheme_id, version DESC);
