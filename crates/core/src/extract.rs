@@ -58,45 +58,36 @@ fn is_json_content_type(headers: &axum::http::HeaderMap) -> bool {
 }
 
 /// Deserializes `bytes` as `T`, mapping every failure to a problem that names the field.
+///
+/// Two steps, so the status is always right: first the bytes must be JSON at all (else 400);
+/// then the JSON value must have the shape of `T` (else 422). serde_json alone reports some
+/// shape errors (an integer where an enum is expected) as syntax errors.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_problem)?;
-    deserializer.end().map_err(|e| {
-        Problem::new(ErrorCode::MalformedJson)
-            .detail(format!("trailing characters after the JSON value: {e}"))
-    })?;
-    Ok(value)
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Problem::new(ErrorCode::MalformedJson).detail(e.to_string()))?;
+    serde_path_to_error::deserialize(value).map_err(shape_problem)
 }
 
-fn json_problem(error: serde_path_to_error::Error<serde_json::Error>) -> Problem {
-    use serde_json::error::Category;
-    let inner = error.inner();
-    match inner.classify() {
-        Category::Syntax | Category::Eof | Category::Io => {
-            Problem::new(ErrorCode::MalformedJson).detail(inner.to_string())
-        }
-        Category::Data => {
-            let mut pointer = json_pointer(error.path());
-            let message = strip_position(&inner.to_string());
-            let code = match unknown_field_name(&message) {
-                Some(name) => {
-                    // serde_path_to_error already ends the path with the unknown key.
-                    let token = format!("/{}", escape_pointer_token(name));
-                    if !pointer.ends_with(&token) {
-                        pointer.push_str(&token);
-                    }
-                    ErrorCode::UnknownField
-                }
-                None => ErrorCode::InvalidField,
-            };
-            if pointer.is_empty() {
-                pointer.push('/');
+fn shape_problem(error: serde_path_to_error::Error<serde_json::Error>) -> Problem {
+    let mut pointer = json_pointer(error.path());
+    let message = strip_position(&error.inner().to_string());
+    let code = match unknown_field_name(&message) {
+        Some(name) => {
+            // serde_path_to_error already ends the path with the unknown key.
+            let token = format!("/{}", escape_pointer_token(name));
+            if !pointer.ends_with(&token) {
+                pointer.push_str(&token);
             }
-            Problem::new(code)
-                .detail(format!("{pointer}: {message}"))
-                .errors(vec![FieldError::new(pointer, message)])
+            ErrorCode::UnknownField
         }
+        None => ErrorCode::InvalidField,
+    };
+    if pointer.is_empty() {
+        pointer.push('/');
     }
+    Problem::new(code)
+        .detail(format!("{pointer}: {message}"))
+        .errors(vec![FieldError::new(pointer, message)])
 }
 
 /// serde names an unknown field as "unknown field `name`, expected …".

@@ -1,0 +1,403 @@
+//! The composed application, driven in-process with `oneshot`: operational endpoints, the
+//! problem+json contract for bad input, the OpenAPI document, and the portal pages.
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use bauhinia::config::{Config, Layer};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+struct TestApp {
+    router: Router,
+    dir: std::path::PathBuf,
+    doc: serde_json::Value,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn app() -> TestApp {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("bauhinia-api-test-{}-{n}", std::process::id()));
+    let config = Config::load(
+        None,
+        &BTreeMap::new(),
+        Layer {
+            data_dir: Some(dir.clone()),
+            ..Layer::default()
+        },
+    )
+    .expect("config");
+    let state = bauhinia::start(&config).await.expect("start");
+    let doc = serde_json::to_value(bauhinia::app::openapi_document(&state)).expect("doc");
+    TestApp {
+        router: bauhinia::app::build(state, config.body_limit_bytes),
+        dir,
+        doc,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+async fn send(app: &TestApp, request: Request<Body>) -> Answer {
+    let response = app
+        .router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get(app: &TestApp, uri: &str) -> Answer {
+    send(
+        app,
+        Request::get(uri)
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await
+}
+
+async fn post_json(app: &TestApp, uri: &str, body: impl Into<Body>) -> Answer {
+    send(
+        app,
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.into())
+            .expect("request"),
+    )
+    .await
+}
+
+const MANUFACTURER: &str = r#"{"applicant_type":"manufacturer","sectors":["manufacturing"],"employees":30,"years_operating":12,"locations":["hong_kong"],"purposes":["smart_production_line"],"project_cost_hkd":"20000000","operates_production_line_in_hk":true}"#;
+
+#[tokio::test]
+async fn operational_endpoints_and_request_ids() {
+    let app = app().await;
+    for uri in ["/healthz", "/readyz"] {
+        let answer = get(&app, uri).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        assert!(answer.headers.contains_key("x-request-id"), "{uri}");
+    }
+    // A caller's request id is kept, not replaced.
+    let answer = send(
+        &app,
+        Request::get("/healthz")
+            .header("x-request-id", "trace-me-42")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(
+        answer
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
+        Some("trace-me-42")
+    );
+    let _ = post_json(&app, "/api/v1/funding/match", MANUFACTURER).await;
+    let metrics = get(&app, "/metrics").await;
+    assert!(metrics.content_type().starts_with("text/plain"));
+    let text = metrics.text();
+    assert!(text.contains("bauhinia_http_requests_total{method=\"POST\",route=\"/api/v1/funding/match\",status=\"200\"} 1"), "{text}");
+    assert!(text.contains("bauhinia_funding_schemes "), "{text}");
+}
+
+#[tokio::test]
+async fn match_answers_the_contract() {
+    let app = app().await;
+    let answer = post_json(&app, "/api/v1/funding/match", MANUFACTURER).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let body = answer.json();
+    let first = &body["eligible"][0];
+    assert_eq!(first["id"], "new-industrialisation-funding");
+    assert_eq!(first["max_grant_hkd"], "15000000.00");
+    assert!(first["reasons"].as_array().is_some_and(|r| !r.is_empty()));
+    assert!(body["ineligible"].as_array().is_some_and(|i| i
+        .iter()
+        .all(|x| !x["reasons"].as_array().expect("reasons").is_empty())));
+    // Language by query, then by header.
+    let zh = post_json(&app, "/api/v1/funding/match?lang=zh-Hant", MANUFACTURER)
+        .await
+        .json();
+    assert_eq!(zh["eligible"][0]["name"], "新型工業化資助計劃");
+    let answer = send(
+        &app,
+        Request::post("/api/v1/funding/match")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT_LANGUAGE, "zh-CN")
+            .body(Body::from(MANUFACTURER))
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(answer.json()["eligible"][0]["name"], "新型工业化资助计划");
+}
+
+/// (body, expected status, expected code, the field the problem must name)
+fn bad_inputs() -> Vec<(String, u16, &'static str, Option<&'static str>)> {
+    vec![
+        ("{".into(), 400, "request.malformed_json", None),
+        ("".into(), 400, "request.malformed_json", None),
+        ("{\"applicant_type\":\"company\"".into(), 400, "request.malformed_json", None),
+        ("nul".into(), 400, "request.malformed_json", None),
+        (r#"{"applicant_type":"company","purposes":["digital_adoption"],"colour":"red"}"#.into(), 422, "request.unknown_field", Some("/colour")),
+        (r#"{"applicant_type":"company","purposes":["digital_adoption"],"employees":"ten"}"#.into(), 422, "request.invalid_field", Some("/employees")),
+        (r#"{"applicant_type":"company","purposes":["digital_adoption"],"employees":1.5}"#.into(), 422, "request.invalid_field", Some("/employees")),
+        (r#"{"applicant_type":"company","purposes":["digital_adoption"],"employees":99999999999999999999999}"#.into(), 422, "request.invalid_field", Some("/employees")),
+        (r#"{"applicant_type":"company","purposes":["digital_adoption"],"employees":-1}"#.into(), 422, "funding.profile_invalid", Some("/employees")),
+        (r#"{"applicant_type":"company","purposes":["digital_adoption"],"employees":5000000}"#.into(), 422, "funding.profile_invalid", Some("/employees")),
+        (r#"{"applicant_type":"company","purposes":["digital_adoption"],"project_cost_hkd":"-20000000"}"#.into(), 422, "funding.profile_invalid", Some("/project_cost_hkd")),
+        (r#"{"applicant_type":"company","purposes":["digital_adoption"],"project_cost_hkd":1e300}"#.into(), 422, "funding.profile_invalid", Some("/project_cost_hkd")),
+        (r#"{"applicant_type":"company","purposes":["digital_adoption"],"project_cost_hkd":"999999999999999"}"#.into(), 422, "funding.profile_invalid", Some("/project_cost_hkd")),
+        (r#"{"applicant_type":"company","purposes":["digital_adoption"],"years_operating":-2}"#.into(), 422, "funding.profile_invalid", Some("/years_operating")),
+        (r#"{"applicant_type":"spaceship","purposes":["digital_adoption"]}"#.into(), 422, "request.invalid_field", Some("/applicant_type")),
+        (r#"{"applicant_type":"company","purposes":"digital_adoption"}"#.into(), 422, "request.invalid_field", Some("/purposes")),
+        (r#"{"applicant_type":"company","purposes":["digital_adoption", 3]}"#.into(), 422, "request.invalid_field", Some("/purposes/1")),
+        (r#"{"applicant_type":"company","purposes":[]}"#.into(), 422, "funding.profile_invalid", Some("/purposes")),
+        (r#"{"purposes":["digital_adoption"]}"#.into(), 422, "request.invalid_field", Some("/")),
+        (r#"[1,2,3]"#.into(), 422, "request.invalid_field", Some("/0")),
+        (format!(r#"{{"applicant_type":"company","purposes":["digital_adoption"],"sectors":[{}]}}"#, vec!["\"retail\""; 17].join(",")), 422, "funding.profile_invalid", Some("/sectors")),
+    ]
+}
+
+#[tokio::test]
+async fn bad_input_is_a_problem_naming_the_field() {
+    let app = app().await;
+    for (body, status, code, field) in bad_inputs() {
+        let answer = post_json(&app, "/api/v1/funding/match", body.clone()).await;
+        assert_eq!(answer.status.as_u16(), status, "{body}: {}", answer.text());
+        assert_eq!(answer.content_type(), "application/problem+json", "{body}");
+        let problem = answer.json();
+        assert_eq!(problem["code"], code, "{body}: {problem}");
+        assert_eq!(problem["status"], status, "{body}");
+        if let Some(field) = field {
+            let pointers: Vec<&str> = problem["errors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e["pointer"].as_str())
+                .collect();
+            assert!(pointers.contains(&field), "{body}: {problem}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn oversize_wrong_type_and_unknown_routes_are_problems() {
+    let app = app().await;
+    let huge = format!(
+        r#"{{"applicant_type":"company","purposes":["digital_adoption"],"pad":"{}"}}"#,
+        "x".repeat(100 * 1024)
+    );
+    let answer = post_json(&app, "/api/v1/funding/match", huge).await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.json()["code"].clone()),
+        (413, "request.body_too_large".into())
+    );
+    let answer = send(
+        &app,
+        Request::post("/api/v1/funding/match")
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from(MANUFACTURER))
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.json()["code"].clone()),
+        (415, "request.unsupported_media_type".into())
+    );
+    let answer = send(
+        &app,
+        Request::delete("/api/v1/funding/match")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.json()["code"].clone()),
+        (405, "request.method_not_allowed".into())
+    );
+    let answer = get(&app, "/api/v1/funding/schemes/no-such-scheme").await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.json()["code"].clone()),
+        (404, "funding.scheme_not_found".into())
+    );
+    let answer = get(&app, "/api/v1/nothing-here").await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.json()["code"].clone()),
+        (404, "request.not_found".into())
+    );
+    let answer = get(&app, "/api/v1/funding/match?lang=fr").await;
+    assert_eq!(answer.status.as_u16(), 405);
+    let answer = post_json(&app, "/api/v1/funding/match?lang=fr", MANUFACTURER).await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.json()["code"].clone()),
+        (400, "request.invalid_query".into())
+    );
+    let page = get(&app, "/no-such-page").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.content_type().starts_with("text/html"));
+}
+
+#[tokio::test]
+async fn openapi_lists_every_api_route_and_each_answers() {
+    let app = app().await;
+    let served = get(&app, "/openapi.json").await.json();
+    assert_eq!(served, app.doc);
+    assert!(
+        served["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        served["openapi"]
+    );
+    let paths: Vec<&str> = served["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for expected in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+        "/api/v1/funding/schemes",
+        "/api/v1/funding/schemes.json",
+        "/api/v1/funding/schemes.csv",
+        "/api/v1/funding/schemes/{id}",
+        "/api/v1/funding/schemes/{id}/versions",
+        "/api/v1/funding/match",
+    ] {
+        assert!(
+            paths.contains(&expected),
+            "{expected} missing from {paths:?}"
+        );
+    }
+    // Every documented GET answers (none is a doc-only ghost).
+    for path in paths {
+        let uri = path.replace("{id}", "new-industrialisation-funding");
+        let methods = served["paths"][path].as_object().expect("item");
+        if methods.contains_key("get") {
+            assert_eq!(get(&app, &uri).await.status, StatusCode::OK, "GET {uri}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn downloads_parse() {
+    let app = app().await;
+    let csv = get(&app, "/api/v1/funding/schemes.csv").await;
+    assert!(csv.content_type().starts_with("text/csv"));
+    let mut reader = csv::Reader::from_reader(csv.body.as_slice());
+    let rows = reader
+        .records()
+        .collect::<Result<Vec<_>, _>>()
+        .expect("valid CSV");
+    let json = get(&app, "/api/v1/funding/schemes.json").await.json();
+    assert_eq!(rows.len(), json["schemes"].as_array().map_or(0, Vec::len));
+    assert!(rows.len() >= 25);
+    let versions = get(
+        &app,
+        "/api/v1/funding/schemes/new-industrialisation-funding/versions",
+    )
+    .await
+    .json();
+    assert_eq!(versions["versions"][0]["version"], 2);
+}
+
+#[tokio::test]
+async fn portal_pages_in_three_languages() {
+    let app = app().await;
+    for (lang, needle) in [
+        ("zh-Hant", "資助易"),
+        ("zh-Hans", "资助易"),
+        ("en", "Funding Easy"),
+    ] {
+        for page in ["/", "/funding", "/docs/api", "/docs/errors"] {
+            let answer = send(
+                &app,
+                Request::get(page)
+                    .header(header::COOKIE, format!("bauhinia_lang={lang}"))
+                    .body(Body::empty())
+                    .expect("req"),
+            )
+            .await;
+            assert_eq!(answer.status, StatusCode::OK, "{page} {lang}");
+            let html = answer.text();
+            assert!(
+                html.contains(&format!("<html lang=\"{lang}\">")),
+                "{page} {lang}"
+            );
+            assert!(html.contains(needle), "{page} {lang}");
+        }
+    }
+    let prefs = get(&app, "/prefs?lang=en&next=%2Ffunding").await;
+    assert_eq!(prefs.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        prefs
+            .headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        Some("/funding")
+    );
+    assert!(prefs
+        .headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("bauhinia_lang=en;")));
+    let results = get(&app, "/funding/results?applicant_type=manufacturer&sectors=manufacturing&employees=30&locations=hong_kong&purposes=smart_production_line&project_cost_hkd=20000000&operates_production_line_in_hk=true").await;
+    assert_eq!(results.status, StatusCode::OK);
+    assert!(results
+        .text()
+        .contains("data-scheme-id=\"new-industrialisation-funding\""));
+    let invalid = get(
+        &app,
+        "/funding/results?applicant_type=company&purposes=digital_adoption&employees=-5",
+    )
+    .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(invalid.text().contains("id=\"error-employees\""));
+}
