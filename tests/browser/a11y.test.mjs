@@ -168,3 +168,45 @@ test('the skip link is the first thing Tab reaches, and it moves focus to <main>
     await context.close();
   }
 });
+
+test('every HTML page linked from the site passes the same audit (crawl)', async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    const origin = new URL(url('/')).origin;
+    const queue = ['/', '/funding'];
+    const seen = new Set(queue);
+    const failures = [];
+    let audited = 0;
+    while (queue.length > 0 && audited < 40) {
+      const p = queue.shift();
+      // Look before navigating: links may lead to downloads (CSV, JSON).
+      const head = await context.request.get(url(p));
+      const type = head.headers()['content-type'] ?? '';
+      if (head.status() >= 500) {
+        failures.push(`${p}: HTTP ${head.status()}`);
+        continue;
+      }
+      if (!type.startsWith('text/html') || head.headers()['content-disposition']?.startsWith('attachment')) continue;
+      const response = await page.goto(url(p), { waitUntil: 'load' });
+      assert.ok(response, `no response for ${p}`);
+      audited++;
+      const problems = await page.evaluate(auditPage, LANGS);
+      if (problems.length > 0) failures.push(`${p}:\n    ${problems.join('\n    ')}`);
+      const links = await page.evaluate(() => [...document.querySelectorAll('a[href]')].map((a) => a.href));
+      for (const href of links) {
+        const u = new URL(href);
+        if (u.origin !== origin || u.pathname === '/prefs') continue; // /prefs only redirects
+        const key = u.pathname + u.search;
+        if (!seen.has(key)) {
+          seen.add(key);
+          queue.push(key);
+        }
+      }
+    }
+    assert.ok(audited >= 2, `audited at least / and /funding (audited ${audited})`);
+    assert.deepEqual(failures, [], `pages with problems:\n  ${failures.join('\n  ')}`);
+  } finally {
+    await context.close();
+  }
+});

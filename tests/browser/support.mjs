@@ -1,9 +1,9 @@
 // Shared helpers for the browser and HTTP tests (not a test file itself).
 //
 // Environment (set by scripts/browser-test):
-//   BAUHINIA_URL             base URL of the live server, e.g. http://127.0.0.1:41234
-//   CHROMIUM_PATH            browser executable (default /usr/bin/chromium)
-//   BAUHINIA_SCREENSHOT_DIR  where screenshots go (default <repo>/target/screenshots)
+//   BAUHINIA_TEST_URL             base URL of the live server, e.g. http://127.0.0.1:41234
+//   CHROMIUM_PATH                 browser executable (default /usr/bin/chromium)
+//   BAUHINIA_TEST_SCREENSHOT_DIR  where screenshots go (default <repo>/target/screenshots)
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,19 +12,19 @@ import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-if (!process.env.BAUHINIA_URL) {
+if (!process.env.BAUHINIA_TEST_URL) {
   throw new Error(
-    'BAUHINIA_URL is not set: run these tests through scripts/browser-test, ' +
+    'BAUHINIA_TEST_URL is not set: run these tests through scripts/browser-test, ' +
       'which starts the server and sets it',
   );
 }
-export const BASE_URL = process.env.BAUHINIA_URL.replace(/\/+$/, '');
+export const BASE_URL = process.env.BAUHINIA_TEST_URL.replace(/\/+$/, '');
 
 export const LANGS = ['zh-Hant', 'zh-Hans', 'en'];
 export const DEFAULT_LANG = 'zh-Hant';
 
 export const SCREENSHOT_DIR =
-  process.env.BAUHINIA_SCREENSHOT_DIR ?? path.resolve(here, '../../target/screenshots');
+  process.env.BAUHINIA_TEST_SCREENSHOT_DIR ?? path.resolve(here, '../../target/screenshots');
 
 /** Absolute URL on the server under test for a path like "/funding?x=1". */
 export function url(p = '/') {

@@ -11,7 +11,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use bauhinia_core::{ErrorCode, Problem};
+use bauhinia_core::{ErrorCode, Problem, ProblemDocument};
 use bauhinia_funding::FundingService;
 use bauhinia_store::Database;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -48,7 +48,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
         (name = "funding", description = "資助易 Funding Easy: scheme catalogue and eligibility matching"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
-    components(schemas(Problem, bauhinia_core::FieldError))
+    components(schemas(bauhinia_core::ProblemDocument, bauhinia_core::FieldError))
 )]
 struct ApiDoc;
 
@@ -174,14 +174,19 @@ pub fn openapi_document(state: &AppState) -> OpenApi {
 pub fn build(state: AppState, body_limit_bytes: usize) -> Router {
     let (api_router, doc) = api(&state);
     let doc_json = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
-    let doc_for_route = Arc::clone(&doc_json);
+    // Serialised once: the document only changes with the binary.
+    let doc_bytes = axum::body::Bytes::from(serde_json::to_vec(&*doc_json).unwrap_or_default());
     let portal = bauhinia_web::router(bauhinia_web::PortalState {
         funding: Arc::clone(&state.funding),
         openapi: doc_json,
+        demo: state.demo,
     });
     Router::new()
         .merge(api_router)
-        .route("/openapi.json", axum::routing::get(move || async move { Json((*doc_for_route).clone()) }))
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_bytes.clone()) }),
+        )
         .merge(portal)
         .fallback(not_found)
         .layer(middleware::map_response(problem_for_bare_errors))
@@ -266,7 +271,7 @@ async fn healthz() -> Json<Health> {
 /// Readiness: the database answers.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses(
     (status = 200, body = Health),
-    (status = 503, description = "Not ready", body = Problem, content_type = "application/problem+json")))]
+    (status = 503, description = "Not ready", body = ProblemDocument, content_type = "application/problem+json")))]
 async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
     state.db.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");

@@ -1,6 +1,14 @@
 //! The composed application, driven in-process with `oneshot`: operational endpoints, the
 //! problem+json contract for bad input, the OpenAPI document, and the portal pages.
 
+// Test and benchmark code fails by panicking; the production lints do not apply here.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::collections::BTreeMap;
 
 use axum::body::Body;

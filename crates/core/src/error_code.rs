@@ -48,6 +48,19 @@ error_codes! {
     FundingProfileInvalid => ("funding.profile_invalid", UNPROCESSABLE_ENTITY, "The applicant profile is invalid."),
 }
 
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Lets tests and callers compare with the public string form.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.code() == *other
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,4 +13,4 @@ pub mod problem;
 pub use error_code::ErrorCode;
 pub use lang::{Lang, Localized};
 pub use money::{Currency, Money, MoneyParseError};
-pub use problem::{FieldError, Problem};
+pub use problem::{FieldError, Problem, ProblemDocument};

@@ -35,39 +35,43 @@ impl FieldError {
     }
 }
 
-/// An RFC 9457 problem document.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// An RFC 9457 problem: a stable [`ErrorCode`] (which fixes the type, title and status), a
+/// client-safe detail, and for validation failures the fields at fault. Kept small (it travels
+/// in every `Result` of a handler); the document sent is [`ProblemDocument`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// A URI identifying the problem type; resolves to Bauhinia's error-code reference.
+    pub code: ErrorCode,
+    pub detail: Option<String>,
+    pub errors: Vec<FieldError>,
+}
+
+/// The problem as sent: `application/problem+json`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemDocument {
+    /// A URI reference identifying the problem type: Bauhinia's error-code reference.
     #[serde(rename = "type")]
     pub type_uri: String,
     /// Short, human-readable summary of the problem type.
-    pub title: String,
+    pub title: &'static str,
     /// The HTTP status code.
     pub status: u16,
     /// Human-readable explanation specific to this occurrence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// The stable machine-readable code, e.g. `funding.profile_invalid`.
-    pub code: String,
+    pub code: &'static str,
     /// The fields at fault, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// The request id, to quote when reporting the problem.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
 }
 
 impl Problem {
     pub fn new(code: ErrorCode) -> Self {
         Self {
-            type_uri: format!("/docs/errors#{}", code.code()),
-            title: code.title().to_owned(),
-            status: code.status().as_u16(),
+            code,
             detail: None,
-            code: code.code().to_owned(),
             errors: Vec::new(),
-            request_id: None,
         }
     }
 
@@ -81,18 +85,32 @@ impl Problem {
         self
     }
 
+    pub fn status(&self) -> u16 {
+        self.code.status().as_u16()
+    }
+
     /// A 500 for an unexpected failure. The cause is logged here, never sent.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
         Self::new(ErrorCode::Internal)
     }
+
+    pub fn document(self) -> ProblemDocument {
+        ProblemDocument {
+            type_uri: format!("/docs/errors#{}", self.code.code()),
+            title: self.code.title(),
+            status: self.status(),
+            detail: self.detail,
+            code: self.code.code(),
+            errors: self.errors,
+        }
+    }
 }
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let status = axum::http::StatusCode::from_u16(self.status)
-            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, axum::Json(self)).into_response();
+        let status = self.code.status();
+        let mut response = (status, axum::Json(self.document())).into_response();
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));

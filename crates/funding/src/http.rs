@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bauhinia_core::extract::{ApiJson, ApiLang};
-use bauhinia_core::Problem;
+use bauhinia_core::{Problem, ProblemDocument};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -79,7 +79,7 @@ async fn schemes_csv(State(service): State<FundingState>) -> Result<Response, Pr
     params(("id" = String, Path, description = "Scheme id, e.g. new-industrialisation-funding")),
     responses(
         (status = 200, description = "The scheme", body = SchemeRecord),
-        (status = 404, description = "No such scheme", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such scheme", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 async fn get_scheme(
     State(service): State<FundingState>,
@@ -95,7 +95,7 @@ async fn get_scheme(
     params(("id" = String, Path, description = "Scheme id")),
     responses(
         (status = 200, description = "The versions", body = SchemeVersions),
-        (status = 404, description = "No such scheme", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such scheme", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 async fn scheme_versions(
     State(service): State<FundingState>,
@@ -113,10 +113,10 @@ async fn scheme_versions(
     request_body = ProfileRequest,
     responses(
         (status = 200, description = "The match", body = MatchResponse),
-        (status = 400, description = "Malformed JSON or bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid profile; `errors` names each field", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON or bad query", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid profile; `errors` names each field", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 async fn match_schemes(
     State(service): State<FundingState>,

@@ -51,13 +51,13 @@ impl TestDb {
     }
 
     /// A fresh, migrated PostgreSQL database on the server `DATABASE_URL` names, or `None`
-    /// when it is unset. With `BAUHINIA_REQUIRE_POSTGRES=1` an unset URL is an error, so the
+    /// when it is unset. With `BAUHINIA_TEST_REQUIRE_POSTGRES=1` an unset URL is an error, so the
     /// test command can never skip the PostgreSQL half silently.
     pub async fn postgres() -> Result<Option<Self>, StoreError> {
         let Ok(admin_url) = std::env::var("DATABASE_URL") else {
-            if std::env::var("BAUHINIA_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+            if std::env::var("BAUHINIA_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
                 return Err(StoreError::UnsupportedUrl(
-                    "BAUHINIA_REQUIRE_POSTGRES=1 but DATABASE_URL is not set".into(),
+                    "BAUHINIA_TEST_REQUIRE_POSTGRES=1 but DATABASE_URL is not set".into(),
                 ));
             }
             return Ok(None);

@@ -156,11 +156,11 @@ impl Answers {
     }
 
     /// A valid profile, or the form to show again with its errors.
-    pub fn validate(&self, lang: Lang) -> Result<Profile, FormView> {
+    pub fn validate(&self, lang: Lang) -> Result<Profile, Box<FormView>> {
         let (draft, mut bad) = self.to_draft();
         match Profile::validate(&draft) {
             Ok(profile) if bad.is_empty() => Ok(profile),
-            Ok(_) => Err(self.view(lang, &bad)),
+            Ok(_) => Err(Box::new(self.view(lang, &bad))),
             Err(errors) => {
                 for e in &errors {
                     let field = e.field.split('/').next().unwrap_or("");
@@ -168,7 +168,7 @@ impl Answers {
                         bad.push(known);
                     }
                 }
-                Err(self.view(lang, &bad))
+                Err(Box::new(self.view(lang, &bad)))
             }
         }
     }
@@ -226,6 +226,40 @@ impl Answers {
             errors,
         }
     }
+}
+
+/// A demo profile: one click fills in the questionnaire's answers and shows the results.
+#[derive(Debug)]
+pub struct Example {
+    pub label: &'static str,
+    pub query: &'static str,
+}
+
+/// The demo profiles (shown only when demo data is loaded).
+pub fn examples(lang: Lang) -> Vec<Example> {
+    let pick = |hant: &'static str, hans: &'static str, en: &'static str| match lang {
+        Lang::ZhHant => hant,
+        Lang::ZhHans => hans,
+        Lang::En => en,
+    };
+    vec![
+        Example {
+            label: pick("30 人香港製造商：2,000 萬元智能生產線", "30 人香港制造商：2,000 万元智能生产线", "30-person Hong Kong manufacturer: HK$20M smart production line"),
+            query: "applicant_type=manufacturer&sectors=manufacturing&employees=30&years_operating=12&locations=hong_kong&university=none&purposes=smart_production_line&project_cost_hkd=20000000&operates_production_line_in_hk=true",
+        },
+        Example {
+            label: pick("大學研發團隊：研發成果商品化", "大学研发团队：研发成果商品化", "University research team commercialising a result"),
+            query: "applicant_type=university_team&locations=hong_kong&university=hkust&purposes=commercialisation&project_cost_hkd=3000000",
+        },
+        Example {
+            label: pick("10 人零售中小企：採用現成數碼方案", "10 人零售中小企：采用现成数码方案", "10-person retail SME adopting off-the-shelf digital tools"),
+            query: "applicant_type=sme&sectors=retail&employees=10&years_operating=5&locations=hong_kong&university=none&purposes=digital_adoption",
+        },
+        Example {
+            label: pick("生命健康科技製造：4 億元項目", "生命健康科技制造：4 亿元项目", "Life-science manufacturing: HK$400M project"),
+            query: "applicant_type=manufacturer&sectors=life_health_technology&sectors=manufacturing&employees=200&locations=hong_kong&university=none&purposes=smart_production_line&project_cost_hkd=400000000&operates_production_line_in_hk=true",
+        },
+    ]
 }
 
 const FIELDS: &[&str] = &[

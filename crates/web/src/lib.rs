@@ -32,6 +32,8 @@ pub struct PortalState {
     pub funding: Arc<FundingService>,
     /// The OpenAPI document, for the API reference page.
     pub openapi: Arc<serde_json::Value>,
+    /// Whether demo data is loaded: the questionnaire then offers example profiles.
+    pub demo: bool,
 }
 
 /// The portal's routes. The binary adds the API routes beside them.
@@ -136,18 +138,41 @@ async fn home(prefs: Prefs, OriginalUri(uri): OriginalUri) -> Response {
 struct FundingFormTemplate {
     page: Page,
     form: FormView,
+    examples: Vec<funding::Example>,
 }
 
-fn form_page(prefs: Prefs, uri: &axum::http::Uri, form: FormView, status: StatusCode) -> Response {
+fn form_page(
+    state: &PortalState,
+    prefs: Prefs,
+    uri: &axum::http::Uri,
+    form: FormView,
+    status: StatusCode,
+) -> Response {
     let t = texts::Texts::get(prefs.lang);
     let page = Page::new(prefs, t.nav_funding, Section::Funding, path_and_query(uri));
-    render(&FundingFormTemplate { page, form }, status)
+    let examples = if state.demo {
+        funding::examples(prefs.lang)
+    } else {
+        Vec::new()
+    };
+    render(
+        &FundingFormTemplate {
+            page,
+            form,
+            examples,
+        },
+        status,
+    )
 }
 
 /// The questionnaire, pre-filled from the query (the "change your answers" link).
-async fn funding_form(prefs: Prefs, OriginalUri(uri): OriginalUri) -> Response {
+async fn funding_form(
+    State(state): State<PortalState>,
+    prefs: Prefs,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
     let form = Answers::parse(uri.query().unwrap_or("")).view(prefs.lang, &[]);
-    form_page(prefs, &uri, form, StatusCode::OK)
+    form_page(&state, prefs, &uri, form, StatusCode::OK)
 }
 
 #[derive(Debug)]
@@ -181,7 +206,9 @@ async fn funding_results(
     };
     let profile = match Answers::parse(query).validate(prefs.lang) {
         Ok(profile) => profile,
-        Err(form) => return form_page(prefs, &uri, form, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(form) => {
+            return form_page(&state, prefs, &uri, *form, StatusCode::UNPROCESSABLE_ENTITY)
+        }
     };
     let catalogue = state.funding.catalogue();
     let outcome = match_profile(catalogue.schemes(), &profile);

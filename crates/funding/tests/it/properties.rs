@@ -95,7 +95,7 @@ proptest! {
     #[test]
     fn parser_never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         if let Err(problem) = bauhinia_core::extract::parse_json::<ProfileRequest>(&bytes) {
-            prop_assert!(problem.status == 400 || problem.status == 422);
+            prop_assert!(problem.status() == 400 || problem.status() == 422);
         }
     }
 
@@ -111,13 +111,13 @@ proptest! {
         match bauhinia_core::extract::parse_json::<ProfileRequest>(body.as_bytes()) {
             Ok(request) => {
                 if let Err(problem) = request.into_profile() {
-                    prop_assert_eq!(problem.status, 422);
+                    prop_assert_eq!(problem.status(), 422);
                     prop_assert!(!problem.errors.is_empty());
                 }
             }
             Err(problem) => {
-                prop_assert!(problem.status == 400 || problem.status == 422, "{:?}", problem);
-                if problem.status == 422 {
+                prop_assert!(problem.status() == 400 || problem.status() == 422, "{:?}", problem);
+                if problem.status() == 422 {
                     prop_assert!(problem.errors.iter().all(|e| e.pointer.starts_with('/')));
                 }
             }
