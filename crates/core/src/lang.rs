@@ -134,4 +134,11 @@ mod tests {
         }
         assert_eq!(Lang::from_tag("xx"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn negotiate_never_panics(header in "\\PC{0,120}") {
+            let _ = Lang::negotiate(&header);
+        }
+    }
 }

@@ -34,7 +34,9 @@ impl AmountInput {
 #[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CurrentGrantInput {
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub scheme_id: String,
+    #[schema(minimum = 0, maximum = 100)]
     pub projects: i64,
 }
 
@@ -46,29 +48,36 @@ pub struct ProfileRequest {
     pub applicant_type: ApplicantType,
     /// The applicant's sectors (up to 16).
     #[serde(default)]
+    #[schema(max_items = 16)]
     pub sectors: Vec<Sector>,
     /// Number of employees (0 – 1,000,000).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub employees: Option<i64>,
     /// Years in operation (0 – 200).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 200)]
     pub years_operating: Option<i64>,
     /// Where the applicant operates.
     #[serde(default)]
+    #[schema(max_items = 4)]
     pub locations: Vec<Location>,
     /// University affiliation, if any.
     #[serde(default)]
     pub university: Option<University>,
     /// What the funding is for (at least one).
+    #[schema(min_items = 1, max_items = 20)]
     pub purposes: Vec<Purpose>,
-    /// Total project cost in HKD (up to HK$1 trillion).
+    /// Total project cost in HKD (up to HK$1 trillion), e.g. `"20000000"` or `"1234.50"`.
     #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^\+?[0-9]{1,13}(\.[0-9]{1,2})?$")]
     pub project_cost_hkd: Option<AmountInput>,
     /// Whether the applicant runs a production line in Hong Kong.
     #[serde(default)]
     pub operates_production_line_in_hk: bool,
     /// Schemes the applicant is already funded by, with how many projects.
     #[serde(default)]
+    #[schema(max_items = 64)]
     pub current_grants: Vec<CurrentGrantInput>,
 }
 

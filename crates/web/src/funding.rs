@@ -362,4 +362,26 @@ mod tests {
             &["university"],
         );
     }
+
+    proptest::proptest! {
+        /// Any query string: parsed and validated, or refused with a form to show — never a panic.
+        #[test]
+        fn any_query_is_handled(query in "\\PC{0,200}", lang in proptest::sample::select(Lang::ALL.to_vec())) {
+            let answers = Answers::parse(&query);
+            if let Err(view) = answers.validate(lang) {
+                proptest::prop_assert!(!view.errors.is_empty());
+            }
+        }
+
+        /// Queries made of real field names with random values.
+        #[test]
+        fn plausible_queries_are_handled(
+            employees in "-?[0-9]{0,20}",
+            cost in "[0-9.,e-]{0,20}",
+            purpose in proptest::sample::select(vec!["digital_adoption", "x", ""]),
+        ) {
+            let query = format!("applicant_type=sme&employees={employees}&project_cost_hkd={cost}&purposes={purpose}");
+            let _ = Answers::parse(&query).validate(Lang::En);
+        }
+    }
 }

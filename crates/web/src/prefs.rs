@@ -139,4 +139,24 @@ mod tests {
             }
         );
     }
+
+    proptest::proptest! {
+        /// A redirect target is always a local path, whatever `next` a stranger sends.
+        #[test]
+        fn next_is_always_local(next in "\\PC{0,64}") {
+            let target = safe_next(Some(&next));
+            proptest::prop_assert!(target.starts_with('/') && !target.starts_with("//") && !target.contains('\\'));
+        }
+
+        /// Any cookie and Accept-Language header parse without panicking.
+        #[test]
+        fn any_headers_parse(cookie in "[ -~]{0,80}", accept in "[ -~]{0,80}") {
+            let mut headers = HeaderMap::new();
+            if let (Ok(c), Ok(a)) = (HeaderValue::from_str(&cookie), HeaderValue::from_str(&accept)) {
+                headers.insert(header::COOKIE, c);
+                headers.insert(header::ACCEPT_LANGUAGE, a);
+            }
+            let _ = Prefs::from_headers(&headers);
+        }
+    }
 }

@@ -8,7 +8,7 @@
 
 use std::cmp::Reverse;
 
-use bauhinia_core::Money;
+use bauhinia_core::{Localized, Money};
 
 use super::profile::{Location, Profile};
 use super::reason::Reason;
@@ -43,11 +43,12 @@ pub fn match_profile<'a>(
     schemes: impl IntoIterator<Item = &'a Scheme>,
     profile: &Profile,
 ) -> MatchOutcome<'a> {
+    let schemes: Vec<&'a Scheme> = schemes.into_iter().collect();
     let mut outcome = MatchOutcome::default();
-    for scheme in schemes {
+    for scheme in schemes.iter().copied() {
         let mut met = Vec::new();
         let mut failed = Vec::new();
-        check_rules(scheme, profile, &mut met, &mut failed);
+        check_rules(scheme, &schemes, profile, &mut met, &mut failed);
         if failed.is_empty() {
             let max_grant = max_grant(scheme, profile, &mut met);
             status_caveat(scheme, &mut met);
@@ -93,6 +94,7 @@ fn status_rank(status: Status) -> u8 {
 
 fn check_rules(
     scheme: &Scheme,
+    all: &[&Scheme],
     profile: &Profile,
     met: &mut Vec<Reason>,
     failed: &mut Vec<Reason>,
@@ -171,10 +173,20 @@ fn check_rules(
         met.push(Reason::PurposeMatches(purposes));
     }
     if let Some(required) = &scheme.requires_scheme {
+        // The catalogue guarantees the required scheme exists; fall back to the id if a caller
+        // matched against a partial list.
+        let name = all.iter().find(|s| &s.id == required).map_or_else(
+            || Localized {
+                zh_hant: required.to_string(),
+                zh_hans: required.to_string(),
+                en: required.to_string(),
+            },
+            |s| s.name.clone(),
+        );
         if profile.current_grants.contains_key(required) {
-            met.push(Reason::RequiredSchemeHeld(required.clone()));
+            met.push(Reason::RequiredSchemeHeld(required.clone(), name));
         } else {
-            failed.push(Reason::RequiredSchemeMissing(required.clone()));
+            failed.push(Reason::RequiredSchemeMissing(required.clone(), name));
         }
     }
     if let Stated::Stated(minimum) = scheme.min_project_cost {

@@ -1,7 +1,7 @@
 //! Why a scheme fits or does not: one structured [`Reason`] per rule checked, with a stable
 //! machine code and a plain-language sentence in each portal language.
 
-use bauhinia_core::{Lang, Money};
+use bauhinia_core::{Lang, Localized, Money};
 
 use super::profile::University;
 use super::scheme::{
@@ -26,7 +26,7 @@ pub enum Reason {
         cost: Money,
         minimum: Money,
     },
-    RequiredSchemeHeld(SchemeId),
+    RequiredSchemeHeld(SchemeId, Localized),
     ProjectsBelowLimit {
         current: u32,
         max: u32,
@@ -77,7 +77,7 @@ pub enum Reason {
     ProjectCostNeeded {
         minimum: Money,
     },
-    RequiredSchemeMissing(SchemeId),
+    RequiredSchemeMissing(SchemeId, Localized),
     ConcurrentLimitReached {
         current: u32,
         max: u32,
@@ -116,7 +116,7 @@ impl Reason {
             ProductionLineInHongKong => "production_line_in_hong_kong",
             UgcUniversity(_) => "ugc_university",
             ProjectCostMeetsMinimum { .. } => "project_cost_meets_minimum",
-            RequiredSchemeHeld(_) => "required_scheme_held",
+            RequiredSchemeHeld(..) => "required_scheme_held",
             ProjectsBelowLimit { .. } => "projects_below_limit",
             GrantByRatio { .. } => "grant_by_ratio",
             GrantCapped { .. } => "grant_capped",
@@ -137,7 +137,7 @@ impl Reason {
             NotUgcUniversity => "not_ugc_university",
             ProjectCostBelowMinimum { .. } => "project_cost_below_minimum",
             ProjectCostNeeded { .. } => "project_cost_needed",
-            RequiredSchemeMissing(_) => "required_scheme_missing",
+            RequiredSchemeMissing(..) => "required_scheme_missing",
             ConcurrentLimitReached { .. } => "concurrent_limit_reached",
         }
     }
@@ -189,10 +189,10 @@ impl Reason {
                 format!("项目成本 {} 达到最低要求 {}。", cost.display_grouped(), minimum.display_grouped()),
                 format!("Project cost {} meets the minimum of {}.", cost.display_grouped(), minimum.display_grouped()),
             ),
-            RequiredSchemeHeld(id) => pick(
-                format!("你已獲「{id}」資助。"),
-                format!("你已获「{id}」资助。"),
-                format!("You are already funded under {id}."),
+            RequiredSchemeHeld(_, name) => pick(
+                format!("你已獲「{}」資助。", name.zh_hant),
+                format!("你已获「{}」资助。", name.zh_hans),
+                format!("You are already funded under the {}.", name.en),
             ),
             ProjectsBelowLimit { current, max } => pick(
                 format!("你現有 {current} 個項目，上限為同時 {max} 個。"),
@@ -307,10 +307,10 @@ impl Reason {
                 format!("项目成本最少 {}：请提供项目成本。", minimum.display_grouped()),
                 format!("Needs a project cost of at least {}: give your project cost.", minimum.display_grouped()),
             ),
-            RequiredSchemeMissing(id) => pick(
-                format!("只限已獲「{id}」資助的公司。"),
-                format!("只限已获「{id}」资助的公司。"),
-                format!("Only for companies already funded under {id}."),
+            RequiredSchemeMissing(_, name) => pick(
+                format!("只限已獲「{}」資助的公司。", name.zh_hant),
+                format!("只限已获「{}」资助的公司。", name.zh_hans),
+                format!("Only for companies already funded under the {}.", name.en),
             ),
             ConcurrentLimitReached { current, max } => pick(
                 format!("你已有 {current} 個項目，已達同時進行上限 {max} 個。"),
