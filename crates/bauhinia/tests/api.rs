@@ -334,6 +334,34 @@ async fn openapi_lists_every_api_route_and_each_answers() {
     }
 }
 
+/// The documented enum values are exactly the ones the API accepts (a schema that names Rust
+/// variants instead of the wire strings would send every client's first request to a 422).
+#[tokio::test]
+async fn openapi_enums_are_the_wire_values() {
+    use bauhinia_funding::domain::*;
+    fn wire<T: serde::Serialize>(all: &[T]) -> Vec<serde_json::Value> {
+        all.iter()
+            .map(|v| serde_json::to_value(v).expect("serialises"))
+            .collect()
+    }
+    let app = app().await;
+    let schemas = &app.doc["components"]["schemas"];
+    let cases = [
+        ("ApplicantType", wire(ApplicantType::ALL)),
+        ("Sector", wire(Sector::ALL)),
+        ("Purpose", wire(Purpose::ALL)),
+        ("Location", wire(Location::ALL)),
+        ("University", wire(University::ALL)),
+        ("Status", wire(Status::ALL)),
+        ("Section", wire(Section::ALL)),
+        ("SchemeKind", wire(SchemeKind::ALL)),
+        ("Lang", wire(&bauhinia_core::Lang::ALL)),
+    ];
+    for (name, values) in cases {
+        assert_eq!(schemas[name]["enum"].as_array(), Some(&values), "{name}");
+    }
+}
+
 #[tokio::test]
 async fn downloads_parse() {
     let app = app().await;

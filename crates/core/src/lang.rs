@@ -40,6 +40,15 @@ impl Lang {
         }
     }
 
+    /// Chooses the value for this language from one per language.
+    pub fn pick<T>(self, zh_hant: T, zh_hans: T, en: T) -> T {
+        match self {
+            Lang::ZhHant => zh_hant,
+            Lang::ZhHans => zh_hans,
+            Lang::En => en,
+        }
+    }
+
     /// Parses a tag exactly as [`Lang::tag`] writes it (case-insensitive).
     pub fn from_tag(tag: &str) -> Option<Lang> {
         Lang::ALL

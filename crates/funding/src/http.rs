@@ -109,7 +109,7 @@ async fn scheme_versions(
 /// maximum grant, the ineligible ones with the rules that excluded them. Names and reasons are
 /// in the language of `?lang=` or `Accept-Language` (English by default).
 #[utoipa::path(post, path = "/api/v1/funding/match", tag = TAG,
-    params(("lang" = Option<String>, Query, description = "zh-Hant, zh-Hans or en")),
+    params(("lang" = Option<bauhinia_core::Lang>, Query, description = "Language of names and reasons")),
     request_body = ProfileRequest,
     responses(
         (status = 200, description = "The match", body = MatchResponse),

@@ -58,14 +58,6 @@ impl FundingService {
         ))
     }
 
-    /// A service over a catalogue already in memory, with no history (for the CLI and tests).
-    pub fn with_catalogue(db: &Database, catalogue: Catalogue) -> FundingService {
-        FundingService {
-            store: AnyFundingStore::new(db),
-            catalogue: RwLock::new(Arc::new(catalogue)),
-        }
-    }
-
     /// The current catalogue: a cheap clone of an `Arc`.
     pub fn catalogue(&self) -> Arc<Catalogue> {
         match self.catalogue.read() {

@@ -70,7 +70,7 @@ pub struct ProfileRequest {
     pub purposes: Vec<Purpose>,
     /// Total project cost in HKD (up to HK$1 trillion), e.g. `"20000000"` or `"1234.50"`.
     #[serde(default)]
-    #[schema(value_type = Option<String>, pattern = r"^\+?[0-9]{1,13}(\.[0-9]{1,2})?$")]
+    #[schema(value_type = Option<String>, pattern = r"^\+?[0-9]{1,12}(\.[0-9]{1,2})?$")]
     pub project_cost_hkd: Option<AmountInput>,
     /// Whether the applicant runs a production line in Hong Kong.
     #[serde(default)]

@@ -237,11 +237,7 @@ pub struct Example {
 
 /// The demo profiles (shown only when demo data is loaded).
 pub fn examples(lang: Lang) -> Vec<Example> {
-    let pick = |hant: &'static str, hans: &'static str, en: &'static str| match lang {
-        Lang::ZhHant => hant,
-        Lang::ZhHans => hans,
-        Lang::En => en,
-    };
+    let pick = |hant, hans, en| lang.pick(hant, hans, en);
     vec![
         Example {
             label: pick("30 人香港製造商：2,000 萬元智能生產線", "30 人香港制造商：2,000 万元智能生产线", "30-person Hong Kong manufacturer: HK$20M smart production line"),

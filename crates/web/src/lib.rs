@@ -72,11 +72,7 @@ struct ServiceCard {
 }
 
 fn services(lang: Lang) -> Vec<ServiceCard> {
-    let pick = |hant: &'static str, hans: &'static str, en: &'static str| match lang {
-        Lang::ZhHant => hant,
-        Lang::ZhHans => hans,
-        Lang::En => en,
-    };
+    let pick = |hant, hans, en| lang.pick(hant, hans, en);
     let card = |key, name, english, description, href, available| ServiceCard {
         key,
         name,

@@ -21,25 +21,7 @@ pub const LOCATIONS_MAX: usize = 4;
 pub const CURRENT_GRANTS_MAX: usize = 64;
 pub const PROJECTS_PER_GRANT_MAX: i64 = 100;
 
-macro_rules! simple_enum {
-    ($(#[$meta:meta])* $name:ident { $( $variant:ident = $text:literal ),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-        pub enum $name { $( #[serde(rename = $text)] $variant, )* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[ $( $name::$variant, )* ];
-            pub const fn as_str(self) -> &'static str {
-                match self { $( $name::$variant => $text, )* }
-            }
-            pub fn parse(text: &str) -> Option<$name> {
-                match text { $( $text => Some($name::$variant), )* _ => None }
-            }
-        }
-    };
-}
-
-simple_enum! {
+vocabulary! {
     /// Where the applicant operates.
     Location {
         HongKong = "hong_kong",
@@ -49,7 +31,7 @@ simple_enum! {
     }
 }
 
-simple_enum! {
+vocabulary! {
     /// The applicant's university affiliation. The first eight are the UGC-funded universities.
     University {
         None = "none",
@@ -84,13 +66,6 @@ pub struct ProfileDraft {
     pub project_cost_hkd: Option<String>,
     pub operates_production_line_in_hk: bool,
     pub current_grants: Vec<(String, i64)>,
-}
-
-/// How many projects the applicant already runs under a scheme.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CurrentGrant {
-    pub scheme: SchemeId,
-    pub projects: u32,
 }
 
 /// A validated applicant profile.

@@ -146,11 +146,7 @@ impl Reason {
     pub fn text(&self, lang: Lang) -> String {
         use Reason::*;
         let l = lang;
-        let pick = |hant: String, hans: String, en: String| match l {
-            Lang::ZhHant => hant,
-            Lang::ZhHans => hans,
-            Lang::En => en,
-        };
+        let pick = |hant: String, hans: String, en: String| l.pick(hant, hans, en);
         match self {
             ApplicantTypeAccepted(t) => pick(
                 format!("接受{}申請。", t.label(l)),

@@ -99,26 +99,6 @@ impl std::fmt::Display for PartialDate {
     }
 }
 
-macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident { $( $variant:ident = $text:literal ),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-        pub enum $name { $( #[serde(rename = $text)] $variant, )* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[ $( $name::$variant, )* ];
-
-            pub const fn as_str(self) -> &'static str {
-                match self { $( $name::$variant => $text, )* }
-            }
-
-            pub fn parse(text: &str) -> Option<$name> {
-                match text { $( $text => Some($name::$variant), )* _ => None }
-            }
-        }
-    };
-}
-
 vocabulary! {
     /// The fact sheet's section the scheme is listed under.
     Section {

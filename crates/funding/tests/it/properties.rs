@@ -7,6 +7,10 @@ use bauhinia_funding::wire::ProfileRequest;
 use bauhinia_funding::Catalogue;
 use proptest::prelude::*;
 
+/// Parsed once: the properties are about the matcher, not about loading.
+static CATALOGUE: std::sync::LazyLock<Catalogue> =
+    std::sync::LazyLock::new(|| Catalogue::embedded().expect("valid"));
+
 fn pick<T: Copy + std::fmt::Debug + 'static>(all: &'static [T]) -> impl Strategy<Value = T> {
     proptest::sample::select(all)
 }
@@ -63,7 +67,7 @@ proptest! {
     /// every exclusion says why.
     #[test]
     fn matcher_invariants(draft in drafts()) {
-        let catalogue = Catalogue::embedded().expect("valid");
+        let catalogue = &*CATALOGUE;
         let Ok(profile) = Profile::validate(&draft) else { return Ok(()) };
         let outcome = match_profile(catalogue.schemes(), &profile);
         prop_assert_eq!(outcome.eligible.len() + outcome.ineligible.len(), catalogue.len());
