@@ -26,11 +26,14 @@ use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
 use utoipa::openapi::OpenApi;
 use utoipa::{OpenApi as _, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use crate::rate_limit::RateLimit;
 
 /// How long one request may take before it is abandoned with a 408.
 const REQUEST_TIMEOUT_S: u64 = 30;
@@ -170,8 +173,24 @@ pub fn openapi_document(state: &AppState) -> OpenApi {
     api(state).1
 }
 
+/// The limits every request is held to.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub body_limit_bytes: usize,
+    pub rate_limit: RateLimit,
+}
+
+impl Limits {
+    pub fn from_config(config: &crate::config::Config) -> Limits {
+        Limits {
+            body_limit_bytes: config.body_limit_bytes,
+            rate_limit: RateLimit::new(config.rate_limit_per_second),
+        }
+    }
+}
+
 /// The whole application.
-pub fn build(state: AppState, body_limit_bytes: usize) -> Router {
+pub fn build(state: AppState, limits: Limits) -> Router {
     let (api_router, doc) = api(&state);
     let doc_json = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     // Serialised once: the document only changes with the binary.
@@ -190,16 +209,26 @@ pub fn build(state: AppState, body_limit_bytes: usize) -> Router {
         .merge(portal)
         .fallback(not_found)
         .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(middleware::from_fn_with_state(limits.rate_limit, crate::rate_limit::limit))
         .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
-        .layer(DefaultBodyLimit::max(body_limit_bytes))
+        .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(REQUEST_TIMEOUT_S)))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             Problem::internal(&"a request handler panicked").into_response()
         }))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
-            let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", request_id = %id, method = %request.method(), uri = %request.uri().path())
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<Body>| {
+                    let id = request
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|id| id.header_value().to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+                })
+                // One line per answered request, at INFO, inside the span that carries its id.
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros)),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }

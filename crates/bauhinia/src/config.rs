@@ -16,6 +16,8 @@ pub const DEFAULT_DATA_DIR: &str = "data";
 pub const DEFAULT_CONFIG_FILE: &str = "bauhinia.toml";
 /// The largest request body any endpoint accepts.
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// Requests per second one client address may make (twice that as a burst).
+pub const DEFAULT_RATE_LIMIT_PER_SECOND: u32 = 50;
 /// Variables with this prefix belong to the test tooling, not to the server.
 const TEST_ENV_PREFIX: &str = "BAUHINIA_TEST_";
 
@@ -36,6 +38,8 @@ pub struct Config {
     pub demo: bool,
     pub log_format: LogFormat,
     pub body_limit_bytes: usize,
+    /// 0 turns rate limiting off (e.g. behind a proxy that limits already).
+    pub rate_limit_per_second: u32,
 }
 
 /// One layer: every key optional; unknown keys rejected.
@@ -48,6 +52,7 @@ pub struct Layer {
     pub demo: Option<bool>,
     pub log_format: Option<LogFormat>,
     pub body_limit_bytes: Option<usize>,
+    pub rate_limit_per_second: Option<u32>,
 }
 
 impl Layer {
@@ -59,6 +64,7 @@ impl Layer {
             demo: self.demo.or(base.demo),
             log_format: self.log_format.or(base.log_format),
             body_limit_bytes: self.body_limit_bytes.or(base.body_limit_bytes),
+            rate_limit_per_second: self.rate_limit_per_second.or(base.rate_limit_per_second),
         }
     }
 
@@ -84,12 +90,16 @@ impl Layer {
                         _ => bail!("{key} must be \"pretty\" or \"json\""),
                     })
                 }
+                "RATE_LIMIT_PER_SECOND" => {
+                    layer.rate_limit_per_second =
+                        Some(value.parse().with_context(|| format!("{key} must be a whole number"))?)
+                }
                 "BODY_LIMIT_BYTES" => {
                     layer.body_limit_bytes = Some(value.parse().with_context(|| format!("{key} must be a whole number"))?)
                 }
                 _ => bail!(
                     "unknown environment variable {key}; known: BAUHINIA_LISTEN, BAUHINIA_DATA_DIR, BAUHINIA_DATABASE_URL, \
-                     BAUHINIA_DEMO, BAUHINIA_LOG_FORMAT, BAUHINIA_BODY_LIMIT_BYTES"
+                     BAUHINIA_DEMO, BAUHINIA_LOG_FORMAT, BAUHINIA_BODY_LIMIT_BYTES, BAUHINIA_RATE_LIMIT_PER_SECOND"
                 ),
             }
         }
@@ -153,6 +163,9 @@ impl Config {
             demo: layer.demo.unwrap_or(true),
             log_format: layer.log_format.unwrap_or(LogFormat::Pretty),
             body_limit_bytes,
+            rate_limit_per_second: layer
+                .rate_limit_per_second
+                .unwrap_or(DEFAULT_RATE_LIMIT_PER_SECOND),
         })
     }
 

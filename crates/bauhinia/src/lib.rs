@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod rate_limit;
 
 use std::sync::Arc;
 

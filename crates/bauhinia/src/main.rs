@@ -97,9 +97,12 @@ fn init_logging(format: LogFormat) {
     // RUST_LOG overrides the default filter.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    // Colour only for a person at a terminal, never in a log file.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Pretty => builder.init(),
@@ -130,7 +133,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     init_logging(config.log_format);
     tracing::info!(?config, "starting");
     let state = bauhinia::start(&config).await?;
-    let app = bauhinia::app::build(state.clone(), config.body_limit_bytes);
+    let limits = bauhinia::app::Limits::from_config(&config);
+    spawn_rate_limit_cleanup(limits.rate_limit.clone());
+    let app = bauhinia::app::build(state.clone(), limits);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -142,12 +147,27 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     };
     println!("Bauhinia is ready at http://{shown}/");
     tracing::info!(%addr, "listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     state.db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Forgets idle clients' buckets once a minute, so the limiter's memory stays bounded.
+fn spawn_rate_limit_cleanup(rate_limit: bauhinia::rate_limit::RateLimit) {
+    tokio::spawn(async move {
+        let period = std::time::Duration::from_secs(bauhinia::rate_limit::CLEANUP_INTERVAL_S);
+        let mut interval = tokio::time::interval(period);
+        loop {
+            interval.tick().await;
+            rate_limit.cleanup();
+        }
+    });
 }
 
 async fn shutdown_signal() {

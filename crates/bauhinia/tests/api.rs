@@ -46,7 +46,7 @@ async fn app() -> TestApp {
     let state = bauhinia::start(&config).await.expect("start");
     let doc = serde_json::to_value(bauhinia::app::openapi_document(&state)).expect("doc");
     TestApp {
-        router: bauhinia::app::build(state, config.body_limit_bytes),
+        router: bauhinia::app::build(state, bauhinia::app::Limits::from_config(&config)),
         dir,
         doc,
     }
@@ -332,6 +332,38 @@ async fn openapi_lists_every_api_route_and_each_answers() {
             assert_eq!(get(&app, &uri).await.status, StatusCode::OK, "GET {uri}");
         }
     }
+}
+
+#[tokio::test]
+async fn strangers_are_rate_limited() {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("bauhinia-rate-test-{}-{n}", std::process::id()));
+    let flags = Layer {
+        data_dir: Some(dir.clone()),
+        rate_limit_per_second: Some(2),
+        ..Layer::default()
+    };
+    let config = Config::load(None, &BTreeMap::new(), flags).expect("config");
+    let state = bauhinia::start(&config).await.expect("start");
+    let app = TestApp {
+        router: bauhinia::app::build(state, bauhinia::app::Limits::from_config(&config)),
+        dir,
+        doc: serde_json::Value::Null,
+    };
+    // A burst of 4 (twice the rate) passes; the 5th is refused with a problem and Retry-After.
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(post_json(&app, "/api/v1/funding/match", MANUFACTURER).await);
+    }
+    let codes: Vec<u16> = statuses.iter().map(|a| a.status.as_u16()).collect();
+    assert_eq!(codes, [200, 200, 200, 200, 429]);
+    let refused = statuses.last().expect("five");
+    assert_eq!(refused.json()["code"], "request.rate_limited");
+    assert!(refused.headers.get(header::RETRY_AFTER).is_some());
+    // Probes are never limited.
+    assert_eq!(get(&app, "/healthz").await.status, StatusCode::OK);
+    assert_eq!(get(&app, "/readyz").await.status, StatusCode::OK);
 }
 
 /// The documented enum values are exactly the ones the API accepts (a schema that names Rust

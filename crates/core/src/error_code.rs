@@ -42,6 +42,7 @@ error_codes! {
     NotFound => ("request.not_found", NOT_FOUND, "No resource exists at this address."),
     MethodNotAllowed => ("request.method_not_allowed", METHOD_NOT_ALLOWED, "This method is not allowed on this resource."),
     Timeout => ("request.timeout", REQUEST_TIMEOUT, "The request took too long and was abandoned."),
+    RateLimited => ("request.rate_limited", TOO_MANY_REQUESTS, "Too many requests from this address; retry after the time given in Retry-After."),
     Internal => ("internal", INTERNAL_SERVER_ERROR, "An unexpected error occurred; it has been logged."),
     StoreUnavailable => ("store.unavailable", SERVICE_UNAVAILABLE, "The database is not available right now."),
     FundingSchemeNotFound => ("funding.scheme_not_found", NOT_FOUND, "No funding scheme has this id."),

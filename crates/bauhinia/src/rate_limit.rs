@@ -1,0 +1,88 @@
+//! Per-address rate limiting for everything a stranger can call. A token bucket per client IP
+//! (`rate_limit_per_second` sustained, twice that as a burst); over it, a 429 problem with
+//! `Retry-After`. Health, readiness, metrics and static assets are never limited, so probes and
+//! page loads do not eat a visitor's budget.
+//!
+//! Memory is bounded: buckets that have refilled are dropped every minute.
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bauhinia_core::{ErrorCode, Problem};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// How often buckets that are full again are forgotten.
+pub const CLEANUP_INTERVAL_S: u64 = 60;
+
+/// Paths that are never limited.
+const UNLIMITED_PREFIXES: &[&str] = &["/healthz", "/readyz", "/metrics", "/static/"];
+
+#[derive(Debug, Clone)]
+pub struct RateLimit {
+    limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+}
+
+impl RateLimit {
+    /// `per_second` = 0 turns limiting off.
+    pub fn new(per_second: u32) -> RateLimit {
+        let limiter = NonZeroU32::new(per_second).map(|rate| {
+            let burst = NonZeroU32::new(per_second.saturating_mul(2)).unwrap_or(rate);
+            Arc::new(RateLimiter::keyed(
+                Quota::per_second(rate).allow_burst(burst),
+            ))
+        });
+        RateLimit { limiter }
+    }
+
+    /// `Err(wait)` when `ip` is over its budget.
+    fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+        let Some(limiter) = &self.limiter else {
+            return Ok(());
+        };
+        limiter
+            .check_key(&ip)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Forgets buckets that are full again (their clients have been quiet).
+    pub fn cleanup(&self) {
+        if let Some(limiter) = &self.limiter {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+pub async fn limit(State(rate_limit): State<RateLimit>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if UNLIMITED_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return next.run(request).await;
+    }
+    // In-process callers (tests) have no peer address; they share one bucket.
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(addr)| {
+            addr.ip()
+        });
+    match rate_limit.check(ip) {
+        Ok(()) => next.run(request).await,
+        Err(wait) => {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let mut response = Problem::new(ErrorCode::RateLimited)
+                .detail(format!("retry after {seconds} s"))
+                .into_response();
+            if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+    }
+}
