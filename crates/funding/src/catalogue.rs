@@ -137,11 +137,13 @@ pub struct CatalogueEntry {
     pub scheme: Scheme,
 }
 
-/// Every scheme's current version, sorted by id.
+/// Every scheme's current version, sorted by id, and every published version (the history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Catalogue {
     pub version: String,
     entries: Vec<CatalogueEntry>,
+    /// Every version of every scheme, sorted by (id, version); the entries are the last of each id.
+    history: Vec<SchemeRecord>,
 }
 
 impl Catalogue {
@@ -156,36 +158,39 @@ impl Catalogue {
         Catalogue::from_records(file.catalogue_version, file.scheme)
     }
 
-    /// Validates records as one catalogue. Each id must appear once.
+    /// Validates records as one catalogue. An id may appear with several versions (its history);
+    /// the highest version is the current one. Every version must validate on its own.
     pub fn from_records(
         version: String,
-        records: Vec<SchemeRecord>,
+        mut records: Vec<SchemeRecord>,
     ) -> Result<Catalogue, CatalogueError> {
-        let mut entries = records
-            .into_iter()
-            .map(|record| {
-                Ok(CatalogueEntry {
-                    scheme: record.to_scheme()?,
-                    record,
-                })
-            })
-            .collect::<Result<Vec<_>, CatalogueError>>()?;
-        entries.sort_by(|a, b| a.scheme.id.cmp(&b.scheme.id));
-        let ids: BTreeSet<&SchemeId> = entries.iter().map(|e| &e.scheme.id).collect();
-        if ids.len() != entries.len() {
-            let duplicate = entries
-                .windows(2)
-                .find(|w| matches!(w, [a, b] if a.scheme.id == b.scheme.id));
-            let scheme = duplicate
-                .and_then(|w| w.first())
-                .map(|e| e.record.id.clone())
-                .unwrap_or_default();
+        let mut validated = Vec::with_capacity(records.len());
+        for record in &records {
+            validated.push((record.to_scheme()?, record.clone()));
+        }
+        validated.sort_by(|(a, _), (b, _)| (&a.id, a.version).cmp(&(&b.id, b.version)));
+        if let Some(pair) = validated
+            .windows(2)
+            .find(|w| matches!(w, [(a, _), (b, _)] if a.id == b.id && a.version == b.version))
+        {
+            let scheme = pair.first().map(|(_, r)| r.id.clone()).unwrap_or_default();
             return Err(CatalogueError::Field {
                 scheme,
-                field: "id",
-                message: "appears more than once".into(),
+                field: "version",
+                message: "appears more than once for this id".into(),
             });
         }
+        // The current version of each id is the last of its run.
+        let mut entries: Vec<CatalogueEntry> = Vec::new();
+        for (scheme, record) in validated {
+            match entries.last_mut() {
+                Some(last) if last.scheme.id == scheme.id => {
+                    *last = CatalogueEntry { scheme, record }
+                }
+                _ => entries.push(CatalogueEntry { scheme, record }),
+            }
+        }
+        let ids: BTreeSet<&SchemeId> = entries.iter().map(|e| &e.scheme.id).collect();
         for entry in &entries {
             if let Some(required) = &entry.scheme.requires_scheme {
                 if !ids.contains(required) {
@@ -197,7 +202,17 @@ impl Catalogue {
                 }
             }
         }
-        Ok(Catalogue { version, entries })
+        records.sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
+        Ok(Catalogue {
+            version,
+            entries,
+            history: records,
+        })
+    }
+
+    /// Every version of every scheme, sorted by (id, version).
+    pub fn history(&self) -> &[SchemeRecord] {
+        &self.history
     }
 
     pub fn entries(&self) -> &[CatalogueEntry] {

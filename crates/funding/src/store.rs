@@ -21,7 +21,8 @@ pub struct ImportReport {
 }
 
 pub trait FundingStore: Send + Sync {
-    /// Stores every scheme version of `catalogue` that is not stored yet, atomically.
+    /// Stores every scheme version of `catalogue` (its whole history) that is not stored yet,
+    /// atomically.
     fn import(
         &self,
         catalogue: &Catalogue,
@@ -113,8 +114,7 @@ impl FundingStore for SqliteFundingStore {
     async fn import(&self, catalogue: &Catalogue) -> Result<ImportReport, StoreError> {
         let mut report = ImportReport::default();
         let mut tx = self.db.writer.begin().await?;
-        for entry in catalogue.entries() {
-            let record = &entry.record;
+        for record in catalogue.history() {
             let document = to_document(record)?;
             let stored: Option<String> = sqlx::query_scalar(
                 "SELECT document FROM funding_scheme_versions WHERE scheme_id = ? AND version = ?",
@@ -193,8 +193,7 @@ impl FundingStore for PgFundingStore {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext('bauhinia.funding.import'))")
             .execute(&mut *tx)
             .await?;
-        for entry in catalogue.entries() {
-            let record = &entry.record;
+        for record in catalogue.history() {
             let document = to_document(record)?;
             let stored: Option<Json<serde_json::Value>> =
                 sqlx::query_scalar("SELECT document FROM funding_scheme_versions WHERE scheme_id = $1 AND version = $2")

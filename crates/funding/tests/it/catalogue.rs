@@ -96,6 +96,19 @@ fn broken_catalogues_are_rejected_with_the_field() {
         let error = Catalogue::from_toml(&broken).expect_err(to).to_string();
         assert!(error.contains(field), "{to}: {error}");
     }
+    let twice = valid.replacen(
+        "version = 1\neffective_from = \"2024-09\"",
+        "version = 2\neffective_from = \"2024-09\"",
+        1,
+    );
+    assert_ne!(twice, valid, "fixture: acceleration v1 not found");
+    let error = Catalogue::from_toml(&twice)
+        .expect_err("duplicate version")
+        .to_string();
+    assert!(
+        error.contains("version") && error.contains("new-industrialisation-acceleration"),
+        "{error}"
+    );
     let unknown_key = valid.replacen("size = \"any\"", "size = \"any\"\nsizes = \"any\"", 1);
     assert!(Catalogue::from_toml(&unknown_key).is_err());
 }

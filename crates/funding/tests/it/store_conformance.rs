@@ -18,14 +18,33 @@ async fn suite(store: &AnyFundingStore) {
         .is_empty());
 
     // First import inserts everything; a second changes nothing.
+    let versions = catalogue.history().len();
+    assert!(
+        versions > catalogue.len(),
+        "the shipped catalogue carries some history"
+    );
     let first = store.import(&catalogue).await.expect("import");
-    assert_eq!((first.inserted, first.unchanged), (catalogue.len(), 0));
+    assert_eq!((first.inserted, first.unchanged), (versions, 0));
     let second = store.import(&catalogue).await.expect("re-import");
-    assert_eq!((second.inserted, second.unchanged), (0, catalogue.len()));
+    assert_eq!((second.inserted, second.unchanged), (0, versions));
 
-    // What comes back is exactly what went in.
+    // What comes back is exactly what went in: the current versions, and the full history.
     let loaded = store.load_latest().await.expect("load").expect("present");
-    assert_eq!(loaded, catalogue);
+    assert_eq!(loaded.entries(), catalogue.entries());
+    assert_eq!(loaded.version, catalogue.version);
+    let accel = store
+        .versions("new-industrialisation-acceleration")
+        .await
+        .expect("versions");
+    let minimums: Vec<&str> = accel
+        .iter()
+        .map(|r| r.min_project_cost_hkd.as_str())
+        .collect();
+    assert_eq!(
+        minimums,
+        ["300000000", "150000000"],
+        "v1 (2024-09) then v2 (2025-11)"
+    );
 
     // Rewriting a published version is refused, and the refused import leaves nothing behind —
     // not even the brand-new scheme that came before the conflict in the same import.
