@@ -31,18 +31,19 @@ impl Drop for TestApp {
 }
 
 async fn app() -> TestApp {
+    app_with(Layer::default()).await
+}
+
+/// A fresh application on its own SQLite directory, configured by `flags`.
+async fn app_with(flags: Layer) -> TestApp {
     static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("bauhinia-api-test-{}-{n}", std::process::id()));
-    let config = Config::load(
-        None,
-        &BTreeMap::new(),
-        Layer {
-            data_dir: Some(dir.clone()),
-            ..Layer::default()
-        },
-    )
-    .expect("config");
+    let flags = Layer {
+        data_dir: Some(dir.clone()),
+        ..flags
+    };
+    let config = Config::load(None, &BTreeMap::new(), flags).expect("config");
     let state = bauhinia::start(&config).await.expect("start");
     let doc = serde_json::to_value(bauhinia::app::openapi_document(&state)).expect("doc");
     TestApp {
@@ -336,21 +337,11 @@ async fn openapi_lists_every_api_route_and_each_answers() {
 
 #[tokio::test]
 async fn strangers_are_rate_limited() {
-    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("bauhinia-rate-test-{}-{n}", std::process::id()));
-    let flags = Layer {
-        data_dir: Some(dir.clone()),
+    let app = app_with(Layer {
         rate_limit_per_second: Some(2),
         ..Layer::default()
-    };
-    let config = Config::load(None, &BTreeMap::new(), flags).expect("config");
-    let state = bauhinia::start(&config).await.expect("start");
-    let app = TestApp {
-        router: bauhinia::app::build(state, bauhinia::app::Limits::from_config(&config)),
-        dir,
-        doc: serde_json::Value::Null,
-    };
+    })
+    .await;
     // A burst of 4 (twice the rate) passes; the 5th is refused with a problem and Retry-After.
     let mut statuses = Vec::new();
     for _ in 0..5 {
