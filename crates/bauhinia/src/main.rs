@@ -235,10 +235,10 @@ fn funding_match(path: &std::path::Path, lang: Lang, format: Format) -> anyhow::
 fn print_match_text(response: &bauhinia_funding::wire::MatchResponse) {
     println!("Eligible ({}):", response.eligible.len());
     for e in &response.eligible {
-        let grant = e
-            .max_grant_hkd
-            .as_deref()
-            .map_or_else(|| "not stated".to_owned(), |g| format!("HK${g}"));
+        let grant = e.max_grant_hk_cents.map_or_else(
+            || "not stated".to_owned(),
+            |cents| bauhinia_core::Money::hkd_cents(cents).display_grouped(),
+        );
         println!("  {}. {} [{}] — max grant {grant}", e.rank, e.name, e.id);
         for reason in &e.reasons {
             println!("       · {reason}");
