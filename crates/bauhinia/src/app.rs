@@ -125,6 +125,7 @@ impl Metrics {
 pub struct AppState {
     pub db: Database,
     pub funding: Arc<FundingService>,
+    pub identity: Arc<bauhinia_identity::IdentityService>,
     pub metrics: Arc<Metrics>,
     pub demo: bool,
 }

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use bauhinia_core::crypto::MasterKey;
 use bauhinia_store::DatabaseUrl;
 use serde::Deserialize;
 
@@ -40,6 +41,10 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// 0 turns rate limiting off (e.g. behind a proxy that limits already).
     pub rate_limit_per_second: u32,
+    /// The master key given inline (`BAUHINIA_MASTER_KEY`, base64); redacted in `Debug`.
+    pub master_key: Option<MasterKey>,
+    /// Where the master key is kept when not given inline; created on first start.
+    pub master_key_file: PathBuf,
 }
 
 /// One layer: every key optional; unknown keys rejected.
@@ -53,6 +58,10 @@ pub struct Layer {
     pub log_format: Option<LogFormat>,
     pub body_limit_bytes: Option<usize>,
     pub rate_limit_per_second: Option<u32>,
+    pub master_key_file: Option<PathBuf>,
+    /// Environment only: a secret does not belong in a configuration file.
+    #[serde(skip)]
+    pub master_key: Option<String>,
 }
 
 impl Layer {
@@ -65,6 +74,8 @@ impl Layer {
             log_format: self.log_format.or(base.log_format),
             body_limit_bytes: self.body_limit_bytes.or(base.body_limit_bytes),
             rate_limit_per_second: self.rate_limit_per_second.or(base.rate_limit_per_second),
+            master_key_file: self.master_key_file.or(base.master_key_file),
+            master_key: self.master_key.or(base.master_key),
         }
     }
 
@@ -90,6 +101,8 @@ impl Layer {
                         _ => bail!("{key} must be \"pretty\" or \"json\""),
                     })
                 }
+                "MASTER_KEY" => layer.master_key = Some(value.clone()),
+                "MASTER_KEY_FILE" => layer.master_key_file = Some(PathBuf::from(value)),
                 "RATE_LIMIT_PER_SECOND" => {
                     layer.rate_limit_per_second =
                         Some(value.parse().with_context(|| format!("{key} must be a whole number"))?)
@@ -99,7 +112,8 @@ impl Layer {
                 }
                 _ => bail!(
                     "unknown environment variable {key}; known: BAUHINIA_LISTEN, BAUHINIA_DATA_DIR, BAUHINIA_DATABASE_URL, \
-                     BAUHINIA_DEMO, BAUHINIA_LOG_FORMAT, BAUHINIA_BODY_LIMIT_BYTES, BAUHINIA_RATE_LIMIT_PER_SECOND"
+                     BAUHINIA_DEMO, BAUHINIA_LOG_FORMAT, BAUHINIA_BODY_LIMIT_BYTES, BAUHINIA_RATE_LIMIT_PER_SECOND, \
+                     BAUHINIA_MASTER_KEY, BAUHINIA_MASTER_KEY_FILE"
                 ),
             }
         }
@@ -154,11 +168,22 @@ impl Config {
         if !(1024..=16 * 1024 * 1024).contains(&body_limit_bytes) {
             bail!("body_limit_bytes must be between 1024 and 16777216");
         }
+        let master_key = layer
+            .master_key
+            .as_deref()
+            .map(MasterKey::from_base64)
+            .transpose()
+            .context("BAUHINIA_MASTER_KEY must be 32 bytes, base64-encoded")?;
+        let data_dir = layer
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         Ok(Config {
             listen,
-            data_dir: layer
-                .data_dir
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            master_key,
+            master_key_file: layer
+                .master_key_file
+                .unwrap_or_else(|| data_dir.join("master.key")),
+            data_dir,
             database_url,
             demo: layer.demo.unwrap_or(true),
             log_format: layer.log_format.unwrap_or(LogFormat::Pretty),

@@ -8,7 +8,9 @@ pub mod rate_limit;
 use std::sync::Arc;
 
 use anyhow::Context;
+use bauhinia_core::crypto::{MasterKey, Vault};
 use bauhinia_funding::FundingService;
+use bauhinia_identity::IdentityService;
 use bauhinia_store::{Backend, Database};
 
 use crate::app::{AppState, Metrics};
@@ -27,32 +29,65 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         .await
         .with_context(|| format!("connecting to {url}"))?;
     db.migrate().await.context("applying migrations")?;
+    let vault = Arc::new(Vault::new(&master_key(config)?));
     let (funding, _) = FundingService::start(&db)
         .await
         .context("starting Funding Easy")?;
-    let demo = load_demo(&db, config).await?;
+    let identity = Arc::new(IdentityService::new(&db, vault));
+    let demo = load_demo(&db, &identity, config).await?;
     let metrics = Arc::new(Metrics::new(funding.catalogue().len()));
     Ok(AppState {
         db,
         funding: Arc::new(funding),
+        identity,
         metrics,
         demo,
     })
 }
 
+/// The master key: given inline, or read from its file, which is created on first start.
+fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    if let Some(key) = &config.master_key {
+        return Ok(key.clone());
+    }
+    let path = &config.master_key_file;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let (key, created) = MasterKey::load_or_create(path)?;
+    if created {
+        tracing::warn!(path = %path.display(), "generated a new master key: back it up, for without it sealed data cannot be read");
+    }
+    Ok(key)
+}
+
 /// Demo data is loaded once, into an embedded database, unless `--no-demo`; a PostgreSQL
 /// deployment is an operator's and never gets demo data. Returns whether demo data is present.
-async fn load_demo(db: &Database, config: &Config) -> anyhow::Result<bool> {
+async fn load_demo(
+    db: &Database,
+    identity: &IdentityService,
+    config: &Config,
+) -> anyhow::Result<bool> {
     if let Some(state) = db.meta("demo").await? {
         return Ok(state == "loaded");
     }
     let load = config.demo && db.backend() == Backend::Sqlite;
-    db.set_meta("demo", if load { "loaded" } else { "none" })
-        .await?;
     if load {
+        let today = time::OffsetDateTime::now_utc().date();
+        for draft in bauhinia_identity::demo::residents() {
+            // Idempotent: a start that stopped half-way through the demo data resumes here.
+            match identity.register(&draft, "system:demo", today).await {
+                Ok(_) | Err(bauhinia_identity::IdentityError::AlreadyRegistered) => {}
+                Err(e) => return Err(anyhow::Error::new(e).context("registering a demo resident")),
+            }
+        }
         tracing::info!(
-            "demo data loaded: example applicant profiles are offered on the Funding Easy page"
+            residents = identity.count().await?,
+            "demo data loaded: residents, and example applicant profiles on the Funding Easy page"
         );
     }
+    db.set_meta("demo", if load { "loaded" } else { "none" })
+        .await?;
     Ok(load)
 }

@@ -47,6 +47,9 @@ error_codes! {
     StoreUnavailable => ("store.unavailable", SERVICE_UNAVAILABLE, "The database is not available right now."),
     FundingSchemeNotFound => ("funding.scheme_not_found", NOT_FOUND, "No funding scheme has this id."),
     FundingProfileInvalid => ("funding.profile_invalid", UNPROCESSABLE_ENTITY, "The applicant profile is invalid."),
+    IdentityResidentInvalid => ("identity.resident_invalid", UNPROCESSABLE_ENTITY, "The resident's registration details are invalid."),
+    IdentityResidentExists => ("identity.resident_exists", CONFLICT, "A resident with this HKID is already registered."),
+    IdentityResidentNotFound => ("identity.resident_not_found", NOT_FOUND, "No resident has this id."),
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -5,6 +5,7 @@
 //! default) or `postgres:`/`postgresql:`. Service crates implement their store traits on the
 //! pools handed out here; this crate knows no service's tables beyond running migrations.
 
+pub mod audit;
 mod url;
 
 #[cfg(feature = "testing")]

@@ -1,0 +1,11 @@
+//! The one integration-test binary of the identity crate: the service on both backends.
+
+// Test code fails by panicking; the production lints do not apply here.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod conformance;
