@@ -32,6 +32,8 @@ pub enum CryptoError {
     KeyFile(String, String),
     #[error("the sealed value is malformed or was sealed with another key or context")]
     Unseal,
+    #[error("the value could not be sealed")]
+    Seal,
 }
 
 /// The root secret. Redacted in `Debug`; zeroed on drop.
@@ -100,12 +102,10 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 /// Keys derived from the master key, ready for use.
 #[derive(Clone)]
 pub struct Vault {
-    lookup_key: LookupKey,
+    /// HMAC-SHA256 already keyed; cloned for each hash.
+    lookup: Hmac<Sha256>,
     seal: XChaCha20Poly1305,
 }
-
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-struct LookupKey([u8; 32]);
 
 impl fmt::Debug for Vault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -116,15 +116,20 @@ impl fmt::Debug for Vault {
 impl Vault {
     pub fn new(master: &MasterKey) -> Vault {
         let hkdf = hkdf::Hkdf::<Sha256>::new(Some(b"bauhinia"), &master.0);
-        let mut lookup = [0u8; 32];
+        // A 64-byte HMAC key is exactly SHA-256's block size, so keying is infallible; both
+        // outputs are far below HKDF-SHA256's 8,160-byte limit, so expand cannot fail either.
+        let mut lookup = [0u8; 64];
         let mut seal = [0u8; 32];
-        // 32-byte outputs are far below HKDF-SHA256's 8,160-byte limit, so expand cannot fail.
         let _ = hkdf.expand(b"bauhinia/lookup/v1", &mut lookup);
         let _ = hkdf.expand(b"bauhinia/seal/v1", &mut seal);
+        let mac = <Hmac<Sha256> as KeyInit>::new(
+            chacha20poly1305::aead::generic_array::GenericArray::from_slice(&lookup),
+        );
         let cipher = XChaCha20Poly1305::new((&seal).into());
+        lookup.zeroize();
         seal.zeroize();
         Vault {
-            lookup_key: LookupKey(lookup),
+            lookup: mac,
             seal: cipher,
         }
     }
@@ -132,11 +137,7 @@ impl Vault {
     /// A keyed, deterministic hash of `value` for equality lookups (HMAC-SHA256). Without the
     /// master key it reveals nothing, and it cannot be brute-forced from the small HKID space.
     pub fn lookup_hash(&self, context: &str, value: &[u8]) -> [u8; 32] {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.lookup_key.0) {
-            Ok(mac) => mac,
-            Err(_) => return [0u8; 32],
-        };
+        let mut mac = self.lookup.clone();
         mac.update(context.as_bytes());
         mac.update(&[0]);
         mac.update(value);
@@ -144,7 +145,7 @@ impl Vault {
     }
 
     /// Encrypts `plaintext` for `context`.
-    pub fn seal(&self, context: &str, plaintext: &[u8]) -> Vec<u8> {
+    pub fn seal(&self, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ciphertext = self
             .seal
@@ -155,12 +156,12 @@ impl Vault {
                     aad: context.as_bytes(),
                 },
             )
-            .unwrap_or_default();
+            .map_err(|_| CryptoError::Seal)?;
         let mut out = Vec::with_capacity(1 + NONCE_BYTES + ciphertext.len());
         out.push(SEALED_VERSION);
         out.extend_from_slice(nonce.as_slice());
         out.extend_from_slice(&ciphertext);
-        out
+        Ok(out)
     }
 
     /// Decrypts a value sealed for `context` by this key.
@@ -190,7 +191,7 @@ mod tests {
     #[test]
     fn seal_round_trips_and_binds_context() {
         let vault = Vault::new(&MasterKey::generate());
-        let sealed = vault.seal("identity.hkid", b"A1234563");
+        let sealed = vault.seal("identity.hkid", b"A1234563").expect("seals");
         assert_eq!(
             vault.open("identity.hkid", &sealed).as_deref(),
             Ok(&b"A1234563"[..])

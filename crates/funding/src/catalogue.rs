@@ -162,11 +162,11 @@ impl Catalogue {
     /// the highest version is the current one. Every version must validate on its own.
     pub fn from_records(
         version: String,
-        mut records: Vec<SchemeRecord>,
+        records: Vec<SchemeRecord>,
     ) -> Result<Catalogue, CatalogueError> {
         let mut validated = Vec::with_capacity(records.len());
-        for record in &records {
-            validated.push((record.to_scheme()?, record.clone()));
+        for record in records {
+            validated.push((record.to_scheme()?, record));
         }
         validated.sort_by(|(a, _), (b, _)| (&a.id, a.version).cmp(&(&b.id, b.version)));
         if let Some(pair) = validated
@@ -180,6 +180,7 @@ impl Catalogue {
                 message: "appears more than once for this id".into(),
             });
         }
+        let history: Vec<SchemeRecord> = validated.iter().map(|(_, r)| r.clone()).collect();
         // The current version of each id is the last of its run.
         let mut entries: Vec<CatalogueEntry> = Vec::new();
         for (scheme, record) in validated {
@@ -202,11 +203,10 @@ impl Catalogue {
                 }
             }
         }
-        records.sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
         Ok(Catalogue {
             version,
             entries,
-            history: records,
+            history,
         })
     }
 

@@ -26,6 +26,8 @@ pub enum IdentityError {
     NotFound(String),
     #[error("stored resident {0} is corrupt: {1}")]
     Corrupt(String, String),
+    #[error("could not seal the HKID of resident {0}: {1}")]
+    Seal(String, String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -127,7 +129,8 @@ impl IdentityService {
             hkid_lookup: self.lookup(&new.hkid),
             hkid_sealed: self
                 .vault
-                .seal(&sealed_context(id), new.hkid.expose().as_bytes()),
+                .seal(&sealed_context(id), new.hkid.expose().as_bytes())
+                .map_err(|e| IdentityError::Seal(id.to_owned(), e.to_string()))?,
             english_name: new.english_name.clone(),
             chinese_name: new.chinese_name.clone(),
             date_of_birth: new.date_of_birth.to_string(),
