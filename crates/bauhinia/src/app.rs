@@ -49,11 +49,32 @@ const REQUEST_TIMEOUT_S: u64 = 30;
     ),
     tags(
         (name = "funding", description = "資助易 Funding Easy: scheme catalogue and eligibility matching"),
+        (name = "identity-admin", description = "智方便 iAM Smart administration: services (relying parties) and signing keys. Needs the administrator token."),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
+    modifiers(&AdminTokenScheme),
     components(schemas(bauhinia_core::ProblemDocument, bauhinia_core::FieldError))
 )]
 struct ApiDoc;
+
+/// The administrator token, as an OpenAPI security scheme.
+struct AdminTokenScheme;
+
+impl utoipa::Modify for AdminTokenScheme {
+    fn modify(&self, doc: &mut OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The administrator token (BAUHINIA_ADMIN_TOKEN, or the admin token file in the data directory)"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Request counts and latencies, by route template (never by raw path, which would let a
 /// stranger create unbounded label values).
@@ -126,6 +147,8 @@ pub struct AppState {
     pub db: Database,
     pub funding: Arc<FundingService>,
     pub identity: Arc<bauhinia_identity::IdentityService>,
+    pub provider: Arc<bauhinia_identity::oidc::Provider>,
+    pub admin_token: Arc<bauhinia_core::admin::AdminToken>,
     pub metrics: Arc<Metrics>,
     pub demo: bool,
 }
@@ -140,7 +163,16 @@ fn api(state: &AppState) -> (Router, OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops)
         .merge(bauhinia_funding::http::router(Arc::clone(&state.funding)))
+        .merge(bauhinia_identity::oidc::admin::router(
+            bauhinia_identity::oidc::admin::AdminState {
+                provider: Arc::clone(&state.provider),
+                token: Arc::clone(&state.admin_token),
+            },
+        ))
         .split_for_parts();
+    let router = router.merge(bauhinia_identity::oidc::http::router(Arc::clone(
+        &state.provider,
+    )));
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     add_openapi_path(&mut doc);
     (router, doc)

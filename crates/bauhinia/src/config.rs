@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use bauhinia_core::crypto::MasterKey;
 use bauhinia_store::DatabaseUrl;
+
 use serde::Deserialize;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -45,6 +46,23 @@ pub struct Config {
     pub master_key: Option<MasterKey>,
     /// Where the master key is kept when not given inline; created on first start.
     pub master_key_file: PathBuf,
+    /// The address residents and services reach Bauhinia at: the OpenID issuer, the WebAuthn
+    /// origin, the base of every link sent out. Default: `http://localhost:<port>`.
+    pub public_url: url::Url,
+    /// The administrator token given inline (`BAUHINIA_ADMIN_TOKEN`); redacted in `Debug`.
+    pub admin_token: Option<AdminSecret>,
+    /// Where the administrator token is kept when not given inline; created on first start.
+    pub admin_token_file: PathBuf,
+}
+
+/// A secret from the environment, never printed.
+#[derive(Clone)]
+pub struct AdminSecret(pub String);
+
+impl std::fmt::Debug for AdminSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// One layer: every key optional; unknown keys rejected.
@@ -59,9 +77,14 @@ pub struct Layer {
     pub body_limit_bytes: Option<usize>,
     pub rate_limit_per_second: Option<u32>,
     pub master_key_file: Option<PathBuf>,
+    pub public_url: Option<String>,
+    pub admin_token_file: Option<PathBuf>,
     /// Environment only: a secret does not belong in a configuration file.
     #[serde(skip)]
     pub master_key: Option<String>,
+    /// Environment only, like the master key.
+    #[serde(skip)]
+    pub admin_token: Option<String>,
 }
 
 impl Layer {
@@ -76,6 +99,9 @@ impl Layer {
             rate_limit_per_second: self.rate_limit_per_second.or(base.rate_limit_per_second),
             master_key_file: self.master_key_file.or(base.master_key_file),
             master_key: self.master_key.or(base.master_key),
+            public_url: self.public_url.or(base.public_url),
+            admin_token_file: self.admin_token_file.or(base.admin_token_file),
+            admin_token: self.admin_token.or(base.admin_token),
         }
     }
 
@@ -103,6 +129,9 @@ impl Layer {
                 }
                 "MASTER_KEY" => layer.master_key = Some(value.clone()),
                 "MASTER_KEY_FILE" => layer.master_key_file = Some(PathBuf::from(value)),
+                "PUBLIC_URL" => layer.public_url = Some(value.clone()),
+                "ADMIN_TOKEN" => layer.admin_token = Some(value.clone()),
+                "ADMIN_TOKEN_FILE" => layer.admin_token_file = Some(PathBuf::from(value)),
                 "RATE_LIMIT_PER_SECOND" => {
                     layer.rate_limit_per_second =
                         Some(value.parse().with_context(|| format!("{key} must be a whole number"))?)
@@ -113,7 +142,8 @@ impl Layer {
                 _ => bail!(
                     "unknown environment variable {key}; known: BAUHINIA_LISTEN, BAUHINIA_DATA_DIR, BAUHINIA_DATABASE_URL, \
                      BAUHINIA_DEMO, BAUHINIA_LOG_FORMAT, BAUHINIA_BODY_LIMIT_BYTES, BAUHINIA_RATE_LIMIT_PER_SECOND, \
-                     BAUHINIA_MASTER_KEY, BAUHINIA_MASTER_KEY_FILE"
+                     BAUHINIA_MASTER_KEY, BAUHINIA_MASTER_KEY_FILE, BAUHINIA_PUBLIC_URL, BAUHINIA_ADMIN_TOKEN, \
+                     BAUHINIA_ADMIN_TOKEN_FILE"
                 ),
             }
         }
@@ -125,6 +155,28 @@ impl Layer {
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("in {}", path.display()))
     }
+}
+
+/// The public URL: http(s), no query or fragment, no trailing slash kept. The default names
+/// `localhost` (not 127.0.0.1) because WebAuthn needs a host name as its relying party id.
+fn parse_public_url(text: Option<&str>, listen: SocketAddr) -> anyhow::Result<url::Url> {
+    let text = match text {
+        Some(text) => text.to_owned(),
+        None => format!("http://localhost:{}", listen.port()),
+    };
+    let url = url::Url::parse(&text)
+        .with_context(|| format!("public_url {text:?} must be an absolute URL"))?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || url.host_str().is_none()
+    {
+        bail!("public_url {text:?} must be an http(s) URL without query or fragment");
+    }
+    if url.path() != "/" {
+        bail!("public_url {text:?} must not have a path: Bauhinia is served from the root");
+    }
+    Ok(url)
 }
 
 fn parse_bool(key: &str, value: &str) -> anyhow::Result<bool> {
@@ -177,7 +229,17 @@ impl Config {
         let data_dir = layer
             .data_dir
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let public_url = parse_public_url(layer.public_url.as_deref(), listen)?;
+        if let Some(token) = &layer.admin_token {
+            bauhinia_core::admin::AdminToken::from_secret(token)
+                .map_err(|e| anyhow::anyhow!("BAUHINIA_ADMIN_TOKEN: {e}"))?;
+        }
         Ok(Config {
+            public_url,
+            admin_token: layer.admin_token.map(AdminSecret),
+            admin_token_file: layer
+                .admin_token_file
+                .unwrap_or_else(|| data_dir.join("admin.token")),
             listen,
             master_key,
             master_key_file: layer

@@ -8,8 +8,10 @@ pub mod rate_limit;
 use std::sync::Arc;
 
 use anyhow::Context;
+use bauhinia_core::admin::AdminToken;
 use bauhinia_core::crypto::{MasterKey, Vault};
 use bauhinia_funding::FundingService;
+use bauhinia_identity::oidc::Provider;
 use bauhinia_identity::IdentityService;
 use bauhinia_store::{Backend, Database};
 
@@ -33,16 +35,43 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     let (funding, _) = FundingService::start(&db)
         .await
         .context("starting Funding Easy")?;
-    let identity = Arc::new(IdentityService::new(&db, vault));
+    let identity = Arc::new(IdentityService::new(&db, vault.clone()));
+    let provider = Arc::new(
+        Provider::new(&db, vault, identity.clone(), config.public_url.as_str())
+            .await
+            .context("starting the OpenID Provider")?,
+    );
+    let admin_token = Arc::new(admin_token(config)?);
     let demo = load_demo(&db, &identity, config).await?;
     let metrics = Arc::new(Metrics::new(funding.catalogue().len()));
     Ok(AppState {
         db,
         funding: Arc::new(funding),
         identity,
+        provider,
+        admin_token,
         metrics,
         demo,
     })
+}
+
+/// The administrator token: given inline, or read from its file, which is created on first
+/// start (its path is logged, never its content).
+fn admin_token(config: &Config) -> anyhow::Result<AdminToken> {
+    if let Some(secret) = &config.admin_token {
+        return AdminToken::from_secret(&secret.0)
+            .map_err(|e| anyhow::anyhow!("BAUHINIA_ADMIN_TOKEN: {e}"));
+    }
+    let path = &config.admin_token_file;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let (token, created) = AdminToken::load_or_create(path)?;
+    if created {
+        tracing::info!(path = %path.display(), "created the administrator token (readable by this user only)");
+    }
+    Ok(token)
 }
 
 /// The master key: given inline, or read from its file, which is created on first start.

@@ -325,13 +325,29 @@ async fn openapi_lists_every_api_route_and_each_answers() {
             "{expected} missing from {paths:?}"
         );
     }
-    // Every documented GET answers (none is a doc-only ghost).
+    // Every documented GET answers (none is a doc-only ghost). Administrative ones refuse a
+    // caller without the token (401 problem) and answer one with it.
+    let token = std::fs::read_to_string(app.dir.join("admin.token")).expect("admin token file");
     for path in paths {
         let uri = path.replace("{id}", "new-industrialisation-funding");
         let methods = served["paths"][path].as_object().expect("item");
-        if methods.contains_key("get") {
+        let Some(operation) = methods.get("get") else {
+            continue;
+        };
+        if operation.get("security").is_none() {
             assert_eq!(get(&app, &uri).await.status, StatusCode::OK, "GET {uri}");
+            continue;
         }
+        let refused = get(&app, &uri).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "GET {uri} without the token");
+        assert_eq!(refused.json()["code"], "admin.unauthorized");
+        let request = Request::get(uri.replace("{client_id}", "svc_unknown"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", token.trim()))
+            .body(Body::empty())
+            .expect("request");
+        let answered = send(&app, request).await.status;
+        let expected = if path.contains('{') { StatusCode::NOT_FOUND } else { StatusCode::OK };
+        assert_eq!(answered, expected, "GET {uri} with the token");
     }
 }
 

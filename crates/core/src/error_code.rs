@@ -50,6 +50,9 @@ error_codes! {
     IdentityResidentInvalid => ("identity.resident_invalid", UNPROCESSABLE_ENTITY, "The resident's registration details are invalid."),
     IdentityResidentExists => ("identity.resident_exists", CONFLICT, "A resident with this HKID is already registered."),
     IdentityResidentNotFound => ("identity.resident_not_found", NOT_FOUND, "No resident has this id."),
+    IdentityServiceInvalid => ("identity.service_invalid", UNPROCESSABLE_ENTITY, "The service registration is invalid."),
+    IdentityServiceNotFound => ("identity.service_not_found", NOT_FOUND, "No service has this client id."),
+    AdminUnauthorized => ("admin.unauthorized", UNAUTHORIZED, "This administrative endpoint needs a valid administrator token (Authorization: Bearer)."),
 }
 
 impl std::fmt::Display for ErrorCode {

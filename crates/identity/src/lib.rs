@@ -9,6 +9,9 @@
 
 pub mod demo;
 pub mod domain;
+pub mod jose;
+pub mod keys;
+pub mod oidc;
 pub mod service;
 pub mod store;
 
