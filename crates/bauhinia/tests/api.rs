@@ -339,14 +339,22 @@ async fn openapi_lists_every_api_route_and_each_answers() {
             continue;
         }
         let refused = get(&app, &uri).await;
-        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "GET {uri} without the token");
+        assert_eq!(
+            refused.status,
+            StatusCode::UNAUTHORIZED,
+            "GET {uri} without the token"
+        );
         assert_eq!(refused.json()["code"], "admin.unauthorized");
         let request = Request::get(uri.replace("{client_id}", "svc_unknown"))
             .header(header::AUTHORIZATION, format!("Bearer {}", token.trim()))
             .body(Body::empty())
             .expect("request");
         let answered = send(&app, request).await.status;
-        let expected = if path.contains('{') { StatusCode::NOT_FOUND } else { StatusCode::OK };
+        let expected = if path.contains('{') {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::OK
+        };
         assert_eq!(answered, expected, "GET {uri} with the token");
     }
 }
