@@ -2,6 +2,7 @@
 //! start-up sequence, so integration tests drive exactly what `bauhinia serve` runs.
 
 pub mod app;
+pub mod bench_fixture;
 pub mod config;
 pub mod rate_limit;
 

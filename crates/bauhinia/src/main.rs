@@ -34,6 +34,24 @@ enum Command {
     Funding(FundingCommand),
     /// Print the OpenAPI 3.1 document.
     Openapi,
+    /// 智方便 iAM Smart operations.
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum IdentityCommand {
+    /// Write authorization codes for the token-endpoint benchmark (tests/bench/oidc): registers a
+    /// throwaway FAPI 2.0 service and approves N requests for a demo resident, through the real
+    /// provider code. Its private key is in the output file.
+    BenchFixture {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +143,15 @@ fn main() -> anyhow::Result<()> {
                 format,
             }) => funding_match(&profile, lang, format),
             Command::Openapi => openapi().await,
+            Command::Identity(IdentityCommand::BenchFixture { server, count, out }) => {
+                let config = server.config()?;
+                init_logging(config.log_format);
+                let state = bauhinia::start(&config).await?;
+                bauhinia::bench_fixture::write(&state, count, &out).await?;
+                state.db.close().await;
+                println!("wrote {count} codes to {}", out.display());
+                Ok(())
+            }
         }
     })
 }
