@@ -42,13 +42,14 @@ const REQUEST_TIMEOUT_S: u64 = 30;
 #[openapi(
     info(
         title = "Bauhinia",
-        description = "Hong Kong's digital public infrastructure: 資助易 Funding Easy, and (coming) 智方便 iAM Smart, \
+        description = "Hong Kong's digital public infrastructure: 資助易 Funding Easy, 智方便 iAM Smart (passkey sign-in; more coming), \
                        CorpID, CDEG/CDI/IADS, FPS, Banking Open API and open data. Errors are RFC 9457 \
                        application/problem+json with a stable `code`; see /docs/errors.",
         license(name = "Apache-2.0 OR MIT", identifier = "Apache-2.0 OR MIT"),
     ),
     tags(
         (name = "funding", description = "資助易 Funding Easy: scheme catalogue and eligibility matching"),
+        (name = "identity", description = "智方便 iAM Smart: enrolment, passkey sign-in, and a signed-in resident's passkeys"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
     components(schemas(bauhinia_core::ProblemDocument, bauhinia_core::FieldError))
@@ -126,6 +127,11 @@ pub struct AppState {
     pub db: Database,
     pub funding: Arc<FundingService>,
     pub identity: Arc<bauhinia_identity::IdentityService>,
+    /// Residents' signed-in sessions (cookie `bauhinia_session`).
+    pub sessions: bauhinia_identity::SessionService,
+    pub passkeys: Arc<bauhinia_identity::PasskeyService>,
+    /// Where residents' browsers reach this server: the WebAuthn origin.
+    pub public_url: url::Url,
     pub metrics: Arc<Metrics>,
     pub demo: bool,
 }
@@ -140,6 +146,9 @@ fn api(state: &AppState) -> (Router, OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops)
         .merge(bauhinia_funding::http::router(Arc::clone(&state.funding)))
+        .merge(bauhinia_identity::passkeys::http::router(Arc::clone(
+            &state.passkeys,
+        )))
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     add_openapi_path(&mut doc);
@@ -198,6 +207,8 @@ pub fn build(state: AppState, limits: Limits) -> Router {
     let doc_bytes = axum::body::Bytes::from(serde_json::to_vec(&*doc_json).unwrap_or_default());
     let portal = bauhinia_web::router(bauhinia_web::PortalState {
         funding: Arc::clone(&state.funding),
+        identity: Arc::clone(&state.identity),
+        passkeys: Arc::clone(&state.passkeys),
         openapi: doc_json,
         demo: state.demo,
     });

@@ -10,14 +10,15 @@ use std::sync::Arc;
 use anyhow::Context;
 use bauhinia_core::crypto::{MasterKey, Vault};
 use bauhinia_funding::FundingService;
-use bauhinia_identity::IdentityService;
+use bauhinia_identity::{IdentityService, PasskeyService, SessionService};
 use bauhinia_store::{Backend, Database};
 
 use crate::app::{AppState, Metrics};
 use crate::config::Config;
 
 /// Connects, migrates, starts every service and loads demo data where asked: everything
-/// `serve` does before it listens.
+/// `serve` does before it listens. The public URL defaults to `http://localhost:<port of
+/// config.listen>`: `serve` binds first and passes the bound address in `config.listen`.
 pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     let url = config.effective_database_url();
     if url.backend() == Backend::Sqlite {
@@ -33,13 +34,28 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     let (funding, _) = FundingService::start(&db)
         .await
         .context("starting Funding Easy")?;
-    let identity = Arc::new(IdentityService::new(&db, vault));
+    let identity = Arc::new(IdentityService::new(&db, Arc::clone(&vault)));
+    let public_url = config.public_url(config.listen.port())?;
+    let sessions = SessionService::new(&db).with_public_url(&public_url);
+    let passkeys = Arc::new(
+        PasskeyService::new(
+            &db,
+            Arc::clone(&identity),
+            vault,
+            sessions.clone(),
+            &public_url,
+        )
+        .context("setting up passkeys (WebAuthn) for the public URL")?,
+    );
     let demo = load_demo(&db, &identity, config).await?;
     let metrics = Arc::new(Metrics::new(funding.catalogue().len()));
     Ok(AppState {
         db,
         funding: Arc::new(funding),
         identity,
+        sessions,
+        passkeys,
+        public_url,
         metrics,
         demo,
     })

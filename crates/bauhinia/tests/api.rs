@@ -18,6 +18,9 @@ use bauhinia::config::{Config, Layer};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+#[path = "api/passkeys.rs"]
+mod passkeys;
+
 struct TestApp {
     router: Router,
     dir: std::path::PathBuf,
@@ -319,20 +322,40 @@ async fn openapi_lists_every_api_route_and_each_answers() {
         "/api/v1/funding/schemes/{id}",
         "/api/v1/funding/schemes/{id}/versions",
         "/api/v1/funding/match",
+        "/api/identity/v1/enrolment/start",
+        "/api/identity/v1/enrolment/finish",
+        "/api/identity/v1/passkeys/login/start",
+        "/api/identity/v1/passkeys/login/finish",
+        "/api/identity/v1/me",
+        "/api/identity/v1/me/passkeys",
+        "/api/identity/v1/me/passkeys/register/start",
+        "/api/identity/v1/me/passkeys/register/finish",
+        "/api/identity/v1/me/passkeys/{id}",
+        "/api/identity/v1/me/logout",
     ] {
         assert!(
             paths.contains(&expected),
             "{expected} missing from {paths:?}"
         );
     }
-    // Every documented GET answers (none is a doc-only ghost).
+    // Every documented GET answers (none is a doc-only ghost): 200, or, for an operation that
+    // needs the session cookie, 401 without it.
     for path in paths {
         let uri = path.replace("{id}", "new-industrialisation-funding");
         let methods = served["paths"][path].as_object().expect("item");
-        if methods.contains_key("get") {
-            assert_eq!(get(&app, &uri).await.status, StatusCode::OK, "GET {uri}");
+        if let Some(operation) = methods.get("get") {
+            let expected = if operation.get("security").is_some() {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::OK
+            };
+            assert_eq!(get(&app, &uri).await.status, expected, "GET {uri}");
         }
     }
+    assert!(
+        served["components"]["securitySchemes"]["session"].is_object(),
+        "the session cookie is a documented security scheme"
+    );
 }
 
 #[tokio::test]
@@ -415,7 +438,14 @@ async fn portal_pages_in_three_languages() {
         ("zh-Hans", "资助易"),
         ("en", "Funding Easy"),
     ] {
-        for page in ["/", "/funding", "/docs/api", "/docs/errors"] {
+        for page in [
+            "/",
+            "/funding",
+            "/docs/api",
+            "/docs/errors",
+            "/app",
+            "/app/enrol",
+        ] {
             let answer = send(
                 &app,
                 Request::get(page)

@@ -50,6 +50,18 @@ error_codes! {
     IdentityResidentInvalid => ("identity.resident_invalid", UNPROCESSABLE_ENTITY, "The resident's registration details are invalid."),
     IdentityResidentExists => ("identity.resident_exists", CONFLICT, "A resident with this HKID is already registered."),
     IdentityResidentNotFound => ("identity.resident_not_found", NOT_FOUND, "No resident has this id."),
+    IdentityFieldInvalid => ("identity.field_invalid", UNPROCESSABLE_ENTITY, "A field of the request is not valid; `errors` names it."),
+    IdentityEnrolmentInvalid => ("identity.enrolment_invalid", FORBIDDEN, "The HKID and enrolment code do not match an unused, unexpired enrolment code."),
+    IdentityPasskeyInvalid => ("identity.passkey_invalid", FORBIDDEN, "The passkey's answer could not be verified."),
+    IdentityCeremonyExpired => ("identity.ceremony_expired", GONE, "The passkey ceremony is unknown, already finished or expired; start again."),
+    IdentityLocked => ("identity.locked", TOO_MANY_REQUESTS, "Too many failed attempts: this is locked for a while; retry after the time given in Retry-After."),
+    IdentityUnauthenticated => ("identity.unauthenticated", UNAUTHORIZED, "Sign in with a passkey first."),
+    IdentityLastPasskey => ("identity.last_passkey", CONFLICT, "This is the resident's only passkey: add another before removing it."),
+    IdentityPasskeyNotFound => ("identity.passkey_not_found", NOT_FOUND, "The signed-in resident has no passkey with this id."),
+    IdentityPasskeyExists => ("identity.passkey_exists", CONFLICT, "This passkey is already registered."),
+    IdentityTooManyPasskeys => ("identity.too_many_passkeys", CONFLICT, "The resident holds as many passkeys as allowed: remove one first."),
+    IdentityCrossOrigin => ("identity.cross_origin", FORBIDDEN, "The request was sent from another site's page; sign-in state changes only from this site."),
+    IdentityBusy => ("identity.busy", SERVICE_UNAVAILABLE, "Too many sign-ins are in progress; retry in a minute."),
 }
 
 impl std::fmt::Display for ErrorCode {
