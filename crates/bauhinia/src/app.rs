@@ -42,7 +42,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
 #[openapi(
     info(
         title = "Bauhinia",
-        description = "Hong Kong's digital public infrastructure: 資助易 Funding Easy, and (coming) 智方便 iAM Smart, \
+        description = "Hong Kong's digital public infrastructure: 資助易 Funding Easy, 智方便 iAM Smart (passkey sign-in; more coming), \
                        CorpID, CDEG/CDI/IADS, FPS, Banking Open API and open data. Errors are RFC 9457 \
                        application/problem+json with a stable `code`; see /docs/errors.",
         license(name = "Apache-2.0 OR MIT", identifier = "Apache-2.0 OR MIT"),
@@ -50,6 +50,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
     tags(
         (name = "funding", description = "資助易 Funding Easy: scheme catalogue and eligibility matching"),
         (name = "identity-admin", description = "智方便 iAM Smart administration: services (relying parties) and signing keys. Needs the administrator token."),
+        (name = "identity", description = "智方便 iAM Smart: enrolment, passkey sign-in, and a signed-in resident's passkeys"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
     modifiers(&AdminTokenScheme),
@@ -149,6 +150,11 @@ pub struct AppState {
     pub identity: Arc<bauhinia_identity::IdentityService>,
     pub provider: Arc<bauhinia_identity::oidc::Provider>,
     pub admin_token: Arc<bauhinia_core::admin::AdminToken>,
+    /// Residents' signed-in sessions (cookie `bauhinia_session`).
+    pub sessions: bauhinia_identity::SessionService,
+    pub passkeys: Arc<bauhinia_identity::PasskeyService>,
+    /// Where residents' browsers reach this server: the WebAuthn origin and OpenID issuer.
+    pub public_url: url::Url,
     pub metrics: Arc<Metrics>,
     pub demo: bool,
 }
@@ -169,6 +175,9 @@ fn api(state: &AppState) -> (Router, OpenApi) {
                 token: Arc::clone(&state.admin_token),
             },
         ))
+        .merge(bauhinia_identity::passkeys::http::router(Arc::clone(
+            &state.passkeys,
+        )))
         .split_for_parts();
     let router = router.merge(bauhinia_identity::oidc::http::router(Arc::clone(
         &state.provider,
@@ -230,6 +239,8 @@ pub fn build(state: AppState, limits: Limits) -> Router {
     let doc_bytes = axum::body::Bytes::from(serde_json::to_vec(&*doc_json).unwrap_or_default());
     let portal = bauhinia_web::router(bauhinia_web::PortalState {
         funding: Arc::clone(&state.funding),
+        identity: Arc::clone(&state.identity),
+        passkeys: Arc::clone(&state.passkeys),
         openapi: doc_json,
         demo: state.demo,
     });

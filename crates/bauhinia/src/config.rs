@@ -20,6 +20,9 @@ pub const DEFAULT_CONFIG_FILE: &str = "bauhinia.toml";
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 64 * 1024;
 /// Requests per second one client address may make (twice that as a burst).
 pub const DEFAULT_RATE_LIMIT_PER_SECOND: u32 = 50;
+/// The host of the default public URL: WebAuthn refuses IP addresses as relying-party ids, and
+/// browsers treat `localhost` (alone among plain-HTTP hosts) as a secure context.
+pub const DEFAULT_PUBLIC_HOST: &str = "localhost";
 /// Variables with this prefix belong to the test tooling, not to the server.
 const TEST_ENV_PREFIX: &str = "BAUHINIA_TEST_";
 
@@ -46,9 +49,10 @@ pub struct Config {
     pub master_key: Option<MasterKey>,
     /// Where the master key is kept when not given inline; created on first start.
     pub master_key_file: PathBuf,
-    /// The address residents and services reach Bauhinia at: the OpenID issuer, the WebAuthn
-    /// origin, the base of every link sent out. Default: `http://localhost:<port>`.
-    pub public_url: url::Url,
+    /// The address residents' browsers use (the WebAuthn origin; its host is the relying-party
+    /// id) and the OpenID issuer. `None`: `http://localhost:<listening port>` (see
+    /// [`Config::public_url`]).
+    pub public_url: Option<url::Url>,
     /// The administrator token given inline (`BAUHINIA_ADMIN_TOKEN`); redacted in `Debug`.
     pub admin_token: Option<AdminSecret>,
     /// Where the administrator token is kept when not given inline; created on first start.
@@ -157,24 +161,27 @@ impl Layer {
     }
 }
 
-/// The public URL: http(s), no query or fragment, no trailing slash kept. The default names
-/// `localhost` (not 127.0.0.1) because WebAuthn needs a host name as its relying party id.
-fn parse_public_url(text: Option<&str>, listen: SocketAddr) -> anyhow::Result<url::Url> {
-    let text = match text {
-        Some(text) => text.to_owned(),
-        None => format!("http://localhost:{}", listen.port()),
+/// A public URL is an origin WebAuthn accepts: `https://` with a domain name, or
+/// `http://localhost` (any port) for a developer's machine; no path, query, fragment or user.
+fn parse_public_url(text: &str) -> anyhow::Result<url::Url> {
+    let url = url::Url::parse(text)
+        .with_context(|| format!("public_url {text:?} is not a URL, e.g. https://id.example.hk"))?;
+    let Some(url::Host::Domain(host)) = url.host() else {
+        bail!("public_url {text:?} must name a host by domain name: WebAuthn refuses IP addresses (use http://localhost:PORT on your own machine)");
     };
-    let url = url::Url::parse(&text)
-        .with_context(|| format!("public_url {text:?} must be an absolute URL"))?;
-    if !matches!(url.scheme(), "http" | "https")
+    let local = host == "localhost" || host.ends_with(".localhost");
+    match url.scheme() {
+        "https" => {}
+        "http" if local => {}
+        _ => bail!("public_url {text:?} must be https:// (browsers allow passkeys over plain http only on localhost)"),
+    }
+    if url.path() != "/"
         || url.query().is_some()
         || url.fragment().is_some()
-        || url.host_str().is_none()
+        || !url.username().is_empty()
+        || url.password().is_some()
     {
-        bail!("public_url {text:?} must be an http(s) URL without query or fragment");
-    }
-    if url.path() != "/" {
-        bail!("public_url {text:?} must not have a path: Bauhinia is served from the root");
+        bail!("public_url {text:?} must be an origin only: scheme, host and optional port, without a path, query or user");
     }
     Ok(url)
 }
@@ -226,16 +233,19 @@ impl Config {
             .map(MasterKey::from_base64)
             .transpose()
             .context("BAUHINIA_MASTER_KEY must be 32 bytes, base64-encoded")?;
+        let public_url = layer
+            .public_url
+            .as_deref()
+            .map(parse_public_url)
+            .transpose()?;
         let data_dir = layer
             .data_dir
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        let public_url = parse_public_url(layer.public_url.as_deref(), listen)?;
         if let Some(token) = &layer.admin_token {
             bauhinia_core::admin::AdminToken::from_secret(token)
                 .map_err(|e| anyhow::anyhow!("BAUHINIA_ADMIN_TOKEN: {e}"))?;
         }
         Ok(Config {
-            public_url,
             admin_token: layer.admin_token.map(AdminSecret),
             admin_token_file: layer
                 .admin_token_file
@@ -247,6 +257,7 @@ impl Config {
                 .unwrap_or_else(|| data_dir.join("master.key")),
             data_dir,
             database_url,
+            public_url,
             demo: layer.demo.unwrap_or(true),
             log_format: layer.log_format.unwrap_or(LogFormat::Pretty),
             body_limit_bytes,
@@ -254,6 +265,15 @@ impl Config {
                 .rate_limit_per_second
                 .unwrap_or(DEFAULT_RATE_LIMIT_PER_SECOND),
         })
+    }
+
+    /// The public URL: the configured one, or `http://localhost:<port>` for the port the server
+    /// listens on (pass the bound port when `listen` asked for port 0).
+    pub fn public_url(&self, port: u16) -> anyhow::Result<url::Url> {
+        match &self.public_url {
+            Some(url) => Ok(url.clone()),
+            None => parse_public_url(&format!("http://{DEFAULT_PUBLIC_HOST}:{port}")),
+        }
     }
 
     /// The database to use: the configured URL, or the embedded SQLite file.
@@ -331,6 +351,46 @@ mod tests {
             !shown.contains("hunter2") && shown.contains("***"),
             "{shown}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn public_url_defaults_to_localhost_and_must_suit_webauthn() -> anyhow::Result<()> {
+        let config = Config::load(None, &env(&[]), Layer::default())?;
+        assert_eq!(
+            config.public_url(41234)?.as_str(),
+            "http://localhost:41234/"
+        );
+        for ok in [
+            "https://id.example.hk",
+            "https://id.example.hk:8443/",
+            "http://localhost:9000",
+            "http://app.localhost",
+        ] {
+            let config =
+                Config::load(None, &env(&[("BAUHINIA_PUBLIC_URL", ok)]), Layer::default())?;
+            assert_eq!(
+                config.public_url(1)?.as_str().trim_end_matches('/'),
+                ok.trim_end_matches('/')
+            );
+        }
+        for (bad, why) in [
+            ("http://id.example.hk", "https"),
+            ("http://127.0.0.1:8080", "IP addresses"),
+            ("https://[::1]", "IP addresses"),
+            ("https://id.example.hk/app", "origin only"),
+            ("https://id.example.hk/?x=1", "origin only"),
+            ("https://user@id.example.hk", "origin only"),
+            ("ftp://id.example.hk", "https"),
+            ("id.example.hk", "not a URL"),
+        ] {
+            let flags = Layer {
+                public_url: Some(bad.into()),
+                ..Layer::default()
+            };
+            let error = Config::load(None, &env(&[]), flags).expect_err(bad);
+            assert!(format!("{error:#}").contains(why), "{bad}: {error:#}");
+        }
         Ok(())
     }
 }

@@ -13,14 +13,15 @@ use bauhinia_core::admin::AdminToken;
 use bauhinia_core::crypto::{MasterKey, Vault};
 use bauhinia_funding::FundingService;
 use bauhinia_identity::oidc::Provider;
-use bauhinia_identity::IdentityService;
+use bauhinia_identity::{IdentityService, PasskeyService, SessionService};
 use bauhinia_store::{Backend, Database};
 
 use crate::app::{AppState, Metrics};
 use crate::config::Config;
 
 /// Connects, migrates, starts every service and loads demo data where asked: everything
-/// `serve` does before it listens.
+/// `serve` does before it listens. The public URL defaults to `http://localhost:<port of
+/// config.listen>`: `serve` binds first and passes the bound address in `config.listen`.
 pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     let url = config.effective_database_url();
     if url.backend() == Backend::Sqlite {
@@ -36,9 +37,21 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     let (funding, _) = FundingService::start(&db)
         .await
         .context("starting Funding Easy")?;
-    let identity = Arc::new(IdentityService::new(&db, vault.clone()));
+    let identity = Arc::new(IdentityService::new(&db, Arc::clone(&vault)));
+    let public_url = config.public_url(config.listen.port())?;
+    let sessions = SessionService::new(&db).with_public_url(&public_url);
+    let passkeys = Arc::new(
+        PasskeyService::new(
+            &db,
+            Arc::clone(&identity),
+            Arc::clone(&vault),
+            sessions.clone(),
+            &public_url,
+        )
+        .context("setting up passkeys (WebAuthn) for the public URL")?,
+    );
     let provider = Arc::new(
-        Provider::new(&db, vault, identity.clone(), config.public_url.as_str())
+        Provider::new(&db, vault, Arc::clone(&identity), public_url.as_str())
             .await
             .context("starting the OpenID Provider")?,
     );
@@ -51,6 +64,9 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         identity,
         provider,
         admin_token,
+        sessions,
+        passkeys,
+        public_url,
         metrics,
         demo,
     })

@@ -53,6 +53,18 @@ error_codes! {
     IdentityServiceInvalid => ("identity.service_invalid", UNPROCESSABLE_ENTITY, "The service registration is invalid."),
     IdentityServiceNotFound => ("identity.service_not_found", NOT_FOUND, "No service has this client id."),
     AdminUnauthorized => ("admin.unauthorized", UNAUTHORIZED, "This administrative endpoint needs a valid administrator token (Authorization: Bearer)."),
+    IdentityFieldInvalid => ("identity.field_invalid", UNPROCESSABLE_ENTITY, "A field of the request is not valid; `errors` names it."),
+    IdentityEnrolmentInvalid => ("identity.enrolment_invalid", FORBIDDEN, "The HKID and enrolment code do not match an unused, unexpired enrolment code."),
+    IdentityPasskeyInvalid => ("identity.passkey_invalid", FORBIDDEN, "The passkey's answer could not be verified."),
+    IdentityCeremonyExpired => ("identity.ceremony_expired", GONE, "The passkey ceremony is unknown, already finished or expired; start again."),
+    IdentityLocked => ("identity.locked", TOO_MANY_REQUESTS, "Too many failed attempts: this is locked for a while; retry after the time given in Retry-After."),
+    IdentityUnauthenticated => ("identity.unauthenticated", UNAUTHORIZED, "Sign in with a passkey first."),
+    IdentityLastPasskey => ("identity.last_passkey", CONFLICT, "This is the resident's only passkey: add another before removing it."),
+    IdentityPasskeyNotFound => ("identity.passkey_not_found", NOT_FOUND, "The signed-in resident has no passkey with this id."),
+    IdentityPasskeyExists => ("identity.passkey_exists", CONFLICT, "This passkey is already registered."),
+    IdentityTooManyPasskeys => ("identity.too_many_passkeys", CONFLICT, "The resident holds as many passkeys as allowed: remove one first."),
+    IdentityCrossOrigin => ("identity.cross_origin", FORBIDDEN, "The request was sent from another site's page; sign-in state changes only from this site."),
+    IdentityBusy => ("identity.busy", SERVICE_UNAVAILABLE, "Too many sign-ins are in progress; retry in a minute."),
 }
 
 impl std::fmt::Display for ErrorCode {

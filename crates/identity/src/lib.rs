@@ -2,17 +2,29 @@
 //!
 //! Built so far: residents — registration with every field validated, the HKID check character
 //! checked, and the HKID stored only as a keyed lookup hash and a sealed value bound to the
-//! resident; registrations audited in the same transaction. Coming (issue 3): passkeys, the app
-//! and cross-device login, the OpenID Provider (FAPI 2.0), form filling and signing.
+//! resident; registrations audited in the same transaction. Passkeys (WebAuthn) as the
+//! residents' credential: enrolment with an HKID and a one-time code, usernameless sign-in,
+//! several passkeys per resident; signed-in sessions. Coming (issue 3): the app's cross-device
+//! login, the OpenID Provider (FAPI 2.0), form filling and signing.
 //!
-//! Layers: `domain` (rules, no I/O) ← `store` (SQLite / PostgreSQL) ← `service`.
+//! Layers: `domain` (rules, no I/O) ← `store`, `signin_store` (SQLite / PostgreSQL) ←
+//! `service`, `session`, `passkeys` ← `passkeys::http` (routes) and `passkeys::wire` (JSON).
 
+pub mod clock;
 pub mod demo;
 pub mod domain;
 pub mod jose;
 pub mod keys;
 pub mod oidc;
+pub mod passkeys;
 pub mod service;
+pub mod session;
+pub mod signin_store;
 pub mod store;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use passkeys::PasskeyService;
 pub use service::{IdentityError, IdentityService, Resident};
+pub use session::{Session, SessionService, ACR_PASSKEY, SESSION_COOKIE};
