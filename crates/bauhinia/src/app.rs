@@ -251,6 +251,10 @@ pub fn build(state: AppState, limits: Limits) -> Router {
             axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_bytes.clone()) }),
         )
         .merge(portal)
+        .merge(bauhinia_web::signin::router(bauhinia_web::signin::SignInState {
+            provider: Arc::clone(&state.provider),
+            sessions: state.sessions.clone(),
+        }))
         .fallback(not_found)
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(middleware::from_fn_with_state(limits.rate_limit, crate::rate_limit::limit))

@@ -10,6 +10,7 @@ mod funding;
 mod page;
 mod prefs;
 pub mod resident_app;
+pub mod signin;
 pub mod texts;
 
 use std::sync::Arc;

@@ -107,7 +107,8 @@
     const started = await api('/api/identity/v1/passkeys/login/start');
     const credential = await get(started.publicKey);
     await api('/api/identity/v1/passkeys/login/finish', { ceremony_id: started.ceremony_id, credential });
-    location.assign('/app');
+    // A sign-in page of the OpenID Provider continues where it was; the app goes home.
+    location.assign(app.dataset.next || '/app');
   });
 
   onSubmit(document.getElementById('enrol-form'), async (data) => {
