@@ -255,6 +255,11 @@ pub fn build(state: AppState, limits: Limits) -> Router {
             provider: Arc::clone(&state.provider),
             sessions: state.sessions.clone(),
         }))
+        .merge(bauhinia_web::admin::router(bauhinia_web::admin::AdminPortalState {
+            provider: Arc::clone(&state.provider),
+            token: Arc::clone(&state.admin_token),
+            secure: state.public_url.scheme() == "https",
+        }))
         .fallback(not_found)
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(middleware::from_fn_with_state(limits.rate_limit, crate::rate_limit::limit))

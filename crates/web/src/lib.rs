@@ -5,6 +5,7 @@
 //!
 //! Pages call the services' public functions; no business rule lives here.
 
+pub mod admin;
 mod apidoc;
 mod funding;
 mod page;
