@@ -183,6 +183,7 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     let state = bauhinia::start(&config).await?;
     let limits = bauhinia::app::Limits::from_config(&config);
     spawn_rate_limit_cleanup(limits.rate_limit.clone());
+    spawn_expiry_purge(std::sync::Arc::clone(&state.provider));
     let app = bauhinia::app::build(state.clone(), limits);
     // The public URL, not the socket: passkeys work only at the origin they were made for, and
     // browsers refuse them on a bare IP address.
@@ -197,6 +198,22 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     state.db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Deletes what has expired and no longer matters (seen JWT ids, pushed requests) every ten
+/// minutes, so replay records do not grow without bound.
+fn spawn_expiry_purge(provider: std::sync::Arc<bauhinia_identity::oidc::Provider>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            interval.tick().await;
+            match provider.store().purge_expired().await {
+                Ok(n) if n > 0 => tracing::debug!(purged = n, "expired replay records purged"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging expired replay records failed"),
+            }
+        }
+    });
 }
 
 /// Forgets idle clients' buckets once a minute, so the limiter's memory stays bounded.

@@ -136,6 +136,43 @@ impl IdentityService {
             .to_vec()
     }
 
+    /// Imports many residents at once (an operator's migration from another register): every
+    /// draft is validated first, then all are written with one audit event, or none. Returns
+    /// how many were imported.
+    pub async fn import(
+        &self,
+        drafts: &[ResidentDraft],
+        actor: &str,
+        today: Date,
+    ) -> Result<usize, IdentityError> {
+        let mut rows = Vec::with_capacity(drafts.len());
+        for (i, draft) in drafts.iter().enumerate() {
+            let new = draft.validate(today).map_err(|errors| {
+                IdentityError::Invalid(
+                    errors
+                        .into_iter()
+                        .map(|e| FieldError::new(format!("/{i}/{}", e.field), e.message))
+                        .collect(),
+                )
+            })?;
+            let id = uuid::Uuid::new_v4().to_string();
+            rows.push(self.to_row(&id, &new)?);
+        }
+        let event = AuditEvent {
+            actor: actor.to_owned(),
+            action: "identity.resident.import",
+            subject: "residents".to_owned(),
+            outcome: Outcome::Success,
+            detail: serde_json::json!({ "count": rows.len() }),
+            request_id: None,
+        };
+        match self.store.insert_residents(&rows, &event).await {
+            Ok(()) => Ok(rows.len()),
+            Err(StoreError::Conflict(_)) => Err(IdentityError::AlreadyRegistered),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Registers a resident. `actor` is who registers (`system:demo`, `admin:<name>`, …).
     pub async fn register(
         &self,

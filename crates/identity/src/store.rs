@@ -34,6 +34,15 @@ pub trait IdentityStore: Send + Sync {
         event: &AuditEvent,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Inserts many residents and one audit event atomically (an operator's import). Any HKID
+    /// already registered, or repeated in the batch, is a [`StoreError::Conflict`] and nothing
+    /// is written.
+    fn insert_residents(
+        &self,
+        rows: &[ResidentRow],
+        event: &AuditEvent,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     fn resident_by_lookup(
         &self,
         lookup: &[u8],
@@ -122,6 +131,79 @@ impl IdentityStore for AnyIdentityStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(conflict_on_unique)?;
+                audit::append_pg(&mut tx, event).await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_residents(
+        &self,
+        rows: &[ResidentRow],
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        // Multi-row INSERTs of this many rows stay under both dialects' parameter limits
+        // (SQLite 32,766; PostgreSQL 65,535) at 11 parameters a row.
+        const ROWS_PER_STATEMENT: usize = 500;
+        fn statement(rows: usize, pg: bool) -> String {
+            let mut sql = format!("INSERT INTO identity_residents ({COLUMNS}) VALUES ");
+            for r in 0..rows {
+                if r > 0 {
+                    sql.push_str(", ");
+                }
+                let n = r * 11;
+                let (a, b) = if pg { ("::jsonb", "::jsonb") } else { ("", "") };
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}{a}, ${}{b})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 7,
+                    n + 8,
+                    n + 9,
+                    n + 10,
+                    n + 11
+                ));
+            }
+            sql
+        }
+        macro_rules! insert_all {
+            ($tx:ident, $pg:expr) => {
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let sql = statement(chunk.len(), $pg);
+                    let mut query = sqlx::query(&sql);
+                    for row in chunk {
+                        query = query
+                            .bind(&row.id)
+                            .bind(&row.hkid_lookup)
+                            .bind(&row.hkid_sealed)
+                            .bind(&row.english_name)
+                            .bind(&row.chinese_name)
+                            .bind(&row.date_of_birth)
+                            .bind(&row.gender)
+                            .bind(&row.mobile)
+                            .bind(&row.email)
+                            .bind(&row.residential_address)
+                            .bind(&row.postal_address);
+                    }
+                    query.execute(&mut *$tx).await.map_err(conflict_on_unique)?;
+                }
+            };
+        }
+        match self {
+            AnyIdentityStore::Sqlite(db) => {
+                let mut tx = db.writer.begin().await?;
+                insert_all!(tx, false);
+                audit::append_sqlite(&mut tx, event).await?;
+                tx.commit().await?;
+            }
+            AnyIdentityStore::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                insert_all!(tx, true);
                 audit::append_pg(&mut tx, event).await?;
                 tx.commit().await?;
             }

@@ -73,6 +73,43 @@ async fn suite(db: &Database) {
     }
     assert_eq!(service.count().await.expect("count"), 5);
 
+    // A bulk import is all or nothing: one HKID already registered rejects the whole batch.
+    let mut batch: Vec<ResidentDraft> = (0..3)
+        .map(|i| ResidentDraft {
+            hkid: Hkid::from_parts("Z", [6, 8, 5, 3, 9, i])
+                .expect("hkid")
+                .expose(),
+            ..drafts[1].clone()
+        })
+        .collect();
+    batch.push(drafts[0].clone());
+    assert!(matches!(
+        service.import(&batch, "system:test", today()).await,
+        Err(IdentityError::AlreadyRegistered)
+    ));
+    assert_eq!(
+        service.count().await.expect("count"),
+        5,
+        "nothing of the batch was written"
+    );
+    batch.pop();
+    assert_eq!(
+        service
+            .import(&batch, "system:test", today())
+            .await
+            .expect("import"),
+        3
+    );
+    assert_eq!(service.count().await.expect("count"), 8);
+    let mut invalid = batch.clone();
+    invalid[1].hkid = "A123456(7)".into();
+    let Err(IdentityError::Invalid(errors)) =
+        service.import(&invalid, "system:test", today()).await
+    else {
+        panic!("an invalid draft is named");
+    };
+    assert!(errors.iter().any(|e| e.pointer == "/1/hkid"), "{errors:?}");
+
     // Found by HKID; the HKID comes back only as a mask, and in full only by release.
     let first = &drafts[0];
     let hkid = Hkid::parse(&first.hkid).expect("valid");
@@ -125,7 +162,7 @@ async fn suite(db: &Database) {
         service.register(&again, "system:test", today()).await,
         Err(IdentityError::AlreadyRegistered)
     ));
-    assert_eq!(service.count().await.expect("count"), 5);
+    assert_eq!(service.count().await.expect("count"), 8);
     assert_eq!(
         db.audit_for_subject(&format!("resident:{}", found.id), 100)
             .await
