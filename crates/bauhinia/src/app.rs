@@ -42,13 +42,14 @@ const REQUEST_TIMEOUT_S: u64 = 30;
 #[openapi(
     info(
         title = "Bauhinia",
-        description = "Hong Kong's digital public infrastructure: 資助易 Funding Easy, and (coming) 智方便 iAM Smart, \
-                       CorpID, CDEG/CDI/IADS, FPS, Banking Open API and open data. Errors are RFC 9457 \
+        description = "Hong Kong's digital public infrastructure: 資助易 Funding Easy, 智方便 iAM Smart signature \
+                       verification, and (coming) the rest of iAM Smart, CorpID, CDEG/CDI/IADS, FPS, Banking Open API and open data. Errors are RFC 9457 \
                        application/problem+json with a stable `code`; see /docs/errors.",
         license(name = "Apache-2.0 OR MIT", identifier = "Apache-2.0 OR MIT"),
     ),
     tags(
         (name = "funding", description = "資助易 Funding Easy: scheme catalogue and eligibility matching"),
+        (name = "signing", description = "智方便 iAM Smart digital signing: public verification of document signatures and the CA certificates"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
     components(schemas(bauhinia_core::ProblemDocument, bauhinia_core::FieldError))
@@ -126,6 +127,7 @@ pub struct AppState {
     pub db: Database,
     pub funding: Arc<FundingService>,
     pub identity: Arc<bauhinia_identity::IdentityService>,
+    pub signing: Arc<bauhinia_identity::SigningService>,
     pub metrics: Arc<Metrics>,
     pub demo: bool,
 }
@@ -140,6 +142,9 @@ fn api(state: &AppState) -> (Router, OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops)
         .merge(bauhinia_funding::http::router(Arc::clone(&state.funding)))
+        .merge(bauhinia_identity::signing::http::router(Arc::clone(
+            &state.signing,
+        )))
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     add_openapi_path(&mut doc);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use bauhinia_core::crypto::{MasterKey, Vault};
 use bauhinia_funding::FundingService;
-use bauhinia_identity::IdentityService;
+use bauhinia_identity::{IdentityService, SigningService};
 use bauhinia_store::{Backend, Database};
 
 use crate::app::{AppState, Metrics};
@@ -33,13 +33,19 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     let (funding, _) = FundingService::start(&db)
         .await
         .context("starting Funding Easy")?;
-    let identity = Arc::new(IdentityService::new(&db, vault));
+    let identity = Arc::new(IdentityService::new(&db, Arc::clone(&vault)));
+    let signing = Arc::new(SigningService::new(&db, vault));
+    signing
+        .ensure_ca()
+        .await
+        .context("loading or creating the signing certificate authority")?;
     let demo = load_demo(&db, &identity, config).await?;
     let metrics = Arc::new(Metrics::new(funding.catalogue().len()));
     Ok(AppState {
         db,
         funding: Arc::new(funding),
         identity,
+        signing,
         metrics,
         demo,
     })

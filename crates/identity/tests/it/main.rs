@@ -1,4 +1,5 @@
-//! The one integration-test binary of the identity crate: the service on both backends.
+//! The one integration-test binary of the identity crate: the identity and signing services on
+//! both backends.
 
 // Test code fails by panicking; the production lints do not apply here.
 #![allow(
@@ -9,3 +10,4 @@
 )]
 
 mod conformance;
+mod signing;
