@@ -1,5 +1,5 @@
 //! The one integration-test binary of the identity crate: the identity and signing services on
-//! both backends.
+//! both backends, and signatures checked by independent tools.
 
 // Test code fails by panicking; the production lints do not apply here.
 #![allow(
@@ -10,4 +10,5 @@
 )]
 
 mod conformance;
+mod independent;
 mod signing;
