@@ -7,7 +7,8 @@ GET /api/signing/v1/ca.pem). The format is described in docs/signing.md. Checks:
 the ES256 signature (r || s) over ASCII(header "." payload) with the key of x5c[0]; that each
 certificate of x5c is issued by the next and the last by the root (signatures and names); that
 the root is self-signed; that every certificate was within its validity period at signed_at; the
-signer certificate's key usage and extended key usage; and, if given, the document hash.
+signer certificate's key usage and extended key usage; that the payload's signer is the one the
+certificate names; and, if given, the document hash.
 
 Exit status: 0 valid, 1 invalid (the reason on standard error), 2 usage or unreadable input.
 The integration tests run this script (scripts/test provides the venv); it is also how a relying
@@ -25,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 
@@ -98,6 +99,9 @@ def verify(jws, root, document_hash=None):
     if DOCUMENT_SIGNING not in purposes or ExtendedKeyUsageOID.SERVER_AUTH in purposes:
         raise Invalid("the signer's certificate is not for document signing")
 
+    names = leaf.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    if [n.value for n in names] != [payload.get("signer")]:
+        raise Invalid("the payload's signer is not the one the certificate names")
     if payload.get("hash_alg") != "sha256":
         raise Invalid("hash_alg is not sha256")
     if document_hash is not None and payload["document_hash"] != document_hash.lower():

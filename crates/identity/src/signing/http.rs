@@ -41,10 +41,15 @@ pub fn router(service: SigningState) -> OpenApiRouter {
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// The signature: a compact JWS as Bauhinia returned it.
+    #[schema(
+        max_length = 16384,
+        pattern = r"^\s*[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\s*$"
+    )]
     pub signature: String,
     /// Optional: the SHA-256 of the document you hold (64 hexadecimal digits or base64); the
     /// signature is then valid only if it signs exactly this hash.
     #[serde(default)]
+    #[schema(pattern = r"^\s*[A-Za-z0-9+/_=-]{43,64}\s*$")]
     pub document_hash: Option<String>,
 }
 
@@ -95,7 +100,8 @@ pub struct SignedDocument {
 /// One failed check.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Issue {
-    /// `signature_mismatch`, `chain_untrusted`, `certificate_not_valid_at_signing_time`,
+    /// `signature_mismatch`, `chain_untrusted`, `signer_mismatch`,
+    /// `certificate_not_valid_at_signing_time`,
     /// `signed_in_future`, `certificate_revoked`, `certificate_unknown`, `not_on_record` or
     /// `document_hash_mismatch`.
     pub code: String,

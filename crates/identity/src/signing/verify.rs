@@ -21,6 +21,8 @@ pub enum VerificationIssue {
     SignatureMismatch,
     /// The certificates do not chain to this installation's root CA.
     ChainUntrusted(String),
+    /// The payload's `signer` is not the signer id the certificate names.
+    SignerMismatch,
     /// A certificate of the chain was not within its validity period at `signed_at`.
     NotValidAtSigningTime,
     /// `signed_at` is later than now.
@@ -41,6 +43,7 @@ impl VerificationIssue {
         match self {
             VerificationIssue::SignatureMismatch => "signature_mismatch",
             VerificationIssue::ChainUntrusted(_) => "chain_untrusted",
+            VerificationIssue::SignerMismatch => "signer_mismatch",
             VerificationIssue::NotValidAtSigningTime => "certificate_not_valid_at_signing_time",
             VerificationIssue::SignedInFuture => "signed_in_future",
             VerificationIssue::CertificateRevoked { .. } => "certificate_revoked",
@@ -61,6 +64,9 @@ impl VerificationIssue {
             }
             VerificationIssue::NotValidAtSigningTime => {
                 "a certificate of the chain was not valid at the time of signing".into()
+            }
+            VerificationIssue::SignerMismatch => {
+                "the payload's signer is not the one the certificate names".into()
             }
             VerificationIssue::SignedInFuture => "the time of signing is in the future".into(),
             VerificationIssue::CertificateRevoked { revoked_at } => {
@@ -134,6 +140,10 @@ impl SigningService {
                 false
             }
         };
+        let signer_id = ca::name_entry(leaf.subject_name(), Nid::SERIALNUMBER);
+        if signer_id.as_deref() != Some(parsed.payload.signer.as_str()) {
+            errors.push(VerificationIssue::SignerMismatch);
+        }
         let mut cert_valid_at_signing_time = ca::valid_at(&authority.root, signed_at_s)?;
         for certificate in &parsed.chain {
             cert_valid_at_signing_time &= ca::valid_at(certificate, signed_at_s)?;

@@ -811,6 +811,20 @@ async fn forged_and_tampered_signatures_fail(f: &Fixture) {
     .await;
     assert!(report.signature_valid && report.chain_valid);
 
+    // The real key, a payload naming another signer.
+    let mut other = payload.clone();
+    other["signer"] = "0".repeat(32).into();
+    let report = check(
+        forge(
+            &other,
+            &[&chain[0], &chain[1]],
+            &stored_key_of(f, chan).await,
+        ),
+        &["signer_mismatch", "not_on_record"],
+    )
+    .await;
+    assert!(report.signature_valid && report.chain_valid);
+
     // Signed after the certificate expired.
     let mut late = payload.clone();
     late["signed_at"] = (ca::unix_time(chain[0].not_after()).expect("t") + 10).into();
