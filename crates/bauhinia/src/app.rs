@@ -42,19 +42,42 @@ const REQUEST_TIMEOUT_S: u64 = 30;
 #[openapi(
     info(
         title = "Bauhinia",
-        description = "Hong Kong's digital public infrastructure: 資助易 Funding Easy, 智方便 iAM Smart signature \
-                       verification, and (coming) the rest of iAM Smart, CorpID, CDEG/CDI/IADS, FPS, Banking Open API and open data. Errors are RFC 9457 \
+        description = "Hong Kong's digital public infrastructure: 資助易 Funding Easy, 智方便 iAM Smart (passkey sign-in, \
+                       verification of document signatures; more coming), \
+                       CorpID, CDEG/CDI/IADS, FPS, Banking Open API and open data. Errors are RFC 9457 \
                        application/problem+json with a stable `code`; see /docs/errors.",
         license(name = "Apache-2.0 OR MIT", identifier = "Apache-2.0 OR MIT"),
     ),
     tags(
         (name = "funding", description = "資助易 Funding Easy: scheme catalogue and eligibility matching"),
+        (name = "identity-admin", description = "智方便 iAM Smart administration: services (relying parties) and signing keys. Needs the administrator token."),
+        (name = "identity", description = "智方便 iAM Smart: enrolment, passkey sign-in, and a signed-in resident's passkeys"),
         (name = "signing", description = "智方便 iAM Smart digital signing: public verification of document signatures and the CA certificates"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
+    modifiers(&AdminTokenScheme),
     components(schemas(bauhinia_core::ProblemDocument, bauhinia_core::FieldError))
 )]
 struct ApiDoc;
+
+/// The administrator token, as an OpenAPI security scheme.
+struct AdminTokenScheme;
+
+impl utoipa::Modify for AdminTokenScheme {
+    fn modify(&self, doc: &mut OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The administrator token (BAUHINIA_ADMIN_TOKEN, or the admin token file in the data directory)"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Request counts and latencies, by route template (never by raw path, which would let a
 /// stranger create unbounded label values).
@@ -127,6 +150,13 @@ pub struct AppState {
     pub db: Database,
     pub funding: Arc<FundingService>,
     pub identity: Arc<bauhinia_identity::IdentityService>,
+    pub provider: Arc<bauhinia_identity::oidc::Provider>,
+    pub admin_token: Arc<bauhinia_core::admin::AdminToken>,
+    /// Residents' signed-in sessions (cookie `bauhinia_session`).
+    pub sessions: bauhinia_identity::SessionService,
+    pub passkeys: Arc<bauhinia_identity::PasskeyService>,
+    /// Where residents' browsers reach this server: the WebAuthn origin and OpenID issuer.
+    pub public_url: url::Url,
     pub signing: Arc<bauhinia_identity::SigningService>,
     pub metrics: Arc<Metrics>,
     pub demo: bool,
@@ -145,7 +175,19 @@ fn api(state: &AppState) -> (Router, OpenApi) {
         .merge(bauhinia_identity::signing::http::router(Arc::clone(
             &state.signing,
         )))
+        .merge(bauhinia_identity::oidc::admin::router(
+            bauhinia_identity::oidc::admin::AdminState {
+                provider: Arc::clone(&state.provider),
+                token: Arc::clone(&state.admin_token),
+            },
+        ))
+        .merge(bauhinia_identity::passkeys::http::router(Arc::clone(
+            &state.passkeys,
+        )))
         .split_for_parts();
+    let router = router.merge(bauhinia_identity::oidc::http::router(Arc::clone(
+        &state.provider,
+    )));
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     add_openapi_path(&mut doc);
     (router, doc)
@@ -203,6 +245,8 @@ pub fn build(state: AppState, limits: Limits) -> Router {
     let doc_bytes = axum::body::Bytes::from(serde_json::to_vec(&*doc_json).unwrap_or_default());
     let portal = bauhinia_web::router(bauhinia_web::PortalState {
         funding: Arc::clone(&state.funding),
+        identity: Arc::clone(&state.identity),
+        passkeys: Arc::clone(&state.passkeys),
         openapi: doc_json,
         demo: state.demo,
     });

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use bauhinia_core::crypto::MasterKey;
 use bauhinia_store::DatabaseUrl;
+
 use serde::Deserialize;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -19,6 +20,9 @@ pub const DEFAULT_CONFIG_FILE: &str = "bauhinia.toml";
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 64 * 1024;
 /// Requests per second one client address may make (twice that as a burst).
 pub const DEFAULT_RATE_LIMIT_PER_SECOND: u32 = 50;
+/// The host of the default public URL: WebAuthn refuses IP addresses as relying-party ids, and
+/// browsers treat `localhost` (alone among plain-HTTP hosts) as a secure context.
+pub const DEFAULT_PUBLIC_HOST: &str = "localhost";
 /// Variables with this prefix belong to the test tooling, not to the server.
 const TEST_ENV_PREFIX: &str = "BAUHINIA_TEST_";
 
@@ -45,6 +49,24 @@ pub struct Config {
     pub master_key: Option<MasterKey>,
     /// Where the master key is kept when not given inline; created on first start.
     pub master_key_file: PathBuf,
+    /// The address residents' browsers use (the WebAuthn origin; its host is the relying-party
+    /// id) and the OpenID issuer. `None`: `http://localhost:<listening port>` (see
+    /// [`Config::public_url`]).
+    pub public_url: Option<url::Url>,
+    /// The administrator token given inline (`BAUHINIA_ADMIN_TOKEN`); redacted in `Debug`.
+    pub admin_token: Option<AdminSecret>,
+    /// Where the administrator token is kept when not given inline; created on first start.
+    pub admin_token_file: PathBuf,
+}
+
+/// A secret from the environment, never printed.
+#[derive(Clone)]
+pub struct AdminSecret(pub String);
+
+impl std::fmt::Debug for AdminSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// One layer: every key optional; unknown keys rejected.
@@ -59,9 +81,14 @@ pub struct Layer {
     pub body_limit_bytes: Option<usize>,
     pub rate_limit_per_second: Option<u32>,
     pub master_key_file: Option<PathBuf>,
+    pub public_url: Option<String>,
+    pub admin_token_file: Option<PathBuf>,
     /// Environment only: a secret does not belong in a configuration file.
     #[serde(skip)]
     pub master_key: Option<String>,
+    /// Environment only, like the master key.
+    #[serde(skip)]
+    pub admin_token: Option<String>,
 }
 
 impl Layer {
@@ -76,6 +103,9 @@ impl Layer {
             rate_limit_per_second: self.rate_limit_per_second.or(base.rate_limit_per_second),
             master_key_file: self.master_key_file.or(base.master_key_file),
             master_key: self.master_key.or(base.master_key),
+            public_url: self.public_url.or(base.public_url),
+            admin_token_file: self.admin_token_file.or(base.admin_token_file),
+            admin_token: self.admin_token.or(base.admin_token),
         }
     }
 
@@ -103,6 +133,9 @@ impl Layer {
                 }
                 "MASTER_KEY" => layer.master_key = Some(value.clone()),
                 "MASTER_KEY_FILE" => layer.master_key_file = Some(PathBuf::from(value)),
+                "PUBLIC_URL" => layer.public_url = Some(value.clone()),
+                "ADMIN_TOKEN" => layer.admin_token = Some(value.clone()),
+                "ADMIN_TOKEN_FILE" => layer.admin_token_file = Some(PathBuf::from(value)),
                 "RATE_LIMIT_PER_SECOND" => {
                     layer.rate_limit_per_second =
                         Some(value.parse().with_context(|| format!("{key} must be a whole number"))?)
@@ -113,7 +146,8 @@ impl Layer {
                 _ => bail!(
                     "unknown environment variable {key}; known: BAUHINIA_LISTEN, BAUHINIA_DATA_DIR, BAUHINIA_DATABASE_URL, \
                      BAUHINIA_DEMO, BAUHINIA_LOG_FORMAT, BAUHINIA_BODY_LIMIT_BYTES, BAUHINIA_RATE_LIMIT_PER_SECOND, \
-                     BAUHINIA_MASTER_KEY, BAUHINIA_MASTER_KEY_FILE"
+                     BAUHINIA_MASTER_KEY, BAUHINIA_MASTER_KEY_FILE, BAUHINIA_PUBLIC_URL, BAUHINIA_ADMIN_TOKEN, \
+                     BAUHINIA_ADMIN_TOKEN_FILE"
                 ),
             }
         }
@@ -125,6 +159,31 @@ impl Layer {
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("in {}", path.display()))
     }
+}
+
+/// A public URL is an origin WebAuthn accepts: `https://` with a domain name, or
+/// `http://localhost` (any port) for a developer's machine; no path, query, fragment or user.
+fn parse_public_url(text: &str) -> anyhow::Result<url::Url> {
+    let url = url::Url::parse(text)
+        .with_context(|| format!("public_url {text:?} is not a URL, e.g. https://id.example.hk"))?;
+    let Some(url::Host::Domain(host)) = url.host() else {
+        bail!("public_url {text:?} must name a host by domain name: WebAuthn refuses IP addresses (use http://localhost:PORT on your own machine)");
+    };
+    let local = host == "localhost" || host.ends_with(".localhost");
+    match url.scheme() {
+        "https" => {}
+        "http" if local => {}
+        _ => bail!("public_url {text:?} must be https:// (browsers allow passkeys over plain http only on localhost)"),
+    }
+    if url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        bail!("public_url {text:?} must be an origin only: scheme, host and optional port, without a path, query or user");
+    }
+    Ok(url)
 }
 
 fn parse_bool(key: &str, value: &str) -> anyhow::Result<bool> {
@@ -174,10 +233,23 @@ impl Config {
             .map(MasterKey::from_base64)
             .transpose()
             .context("BAUHINIA_MASTER_KEY must be 32 bytes, base64-encoded")?;
+        let public_url = layer
+            .public_url
+            .as_deref()
+            .map(parse_public_url)
+            .transpose()?;
         let data_dir = layer
             .data_dir
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        if let Some(token) = &layer.admin_token {
+            bauhinia_core::admin::AdminToken::from_secret(token)
+                .map_err(|e| anyhow::anyhow!("BAUHINIA_ADMIN_TOKEN: {e}"))?;
+        }
         Ok(Config {
+            admin_token: layer.admin_token.map(AdminSecret),
+            admin_token_file: layer
+                .admin_token_file
+                .unwrap_or_else(|| data_dir.join("admin.token")),
             listen,
             master_key,
             master_key_file: layer
@@ -185,6 +257,7 @@ impl Config {
                 .unwrap_or_else(|| data_dir.join("master.key")),
             data_dir,
             database_url,
+            public_url,
             demo: layer.demo.unwrap_or(true),
             log_format: layer.log_format.unwrap_or(LogFormat::Pretty),
             body_limit_bytes,
@@ -192,6 +265,15 @@ impl Config {
                 .rate_limit_per_second
                 .unwrap_or(DEFAULT_RATE_LIMIT_PER_SECOND),
         })
+    }
+
+    /// The public URL: the configured one, or `http://localhost:<port>` for the port the server
+    /// listens on (pass the bound port when `listen` asked for port 0).
+    pub fn public_url(&self, port: u16) -> anyhow::Result<url::Url> {
+        match &self.public_url {
+            Some(url) => Ok(url.clone()),
+            None => parse_public_url(&format!("http://{DEFAULT_PUBLIC_HOST}:{port}")),
+        }
     }
 
     /// The database to use: the configured URL, or the embedded SQLite file.
@@ -269,6 +351,46 @@ mod tests {
             !shown.contains("hunter2") && shown.contains("***"),
             "{shown}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn public_url_defaults_to_localhost_and_must_suit_webauthn() -> anyhow::Result<()> {
+        let config = Config::load(None, &env(&[]), Layer::default())?;
+        assert_eq!(
+            config.public_url(41234)?.as_str(),
+            "http://localhost:41234/"
+        );
+        for ok in [
+            "https://id.example.hk",
+            "https://id.example.hk:8443/",
+            "http://localhost:9000",
+            "http://app.localhost",
+        ] {
+            let config =
+                Config::load(None, &env(&[("BAUHINIA_PUBLIC_URL", ok)]), Layer::default())?;
+            assert_eq!(
+                config.public_url(1)?.as_str().trim_end_matches('/'),
+                ok.trim_end_matches('/')
+            );
+        }
+        for (bad, why) in [
+            ("http://id.example.hk", "https"),
+            ("http://127.0.0.1:8080", "IP addresses"),
+            ("https://[::1]", "IP addresses"),
+            ("https://id.example.hk/app", "origin only"),
+            ("https://id.example.hk/?x=1", "origin only"),
+            ("https://user@id.example.hk", "origin only"),
+            ("ftp://id.example.hk", "https"),
+            ("id.example.hk", "not a URL"),
+        ] {
+            let flags = Layer {
+                public_url: Some(bad.into()),
+                ..Layer::default()
+            };
+            let error = Config::load(None, &env(&[]), flags).expect_err(bad);
+            assert!(format!("{error:#}").contains(why), "{bad}: {error:#}");
+        }
         Ok(())
     }
 }

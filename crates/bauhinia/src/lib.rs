@@ -2,22 +2,26 @@
 //! start-up sequence, so integration tests drive exactly what `bauhinia serve` runs.
 
 pub mod app;
+pub mod bench_fixture;
 pub mod config;
 pub mod rate_limit;
 
 use std::sync::Arc;
 
 use anyhow::Context;
+use bauhinia_core::admin::AdminToken;
 use bauhinia_core::crypto::{MasterKey, Vault};
 use bauhinia_funding::FundingService;
-use bauhinia_identity::{IdentityService, SigningService};
+use bauhinia_identity::oidc::Provider;
+use bauhinia_identity::{IdentityService, PasskeyService, SessionService, SigningService};
 use bauhinia_store::{Backend, Database};
 
 use crate::app::{AppState, Metrics};
 use crate::config::Config;
 
 /// Connects, migrates, starts every service and loads demo data where asked: everything
-/// `serve` does before it listens.
+/// `serve` does before it listens. The public URL defaults to `http://localhost:<port of
+/// config.listen>`: `serve` binds first and passes the bound address in `config.listen`.
 pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     let url = config.effective_database_url();
     if url.backend() == Backend::Sqlite {
@@ -34,6 +38,29 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         .await
         .context("starting Funding Easy")?;
     let identity = Arc::new(IdentityService::new(&db, Arc::clone(&vault)));
+    let public_url = config.public_url(config.listen.port())?;
+    let sessions = SessionService::new(&db).with_public_url(&public_url);
+    let passkeys = Arc::new(
+        PasskeyService::new(
+            &db,
+            Arc::clone(&identity),
+            Arc::clone(&vault),
+            sessions.clone(),
+            &public_url,
+        )
+        .context("setting up passkeys (WebAuthn) for the public URL")?,
+    );
+    let provider = Arc::new(
+        Provider::new(
+            &db,
+            Arc::clone(&vault),
+            Arc::clone(&identity),
+            public_url.as_str(),
+        )
+        .await
+        .context("starting the OpenID Provider")?,
+    );
+    let admin_token = Arc::new(admin_token(config)?);
     let signing = Arc::new(SigningService::new(&db, vault));
     signing
         .ensure_ca()
@@ -45,10 +72,34 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         db,
         funding: Arc::new(funding),
         identity,
+        provider,
+        admin_token,
+        sessions,
+        passkeys,
+        public_url,
         signing,
         metrics,
         demo,
     })
+}
+
+/// The administrator token: given inline, or read from its file, which is created on first
+/// start (its path is logged, never its content).
+fn admin_token(config: &Config) -> anyhow::Result<AdminToken> {
+    if let Some(secret) = &config.admin_token {
+        return AdminToken::from_secret(&secret.0)
+            .map_err(|e| anyhow::anyhow!("BAUHINIA_ADMIN_TOKEN: {e}"));
+    }
+    let path = &config.admin_token_file;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let (token, created) = AdminToken::load_or_create(path)?;
+    if created {
+        tracing::info!(path = %path.display(), "created the administrator token (readable by this user only)");
+    }
+    Ok(token)
 }
 
 /// The master key: given inline, or read from its file, which is created on first start.

@@ -32,8 +32,35 @@ enum Command {
     /// Funding Easy from the command line.
     #[command(subcommand)]
     Funding(FundingCommand),
+    /// 智方便 iAM Smart administration.
+    #[command(subcommand)]
+    Identity(IdentityCommand),
     /// Print the OpenAPI 3.1 document.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum IdentityCommand {
+    /// Issue a one-time enrolment code (8 digits, valid 30 minutes) for a registered resident,
+    /// to hand over at a counter or send to their registered mobile. It replaces any earlier code.
+    EnrolmentCode {
+        /// The resident's HKID, e.g. 'A123456(3)'.
+        #[arg(long, value_name = "HKID")]
+        hkid: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Write authorization codes for the token-endpoint benchmark (tests/bench/oidc): registers a
+    /// throwaway FAPI 2.0 service and approves N requests for a demo resident, through the real
+    /// provider code. Its private key is in the output file.
+    BenchFixture {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -53,6 +80,9 @@ struct ServerArgs {
     /// Do not load demo data into a new embedded database.
     #[arg(long)]
     no_demo: bool,
+    /// The address residents' browsers use, e.g. https://id.example.hk [default: http://localhost:PORT].
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
 }
 
 impl ServerArgs {
@@ -62,6 +92,7 @@ impl ServerArgs {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
             demo: self.no_demo.then_some(false),
+            public_url: self.public_url.clone(),
             ..Layer::default()
         };
         let env: BTreeMap<String, String> = std::env::vars().collect();
@@ -124,29 +155,39 @@ fn main() -> anyhow::Result<()> {
                 lang,
                 format,
             }) => funding_match(&profile, lang, format),
+            Command::Identity(IdentityCommand::EnrolmentCode { hkid, server }) => {
+                enrolment_code(server.config()?, &hkid).await
+            }
             Command::Openapi => openapi().await,
+            Command::Identity(IdentityCommand::BenchFixture { server, count, out }) => {
+                let config = server.config()?;
+                init_logging(config.log_format);
+                let state = bauhinia::start(&config).await?;
+                bauhinia::bench_fixture::write(&state, count, &out).await?;
+                state.db.close().await;
+                println!("wrote {count} codes to {}", out.display());
+                Ok(())
+            }
         }
     })
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(mut config: Config) -> anyhow::Result<()> {
     init_logging(config.log_format);
     tracing::info!(?config, "starting");
+    // Bound first, so that with port 0 the default public URL names the port actually used.
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    config.listen = listener.local_addr()?;
     let state = bauhinia::start(&config).await?;
     let limits = bauhinia::app::Limits::from_config(&config);
     spawn_rate_limit_cleanup(limits.rate_limit.clone());
     let app = bauhinia::app::build(state.clone(), limits);
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("listening on {}", config.listen))?;
-    let addr = listener.local_addr()?;
-    let shown = if addr.ip().is_unspecified() {
-        format!("127.0.0.1:{}", addr.port())
-    } else {
-        addr.to_string()
-    };
-    println!("Bauhinia is ready at http://{shown}/");
-    tracing::info!(%addr, "listening");
+    // The public URL, not the socket: passkeys work only at the origin they were made for, and
+    // browsers refuse them on a bare IP address.
+    println!("Bauhinia is ready at {}", state.public_url);
+    tracing::info!(addr = %config.listen, public_url = %state.public_url, "listening");
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -192,6 +233,32 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Prints a fresh enrolment code for the resident with this HKID.
+async fn enrolment_code(config: Config, hkid: &str) -> anyhow::Result<()> {
+    init_logging(config.log_format);
+    let hkid =
+        bauhinia_identity::domain::Hkid::parse(hkid).map_err(|e| anyhow::anyhow!("--hkid: {e}"))?;
+    let state = bauhinia::start(&config).await?;
+    let resident =
+        state.identity.find_by_hkid(&hkid).await?.ok_or_else(|| {
+            anyhow::anyhow!("no resident is registered with HKID {}", hkid.masked())
+        })?;
+    let issued = state
+        .passkeys
+        .issue_enrolment_code(&resident.id, "admin:cli")
+        .await?;
+    state.db.close().await;
+    println!(
+        "Enrolment code for {} ({}): {}\nUsable once, until {}. Enrol at {}app/enrol",
+        resident.english_name,
+        resident.hkid_masked,
+        issued.code.expose(),
+        bauhinia_identity::clock::to_text(issued.expires_at),
+        state.public_url
+    );
+    Ok(())
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {

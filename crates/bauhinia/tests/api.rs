@@ -18,6 +18,9 @@ use bauhinia::config::{Config, Layer};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+#[path = "api/passkeys.rs"]
+mod passkeys;
+
 struct TestApp {
     router: Router,
     dir: std::path::PathBuf,
@@ -321,6 +324,16 @@ async fn openapi_lists_every_api_route_and_each_answers() {
         "/api/v1/funding/schemes/{id}",
         "/api/v1/funding/schemes/{id}/versions",
         "/api/v1/funding/match",
+        "/api/identity/v1/enrolment/start",
+        "/api/identity/v1/enrolment/finish",
+        "/api/identity/v1/passkeys/login/start",
+        "/api/identity/v1/passkeys/login/finish",
+        "/api/identity/v1/me",
+        "/api/identity/v1/me/passkeys",
+        "/api/identity/v1/me/passkeys/register/start",
+        "/api/identity/v1/me/passkeys/register/finish",
+        "/api/identity/v1/me/passkeys/{id}",
+        "/api/identity/v1/me/logout",
         "/api/signing/v1/verify",
         "/api/signing/v1/ca.pem",
     ] {
@@ -329,14 +342,47 @@ async fn openapi_lists_every_api_route_and_each_answers() {
             "{expected} missing from {paths:?}"
         );
     }
-    // Every documented GET answers (none is a doc-only ghost).
+    // Every documented GET answers (none is a doc-only ghost). Those that need the session
+    // cookie or the administrator token refuse a caller without (401 problem); administrative
+    // ones answer with the token.
+    let token = std::fs::read_to_string(app.dir.join("admin.token")).expect("admin token file");
     for path in paths {
         let uri = path.replace("{id}", "new-industrialisation-funding");
         let methods = served["paths"][path].as_object().expect("item");
-        if methods.contains_key("get") {
+        let Some(operation) = methods.get("get") else {
+            continue;
+        };
+        if operation.get("security").is_none() {
             assert_eq!(get(&app, &uri).await.status, StatusCode::OK, "GET {uri}");
+            continue;
         }
+        let refused = get(&app, &uri).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNAUTHORIZED,
+            "GET {uri} without credentials"
+        );
+        if !operation["security"].to_string().contains("admin_token") {
+            // The session cookie: 401 is all a caller without one gets.
+            continue;
+        }
+        assert_eq!(refused.json()["code"], "admin.unauthorized");
+        let request = Request::get(uri.replace("{client_id}", "svc_unknown"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", token.trim()))
+            .body(Body::empty())
+            .expect("request");
+        let answered = send(&app, request).await.status;
+        let expected = if path.contains('{') {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(answered, expected, "GET {uri} with the token");
     }
+    assert!(
+        served["components"]["securitySchemes"]["session"].is_object(),
+        "the session cookie is a documented security scheme"
+    );
 }
 
 #[tokio::test]
@@ -419,7 +465,14 @@ async fn portal_pages_in_three_languages() {
         ("zh-Hans", "资助易"),
         ("en", "Funding Easy"),
     ] {
-        for page in ["/", "/funding", "/docs/api", "/docs/errors"] {
+        for page in [
+            "/",
+            "/funding",
+            "/docs/api",
+            "/docs/errors",
+            "/app",
+            "/app/enrol",
+        ] {
             let answer = send(
                 &app,
                 Request::get(page)

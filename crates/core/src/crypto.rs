@@ -88,7 +88,7 @@ impl MasterKey {
 }
 
 /// Creates `path` readable by its owner only, failing if it already exists.
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

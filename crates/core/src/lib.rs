@@ -4,6 +4,7 @@
 //! This crate owns no I/O and no business rule of any service. It must stay small: a type
 //! belongs here only when two or more services need the same meaning for it.
 
+pub mod admin;
 pub mod crypto;
 pub mod error_code;
 pub mod extract;

@@ -28,6 +28,32 @@ pub enum IdentityError {
     Corrupt(String, String),
     #[error("could not seal the HKID of resident {0}: {1}")]
     Seal(String, String),
+    #[error("invalid field")]
+    Field(Vec<FieldError>),
+    #[error("the HKID and enrolment code do not match a live enrolment code")]
+    EnrolmentInvalid,
+    #[error("the passkey could not be verified: {0}")]
+    PasskeyInvalid(String),
+    #[error("the passkey ceremony is unknown, finished or expired")]
+    CeremonyExpired,
+    #[error("locked until {0}")]
+    Locked(time::OffsetDateTime),
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("a resident must keep at least one passkey")]
+    LastPasskey,
+    #[error("the resident has no passkey {0:?}")]
+    PasskeyNotFound(String),
+    #[error("this passkey is already registered")]
+    PasskeyExists,
+    #[error("a resident may hold at most {0} passkeys")]
+    TooManyPasskeys(usize),
+    #[error("too many passkey ceremonies are in progress")]
+    Busy,
+    #[error("passkey configuration: {0}")]
+    Config(String),
+    #[error("the system random generator failed: {0}")]
+    Random(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -41,6 +67,31 @@ impl From<IdentityError> for Problem {
             IdentityError::AlreadyRegistered => Problem::new(ErrorCode::IdentityResidentExists),
             IdentityError::NotFound(id) => Problem::new(ErrorCode::IdentityResidentNotFound)
                 .detail(format!("no resident {id:?}")),
+            IdentityError::Field(errors) => {
+                let detail = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.pointer, e.detail))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                Problem::new(ErrorCode::IdentityFieldInvalid)
+                    .detail(detail)
+                    .errors(errors)
+            }
+            IdentityError::EnrolmentInvalid => Problem::new(ErrorCode::IdentityEnrolmentInvalid),
+            IdentityError::PasskeyInvalid(why) => {
+                Problem::new(ErrorCode::IdentityPasskeyInvalid).detail(why)
+            }
+            IdentityError::CeremonyExpired => Problem::new(ErrorCode::IdentityCeremonyExpired),
+            IdentityError::Locked(until) => Problem::new(ErrorCode::IdentityLocked)
+                .detail(format!("locked until {} UTC", crate::clock::to_text(until))),
+            IdentityError::Unauthenticated => Problem::new(ErrorCode::IdentityUnauthenticated),
+            IdentityError::LastPasskey => Problem::new(ErrorCode::IdentityLastPasskey),
+            IdentityError::PasskeyNotFound(id) => Problem::new(ErrorCode::IdentityPasskeyNotFound)
+                .detail(format!("no passkey {id:?}")),
+            IdentityError::PasskeyExists => Problem::new(ErrorCode::IdentityPasskeyExists),
+            IdentityError::TooManyPasskeys(max) => Problem::new(ErrorCode::IdentityTooManyPasskeys)
+                .detail(format!("at most {max} passkeys")),
+            IdentityError::Busy => Problem::new(ErrorCode::IdentityBusy),
             other => Problem::internal(&other),
         }
     }

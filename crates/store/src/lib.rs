@@ -6,6 +6,7 @@
 //! pools handed out here; this crate knows no service's tables beyond running migrations.
 
 pub mod audit;
+pub mod dialect;
 mod url;
 
 #[cfg(feature = "testing")]

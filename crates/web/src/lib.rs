@@ -1,6 +1,7 @@
 //! 一网通办: the portal. Server-rendered pages (askama templates compiled into the binary), in
 //! Traditional Chinese (default), Simplified Chinese and English, every asset served from the
-//! binary itself — no CDN, no front-end build, no JavaScript needed.
+//! binary itself — no CDN, no front-end build. No page needs JavaScript except for the one thing
+//! only JavaScript can do: the WebAuthn (passkey) calls of the 智方便 app (`static/app.js`).
 //!
 //! Pages call the services' public functions; no business rule lives here.
 
@@ -8,6 +9,7 @@ mod apidoc;
 mod funding;
 mod page;
 mod prefs;
+pub mod resident_app;
 pub mod texts;
 
 use std::sync::Arc;
@@ -16,11 +18,12 @@ use askama::Template;
 use axum::extract::{OriginalUri, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use bauhinia_core::{ErrorCode, Lang};
 use bauhinia_funding::domain::{match_profile, Status};
 use bauhinia_funding::FundingService;
+use bauhinia_identity::{IdentityService, PasskeyService};
 
 pub use page::{Page, Section};
 pub use prefs::Prefs;
@@ -30,15 +33,18 @@ use crate::funding::{Answers, FormView};
 #[derive(Debug, Clone)]
 pub struct PortalState {
     pub funding: Arc<FundingService>,
+    pub identity: Arc<IdentityService>,
+    pub passkeys: Arc<PasskeyService>,
     /// The OpenAPI document, for the API reference page.
     pub openapi: Arc<serde_json::Value>,
-    /// Whether demo data is loaded: the questionnaire then offers example profiles.
+    /// Whether demo data is loaded: the questionnaire then offers example profiles, and the
+    /// app's enrolment page hands out codes for the demo residents.
     pub demo: bool,
 }
 
 /// The portal's routes. The binary adds the API routes beside them.
 pub fn router(state: PortalState) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/", get(home))
         .route("/funding", get(funding_form))
         .route("/funding/results", get(funding_results))
@@ -47,7 +53,15 @@ pub fn router(state: PortalState) -> Router {
         .route("/docs/errors", get(error_codes))
         .route("/static/portal.css", get(stylesheet))
         .route("/static/bauhinia.svg", get(logo))
-        .with_state(state)
+        .route("/static/app.js", get(app_script))
+        .route("/app", get(resident_app::home))
+        .route("/app/enrol", get(resident_app::enrol))
+        .route("/app/logout", post(resident_app::logout))
+        .route("/app/passkeys/remove", post(resident_app::remove));
+    if state.demo {
+        router = router.route("/app/demo/enrolment-code", post(resident_app::demo_code));
+    }
+    router.with_state(state)
 }
 
 fn render(template: &impl Template, status: StatusCode) -> Response {
@@ -350,6 +364,17 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, CACHE_ASSETS),
         ],
         include_str!("../static/portal.css"),
+    )
+        .into_response()
+}
+
+async fn app_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, CACHE_ASSETS),
+        ],
+        include_str!("../static/app.js"),
     )
         .into_response()
 }

@@ -10,6 +10,7 @@ use crate::texts::Texts;
 pub enum Section {
     Home,
     Funding,
+    App,
     Docs,
     Other,
 }

@@ -9,15 +9,13 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use openssl::bn::BigNum;
-use openssl::ec::EcKeyRef;
-use openssl::ecdsa::EcdsaSig;
 use openssl::error::ErrorStack;
-use openssl::pkey::{HasPublic, Private};
+use openssl::pkey::{PKey, Private, Public};
 use openssl::x509::{X509Ref, X509};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::signing::{decode_hex, DocumentName};
+use crate::jose::{self, Alg, JoseError};
 
 /// The `alg` of every Bauhinia signature.
 pub const ALG: &str = "ES256";
@@ -31,7 +29,6 @@ pub const SIGNATURE_LEN_MAX: usize = 16 * 1024;
 pub const X5C_CERTS_MAX: usize = 3;
 /// An ES256 signature: `r` and `s`, 32 bytes each, big-endian.
 pub const ES256_SIGNATURE_BYTES: usize = 64;
-const COORDINATE_BYTES: usize = ES256_SIGNATURE_BYTES / 2;
 /// The last second of the year 9999: later times are no one's time of signing.
 const SIGNED_AT_MAX: i64 = 253_402_300_799;
 
@@ -113,11 +110,12 @@ impl ParsedSignature {
     }
 }
 
-/// Builds and signs a compact JWS.
+/// Builds and signs a compact JWS. The ES256 signature itself is [`crate::jose`]'s, the one JWS
+/// signer of this crate.
 pub fn sign(
     chain: &[&X509Ref],
     payload: &Payload,
-    key: &EcKeyRef<Private>,
+    key: &PKey<Private>,
 ) -> Result<String, SignError> {
     let x5c = chain
         .iter()
@@ -131,7 +129,7 @@ pub fn sign(
     let header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(payload)?);
     let signing_input = format!("{header}.{payload}");
-    let signature = es256_sign(signing_input.as_bytes(), key)?;
+    let signature = jose::sign_raw(Alg::ES256, key, signing_input.as_bytes())?;
     Ok(format!(
         "{signing_input}.{}",
         URL_SAFE_NO_PAD.encode(signature)
@@ -142,35 +140,24 @@ pub fn sign(
 pub enum SignError {
     #[error("OpenSSL: {0}")]
     OpenSsl(#[from] ErrorStack),
+    #[error("JOSE: {0}")]
+    Jose(#[from] JoseError),
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
 
-/// ES256: ECDSA over SHA-256 of `input`, returned as the 64 bytes `r ‖ s` (not DER).
-pub fn es256_sign(
-    input: &[u8],
-    key: &EcKeyRef<Private>,
-) -> Result<[u8; ES256_SIGNATURE_BYTES], ErrorStack> {
-    let digest = openssl::sha::sha256(input);
-    let signature = EcdsaSig::sign(&digest, key)?;
-    let mut out = [0u8; ES256_SIGNATURE_BYTES];
-    let (r, s) = out.split_at_mut(COORDINATE_BYTES);
-    r.copy_from_slice(&signature.r().to_vec_padded(32)?);
-    s.copy_from_slice(&signature.s().to_vec_padded(32)?);
-    Ok(out)
-}
-
-/// Checks an ES256 signature (`r ‖ s`) over `input` with `key`.
-pub fn es256_verify<T: HasPublic>(
-    input: &[u8],
-    signature: &[u8; ES256_SIGNATURE_BYTES],
-    key: &EcKeyRef<T>,
-) -> Result<bool, ErrorStack> {
-    let (r, s) = signature.split_at(COORDINATE_BYTES);
-    let signature =
-        EcdsaSig::from_private_components(BigNum::from_slice(r)?, BigNum::from_slice(s)?)?;
-    let digest = openssl::sha::sha256(input);
-    signature.verify(&digest, key)
+impl ParsedSignature {
+    /// Whether the ES256 signature (`r ‖ s`) over the signing input verifies with `key`, which
+    /// must be a P-256 key.
+    pub fn signature_verifies(&self, key: &PKey<Public>) -> bool {
+        jose::verify_raw(
+            Alg::ES256,
+            key,
+            self.signing_input.as_bytes(),
+            &self.signature,
+        )
+        .is_ok()
+    }
 }
 
 /// Parses a compact JWS of the documented shape. Checks shapes only, not the signature.
@@ -287,7 +274,6 @@ fn decode_chain(x5c: &[String]) -> Result<Vec<X509>, FormatError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openssl::pkey::PKey;
     use proptest::prelude::*;
 
     use crate::signing::ca;
@@ -309,8 +295,7 @@ mod tests {
     fn signed() -> (String, PKey<Private>) {
         let (root, root_key) = ca::new_root(NOW).expect("root");
         let key = ca::new_key().expect("key");
-        let ec = key.ec_key().expect("ec");
-        (sign(&[&root], &payload(), &ec).expect("signs"), root_key)
+        (sign(&[&root], &payload(), &key).expect("signs"), root_key)
     }
 
     #[test]
@@ -329,17 +314,20 @@ mod tests {
     }
 
     #[test]
-    fn es256_round_trip_and_mismatch() {
+    fn the_signature_verifies_only_with_its_key_and_input() {
+        let public = |key: &PKey<Private>| {
+            PKey::public_key_from_der(&key.public_key_to_der().expect("der")).expect("public")
+        };
         let key = ca::new_key().expect("key");
-        let ec = key.ec_key().expect("ec");
-        let signature = es256_sign(b"input", &ec).expect("sign");
-        assert!(es256_verify(b"input", &signature, &ec).expect("verify"));
-        assert!(!es256_verify(b"inpuT", &signature, &ec).expect("verify"));
-        let other = ca::new_key().expect("key");
-        assert!(!es256_verify(b"input", &signature, &other.ec_key().expect("ec")).expect("verify"));
-        let mut flipped = signature;
-        flipped[10] ^= 1;
-        assert!(!es256_verify(b"input", &flipped, &ec).unwrap_or(false));
+        let (root, _) = ca::new_root(NOW).expect("root");
+        let mut parsed = parse(&sign(&[&root], &payload(), &key).expect("signs")).expect("parses");
+        assert!(parsed.signature_verifies(&public(&key)));
+        assert!(!parsed.signature_verifies(&public(&ca::new_key().expect("key"))));
+        let mut flipped = parsed.clone();
+        flipped.signature[10] ^= 1;
+        assert!(!flipped.signature_verifies(&public(&key)));
+        parsed.signing_input.push('x');
+        assert!(!parsed.signature_verifies(&public(&key)));
     }
 
     #[test]

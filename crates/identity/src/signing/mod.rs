@@ -3,8 +3,8 @@
 //! the app, and verification anyone can ask for.
 //!
 //! - `ca` — X.509 on OpenSSL: the root and issuing CA, signing certificates, chain checks.
-//! - `format` — the signature format: compact JWS, ES256 (`r ‖ s`), `x5c` (see
-//!   `docs/signing.md`); strict parsing of outside input.
+//! - `format` — the signature format: compact JWS, ES256 (`r ‖ s`, signed and checked by
+//!   [`crate::jose`]), `x5c` (see `docs/signing.md`); strict parsing of outside input.
 //! - `store` — CA, keys and requests on SQLite and PostgreSQL; conditional status updates.
 //! - `service` — [`SigningService`]: the CA, enrol, request, approve, reject, cancel; every
 //!   change audited in its own transaction.
@@ -25,7 +25,6 @@ pub mod store;
 pub mod verify;
 
 pub use service::{
-    Clock, KeyStatus, SigningCertificate, SigningError, SigningRequest, SigningService,
-    SigningTarget,
+    KeyStatus, SigningCertificate, SigningError, SigningRequest, SigningService, SigningTarget,
 };
 pub use verify::{VerificationIssue, VerificationReport};

@@ -26,6 +26,7 @@ use zeroize::Zeroizing;
 use super::ca::{self, SignerSubject};
 use super::format::{self, FormatError, Payload};
 use super::store::{AnySigningStore, AuthorityRow, Decision, KeyRow, RequestRow, SigningStore};
+use crate::clock::Clock;
 use crate::domain::signing::{
     check_client_id, to_hex, DocumentHash, DocumentName, RequestStatus, SigningFieldError,
     REQUEST_LIFETIME_S,
@@ -45,9 +46,6 @@ const HKID_HASH_CONTEXT: &str = "signing.hkid";
 pub const SIGNED_AT_SKEW_S: i64 = 5 * 60;
 /// A signer id is the first 16 bytes of a keyed hash of the resident id, in hexadecimal.
 const SIGNER_ID_BYTES: usize = 16;
-
-/// The time source. Production uses the system clock; tests may move it.
-pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SigningError {
@@ -227,19 +225,19 @@ impl SigningService {
             store: AnySigningStore::new(db),
             residents: AnyIdentityStore::new(db),
             vault,
-            clock: Arc::new(OffsetDateTime::now_utc),
+            clock: Clock::system(),
             authority: Arc::new(OnceLock::new()),
         }
     }
 
-    /// The same service reading time from `clock` (tests move time with it).
+    /// The same service reading time from `clock` (tests move time with [`Clock::manual`]).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
     }
 
     pub(super) fn now_s(&self) -> i64 {
-        (self.clock)().unix_timestamp()
+        self.clock.now().unix_timestamp()
     }
 
     fn seal(&self, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, SigningError> {
@@ -712,7 +710,7 @@ impl SigningService {
         let payload = self.payload(&row, resident_id, now_s)?;
         let key = self.open_key(&key_context(&key_row.id), &key_row.private_key_sealed)?;
         let leaf = X509::from_der(&key_row.certificate_der)?;
-        let signature = format::sign(&[&leaf, &authority.issuing], &payload, &*key.ec_key()?)
+        let signature = format::sign(&[&leaf, &authority.issuing], &payload, &key)
             .map_err(|e| SigningError::Corrupt(format!("signing: {e}")))?;
         let event = AuditEvent {
             actor: format!("resident:{resident_id}"),

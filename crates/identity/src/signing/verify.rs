@@ -217,11 +217,6 @@ impl SigningService {
 
 /// The ES256 signature checks with the leaf's key, which must be a P-256 key.
 fn signature_matches(parsed: &ParsedSignature, leaf: &X509Ref) -> bool {
-    let Ok(key) = leaf.public_key().and_then(|key| key.ec_key()) else {
-        return false;
-    };
-    if key.group().curve_name() != Some(Nid::X9_62_PRIME256V1) {
-        return false;
-    }
-    format::es256_verify(parsed.signing_input.as_bytes(), &parsed.signature, &key).unwrap_or(false)
+    leaf.public_key()
+        .is_ok_and(|key| parsed.signature_verifies(&key))
 }

@@ -11,4 +11,6 @@
 
 mod conformance;
 mod independent;
+mod oidc;
+mod signin;
 mod signing;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use bauhinia_core::crypto::{MasterKey, Vault};
+use bauhinia_identity::clock::Clock;
 use bauhinia_identity::domain::signing::{DocumentHash, RequestStatus};
 use bauhinia_identity::domain::Hkid;
 use bauhinia_identity::signing::format::{self, Payload};
@@ -143,7 +144,7 @@ fn forge(payload: &serde_json::Value, chain: &[&X509], key: &PKey<Private>) -> S
     format::sign(
         &chain.iter().map(|c| c.as_ref()).collect::<Vec<_>>(),
         &payload,
-        &key.ec_key().expect("ec"),
+        key,
     )
     .expect("sign")
 }
@@ -606,9 +607,9 @@ async fn expiry_cancellation_and_enrolment_are_required(f: &Fixture) {
         )
         .await
         .expect("request");
-    let later = f.signing.clone().with_clock(Arc::new(|| {
-        OffsetDateTime::now_utc() + time::Duration::seconds(301)
-    }));
+    let later = f.signing.clone().with_clock(Clock::manual(
+        OffsetDateTime::now_utc() + time::Duration::seconds(301),
+    ));
     assert_eq!(
         later.get(&request.id, CLIENT).await.expect("get").status,
         RequestStatus::Expired
@@ -839,9 +840,9 @@ async fn forged_and_tampered_signatures_fail(f: &Fixture) {
     .await;
 
     // A verifier whose clock is an hour behind sees a signature from the future.
-    let behind = f.signing.clone().with_clock(Arc::new(|| {
-        OffsetDateTime::now_utc() - time::Duration::hours(1)
-    }));
+    let behind = f.signing.clone().with_clock(Clock::manual(
+        OffsetDateTime::now_utc() - time::Duration::hours(1),
+    ));
     let report = behind.verify(&jws).await.expect("v");
     assert_eq!(issue_codes(&report.errors), ["signed_in_future"]);
 }
