@@ -1,5 +1,7 @@
-//! `sqlx::migrate!` embeds the migration files at compile time; without this, adding a
-//! migration would not rebuild the crate and the binary would lack the new tables.
+//! Rebuilds this crate when a migration is added or changed: `sqlx::migrate!` embeds the files
+//! when the crate compiles, and Cargo does not otherwise watch the directory (a new migration
+//! would be missing from an incremental build).
+
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
 }

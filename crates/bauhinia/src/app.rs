@@ -42,7 +42,8 @@ const REQUEST_TIMEOUT_S: u64 = 30;
 #[openapi(
     info(
         title = "Bauhinia",
-        description = "Hong Kong's digital public infrastructure: 資助易 Funding Easy, 智方便 iAM Smart (passkey sign-in; more coming), \
+        description = "Hong Kong's digital public infrastructure: 資助易 Funding Easy, 智方便 iAM Smart (passkey sign-in, \
+                       verification of document signatures; more coming), \
                        CorpID, CDEG/CDI/IADS, FPS, Banking Open API and open data. Errors are RFC 9457 \
                        application/problem+json with a stable `code`; see /docs/errors.",
         license(name = "Apache-2.0 OR MIT", identifier = "Apache-2.0 OR MIT"),
@@ -51,6 +52,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
         (name = "funding", description = "資助易 Funding Easy: scheme catalogue and eligibility matching"),
         (name = "identity-admin", description = "智方便 iAM Smart administration: services (relying parties) and signing keys. Needs the administrator token."),
         (name = "identity", description = "智方便 iAM Smart: enrolment, passkey sign-in, and a signed-in resident's passkeys"),
+        (name = "signing", description = "智方便 iAM Smart digital signing: public verification of document signatures and the CA certificates"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
     modifiers(&AdminTokenScheme),
@@ -155,6 +157,7 @@ pub struct AppState {
     pub passkeys: Arc<bauhinia_identity::PasskeyService>,
     /// Where residents' browsers reach this server: the WebAuthn origin and OpenID issuer.
     pub public_url: url::Url,
+    pub signing: Arc<bauhinia_identity::SigningService>,
     pub metrics: Arc<Metrics>,
     pub demo: bool,
 }
@@ -169,6 +172,9 @@ fn api(state: &AppState) -> (Router, OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops)
         .merge(bauhinia_funding::http::router(Arc::clone(&state.funding)))
+        .merge(bauhinia_identity::signing::http::router(Arc::clone(
+            &state.signing,
+        )))
         .merge(bauhinia_identity::oidc::admin::router(
             bauhinia_identity::oidc::admin::AdminState {
                 provider: Arc::clone(&state.provider),

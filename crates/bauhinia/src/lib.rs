@@ -13,7 +13,7 @@ use bauhinia_core::admin::AdminToken;
 use bauhinia_core::crypto::{MasterKey, Vault};
 use bauhinia_funding::FundingService;
 use bauhinia_identity::oidc::Provider;
-use bauhinia_identity::{IdentityService, PasskeyService, SessionService};
+use bauhinia_identity::{IdentityService, PasskeyService, SessionService, SigningService};
 use bauhinia_store::{Backend, Database};
 
 use crate::app::{AppState, Metrics};
@@ -51,11 +51,21 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         .context("setting up passkeys (WebAuthn) for the public URL")?,
     );
     let provider = Arc::new(
-        Provider::new(&db, vault, Arc::clone(&identity), public_url.as_str())
-            .await
-            .context("starting the OpenID Provider")?,
+        Provider::new(
+            &db,
+            Arc::clone(&vault),
+            Arc::clone(&identity),
+            public_url.as_str(),
+        )
+        .await
+        .context("starting the OpenID Provider")?,
     );
     let admin_token = Arc::new(admin_token(config)?);
+    let signing = Arc::new(SigningService::new(&db, vault));
+    signing
+        .ensure_ca()
+        .await
+        .context("loading or creating the signing certificate authority")?;
     let demo = load_demo(&db, &identity, config).await?;
     let metrics = Arc::new(Metrics::new(funding.catalogue().len()));
     Ok(AppState {
@@ -67,6 +77,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         sessions,
         passkeys,
         public_url,
+        signing,
         metrics,
         demo,
     })

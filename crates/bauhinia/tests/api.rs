@@ -25,6 +25,7 @@ struct TestApp {
     router: Router,
     dir: std::path::PathBuf,
     doc: serde_json::Value,
+    state: bauhinia::app::AppState,
 }
 
 impl Drop for TestApp {
@@ -50,9 +51,10 @@ async fn app_with(flags: Layer) -> TestApp {
     let state = bauhinia::start(&config).await.expect("start");
     let doc = serde_json::to_value(bauhinia::app::openapi_document(&state)).expect("doc");
     TestApp {
-        router: bauhinia::app::build(state, bauhinia::app::Limits::from_config(&config)),
+        router: bauhinia::app::build(state.clone(), bauhinia::app::Limits::from_config(&config)),
         dir,
         doc,
+        state,
     }
 }
 
@@ -332,6 +334,8 @@ async fn openapi_lists_every_api_route_and_each_answers() {
         "/api/identity/v1/me/passkeys/register/finish",
         "/api/identity/v1/me/passkeys/{id}",
         "/api/identity/v1/me/logout",
+        "/api/signing/v1/verify",
+        "/api/signing/v1/ca.pem",
     ] {
         assert!(
             paths.contains(&expected),
@@ -512,4 +516,221 @@ async fn portal_pages_in_three_languages() {
     .await;
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(invalid.text().contains("id=\"error-employees\""));
+}
+
+/// A demo resident enrolled, a request made and approved: the signature and the document hash.
+async fn demo_signature(app: &TestApp, document: &[u8]) -> (String, [u8; 32]) {
+    use bauhinia_identity::signing::SigningTarget;
+    let draft = bauhinia_identity::demo::residents().remove(0);
+    let hkid = bauhinia_identity::domain::Hkid::parse(&draft.hkid).expect("hkid");
+    let resident = app
+        .state
+        .identity
+        .find_by_hkid(&hkid)
+        .await
+        .expect("find")
+        .expect("demo resident");
+    let signing = &app.state.signing;
+    if signing
+        .certificate_for(&resident.id)
+        .await
+        .expect("read")
+        .is_none()
+    {
+        signing
+            .enrol(&resident.id, "system:test")
+            .await
+            .expect("enrol");
+    }
+    let hash = openssl::sha::sha256(document);
+    let request = signing
+        .create_request(
+            "test-client",
+            SigningTarget::Resident(resident.id.clone()),
+            "Lease.pdf",
+            &hash,
+        )
+        .await
+        .expect("request");
+    let approved = signing
+        .approve(&request.id, &resident.id)
+        .await
+        .expect("approve");
+    (approved.signature.expect("signature"), hash)
+}
+
+#[tokio::test]
+async fn signatures_verify_over_http() {
+    use base64::Engine as _;
+    let app = app().await;
+    let chain = get(&app, "/api/signing/v1/ca.pem").await;
+    assert_eq!(chain.status, StatusCode::OK);
+    assert_eq!(chain.content_type(), "application/pem-certificate-chain");
+    assert_eq!(
+        chain.text().matches("-----BEGIN CERTIFICATE-----").count(),
+        2
+    );
+
+    let (jws, hash) = demo_signature(&app, b"a lease").await;
+    let verify =
+        |body: serde_json::Value| post_json(&app, "/api/signing/v1/verify", body.to_string());
+    let answer = verify(serde_json::json!({ "signature": jws })).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let report = answer.json();
+    assert_eq!(report["valid"], true, "{report}");
+    assert_eq!(report["chain_valid"], true);
+    assert_eq!(report["signer"]["name"], "CHAN, Tai Man");
+    assert_eq!(report["document"]["name"], "Lease.pdf");
+    assert_eq!(report["errors"], serde_json::json!([]));
+
+    // The caller's own hash, in base64: matched, or not.
+    let b64 = base64::engine::general_purpose::STANDARD.encode(hash);
+    let answer = verify(serde_json::json!({ "signature": jws, "document_hash": b64 })).await;
+    assert_eq!(answer.json()["valid"], true);
+    let other = base64::engine::general_purpose::STANDARD.encode(openssl::sha::sha256(b"x"));
+    let answer = verify(serde_json::json!({ "signature": jws, "document_hash": other })).await;
+    assert_eq!(answer.json()["valid"], false);
+    assert_eq!(answer.json()["errors"][0]["code"], "document_hash_mismatch");
+
+    // One flipped character of the payload: a report saying no, not an error.
+    let (head, rest) = jws.split_once('.').expect("dot");
+    let (payload, signature) = rest.split_once('.').expect("dot");
+    let mut bytes = payload.as_bytes().to_vec();
+    bytes[10] = if bytes[10] == b'A' { b'B' } else { b'A' };
+    let tampered = format!(
+        "{head}.{}.{signature}",
+        String::from_utf8(bytes).expect("ascii")
+    );
+    let answer = verify(serde_json::json!({ "signature": tampered })).await;
+    if answer.status == StatusCode::OK {
+        assert_eq!(answer.json()["valid"], false);
+        assert_eq!(answer.json()["signature_valid"], false);
+    } else {
+        // The flip may break the payload's JSON instead: then it is not a signature at all.
+        assert_eq!(answer.json()["code"], "signing.signature_malformed");
+    }
+}
+
+#[tokio::test]
+async fn bad_verification_requests_are_problems() {
+    let app = app().await;
+    let cases: Vec<(String, u16, &str, Option<&str>)> = vec![
+        ("{".into(), 400, "request.malformed_json", None),
+        (
+            r#"{"signature":"nope"}"#.into(),
+            422,
+            "signing.signature_malformed",
+            Some("/signature"),
+        ),
+        (
+            r#"{"signature":"a.b.c"}"#.into(),
+            422,
+            "signing.signature_malformed",
+            Some("/signature"),
+        ),
+        (
+            r#"{"signature":""}"#.into(),
+            422,
+            "signing.signature_malformed",
+            Some("/signature"),
+        ),
+        (
+            format!(r#"{{"signature":"{}"}}"#, "a".repeat(20_000)),
+            422,
+            "signing.signature_malformed",
+            Some("/signature"),
+        ),
+        (
+            r#"{"signature":5}"#.into(),
+            422,
+            "request.invalid_field",
+            Some("/signature"),
+        ),
+        (r#"{}"#.into(), 422, "request.invalid_field", Some("/")),
+        (
+            r#"{"signature":"a.b.c","colour":1}"#.into(),
+            422,
+            "request.unknown_field",
+            Some("/colour"),
+        ),
+        (
+            r#"{"signature":"a.b.c","document_hash":"zz"}"#.into(),
+            422,
+            "request.invalid_field",
+            Some("/document_hash"),
+        ),
+    ];
+    for (body, status, code, field) in cases {
+        let answer = post_json(&app, "/api/signing/v1/verify", body.clone()).await;
+        assert_eq!(answer.status.as_u16(), status, "{body}: {}", answer.text());
+        assert_eq!(answer.content_type(), "application/problem+json", "{body}");
+        let problem = answer.json();
+        assert_eq!(problem["code"], code, "{body}: {problem}");
+        if let Some(field) = field {
+            assert!(
+                problem["errors"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|e| e["pointer"] == field),
+                "{body}: {problem}"
+            );
+        }
+    }
+}
+
+/// Whatever arrives as a signature, the verification endpoint answers 200 or 422, never 500.
+#[test]
+fn the_verification_endpoint_never_fails_on_any_input() {
+    use proptest::test_runner::{Config, TestRunner};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let app = runtime.block_on(app_with(Layer {
+        rate_limit_per_second: Some(0),
+        ..Layer::default()
+    }));
+    let (jws, _) = runtime.block_on(demo_signature(&app, b"document"));
+    let mut runner = TestRunner::new(Config {
+        cases: 128,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (
+        proptest::string::string_regex(".{0,300}").expect("regex"),
+        0..jws.len(),
+        0usize..3,
+    );
+    runner
+        .run(&strategy, |(text, at, mode)| {
+            // Arbitrary text, a genuine signature cut short, or one with arbitrary text spliced in.
+            let signature = match mode {
+                0 => text,
+                1 => jws.get(..at).unwrap_or("").to_owned(),
+                _ => format!(
+                    "{}{text}{}",
+                    jws.get(..at).unwrap_or(""),
+                    jws.get(at..).unwrap_or("")
+                ),
+            };
+            let body = serde_json::json!({ "signature": signature }).to_string();
+            let answer = runtime.block_on(post_json(&app, "/api/signing/v1/verify", body));
+            proptest::prop_assert!(
+                matches!(answer.status.as_u16(), 200 | 422),
+                "{}: {}",
+                answer.status,
+                answer.text()
+            );
+            if answer.status == StatusCode::OK && !text_is_empty_splice(&signature, &jws) {
+                proptest::prop_assert_eq!(&answer.json()["valid"], &serde_json::json!(false));
+            }
+            Ok(())
+        })
+        .expect("never a server error");
+}
+
+/// Splicing an empty string into the genuine signature leaves it genuine.
+fn text_is_empty_splice(signature: &str, jws: &str) -> bool {
+    signature.trim() == jws
 }

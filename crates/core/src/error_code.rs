@@ -65,6 +65,12 @@ error_codes! {
     IdentityTooManyPasskeys => ("identity.too_many_passkeys", CONFLICT, "The resident holds as many passkeys as allowed: remove one first."),
     IdentityCrossOrigin => ("identity.cross_origin", FORBIDDEN, "The request was sent from another site's page; sign-in state changes only from this site."),
     IdentityBusy => ("identity.busy", SERVICE_UNAVAILABLE, "Too many sign-ins are in progress; retry in a minute."),
+    SigningRequestInvalid => ("signing.request_invalid", UNPROCESSABLE_ENTITY, "The signing request is invalid: a document name and a SHA-256 document hash are needed."),
+    SigningRequestNotFound => ("signing.request_not_found", NOT_FOUND, "No signing request with this id is open to you."),
+    SigningRequestNotPending => ("signing.request_not_pending", CONFLICT, "The signing request has already been approved, rejected or cancelled."),
+    SigningRequestExpired => ("signing.request_expired", CONFLICT, "The signing request expired before the resident decided."),
+    SigningNotEnrolled => ("signing.not_enrolled", CONFLICT, "The resident has no valid signing certificate; enrol a signing key first."),
+    SigningSignatureMalformed => ("signing.signature_malformed", UNPROCESSABLE_ENTITY, "The signature is not a Bauhinia document signature (compact JWS, ES256, with x5c)."),
 }
 
 impl std::fmt::Display for ErrorCode {

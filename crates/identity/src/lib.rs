@@ -4,11 +4,14 @@
 //! checked, and the HKID stored only as a keyed lookup hash and a sealed value bound to the
 //! resident; registrations audited in the same transaction. Passkeys (WebAuthn) as the
 //! residents' credential: enrolment with an HKID and a one-time code, usernameless sign-in,
-//! several passkeys per resident; signed-in sessions. Coming (issue 3): the app's cross-device
-//! login, the OpenID Provider (FAPI 2.0), form filling and signing.
+//! several passkeys per resident; signed-in sessions. Digital signing (`signing`): the
+//! installation's certificate authority, residents' signing keys, document-hash signatures as
+//! JWS with `x5c`, and public verification. Coming (issue 3): the app's cross-device login, the
+//! OpenID Provider (FAPI 2.0) and form filling.
 //!
 //! Layers: `domain` (rules, no I/O) ← `store`, `signin_store` (SQLite / PostgreSQL) ←
-//! `service`, `session`, `passkeys` ← `passkeys::http` (routes) and `passkeys::wire` (JSON).
+//! `service`, `session`, `passkeys` ← `passkeys::http` (routes) and `passkeys::wire` (JSON);
+//! `signing` has the same layers inside (its rules in `domain::signing`).
 
 pub mod clock;
 pub mod demo;
@@ -20,6 +23,7 @@ pub mod passkeys;
 pub mod service;
 pub mod session;
 pub mod signin_store;
+pub mod signing;
 pub mod store;
 
 #[cfg(feature = "testing")]
@@ -28,3 +32,4 @@ pub mod testing;
 pub use passkeys::PasskeyService;
 pub use service::{IdentityError, IdentityService, Resident};
 pub use session::{Session, SessionService, ACR_PASSKEY, SESSION_COOKIE};
+pub use signing::SigningService;

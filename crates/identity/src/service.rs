@@ -118,6 +118,12 @@ pub struct IdentityService {
     vault: Arc<Vault>,
 }
 
+/// The keyed lookup hash of an HKID: how residents are found by HKID, and how an anonymous
+/// signing request names its signer.
+pub fn hkid_lookup(vault: &Vault, hkid: &Hkid) -> [u8; 32] {
+    vault.lookup_hash(HKID_CONTEXT, hkid.expose().as_bytes())
+}
+
 fn sealed_context(resident_id: &str) -> String {
     format!("{HKID_CONTEXT}/{resident_id}")
 }
@@ -131,9 +137,7 @@ impl IdentityService {
     }
 
     fn lookup(&self, hkid: &Hkid) -> Vec<u8> {
-        self.vault
-            .lookup_hash(HKID_CONTEXT, hkid.expose().as_bytes())
-            .to_vec()
+        hkid_lookup(&self.vault, hkid).to_vec()
     }
 
     /// Imports many residents at once (an operator's migration from another register): every

@@ -1,10 +1,11 @@
-//! The rules of 智方便 identity: what a valid HKID and a valid resident are, and the rules of
-//! signing in (enrolment codes, passkey names, lifetimes, lockouts). Pure: no I/O, no SQL, no
-//! HTTP.
+//! The rules of 智方便 identity: what a valid HKID and a valid resident are, the rules of signing
+//! in (enrolment codes, passkey names, lifetimes, lockouts), and what a valid document-signing
+//! request is. Pure: no I/O, no SQL, no HTTP.
 
 pub mod hkid;
 pub mod resident;
 pub mod signin;
+pub mod signing;
 
 pub use hkid::{Hkid, HkidError};
 pub use resident::{

@@ -1,4 +1,5 @@
-//! The one integration-test binary of the identity crate: the service on both backends.
+//! The one integration-test binary of the identity crate: the identity and signing services on
+//! both backends, and signatures checked by independent tools.
 
 // Test code fails by panicking; the production lints do not apply here.
 #![allow(
@@ -9,5 +10,7 @@
 )]
 
 mod conformance;
+mod independent;
 mod oidc;
 mod signin;
+mod signing;
