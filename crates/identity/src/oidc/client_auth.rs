@@ -125,14 +125,13 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
     Ok(Some((unescape(id), unescape(secret))))
 }
 
-/// Authenticates the client of a back-channel request. `audiences` are the values accepted
-/// as an assertion's `aud`: the issuer and the endpoint's URL.
+/// Authenticates the client of a back-channel request. An assertion's `aud` must be `issuer`.
 pub async fn authenticate(
     clients: &Clients,
     remote: &RemoteJwks,
     headers: &HeaderMap,
     params: &BTreeMap<String, Vec<String>>,
-    audiences: &[&str],
+    issuer: &str,
 ) -> Result<Authenticated, OAuthError> {
     let basic = basic_credentials(headers)?;
     let assertion = param(params, "client_assertion")?;
@@ -173,7 +172,7 @@ pub async fn authenticate(
                     "client_assertion_type must be {CLIENT_ASSERTION_TYPE}"
                 )));
             }
-            private_key_jwt(clients, remote, assertion, claimed_id, audiences).await
+            private_key_jwt(clients, remote, assertion, claimed_id, issuer).await
         }
         (None, None) => Err(OAuthError::invalid_client(
             "client authentication is required",
@@ -194,7 +193,7 @@ async fn private_key_jwt(
     remote: &RemoteJwks,
     assertion: &str,
     claimed_id: Option<&str>,
-    audiences: &[&str],
+    issuer: &str,
 ) -> Result<Authenticated, OAuthError> {
     let bad = |why: &str| OAuthError::invalid_client(format!("client assertion {why}"));
     let decoded = jose::decode(assertion).map_err(|e| bad(&format!("is not acceptable: {e}")))?;
@@ -241,13 +240,13 @@ async fn private_key_jwt(
     if !verified {
         return Err(bad("signature does not verify with the client's keys"));
     }
-    let aud_ok = match decoded.claims.get("aud") {
-        Some(serde_json::Value::String(aud)) => audiences.contains(&aud.as_str()),
-        Some(serde_json::Value::Array(auds)) => auds
-            .iter()
-            .any(|a| a.as_str().is_some_and(|a| audiences.contains(&a))),
-        _ => false,
-    };
+    // FAPI 2.0 (final, 5.3.2.1): the issuer identifier, as a single string. An array, or an
+    // endpoint's URL, would let an assertion made for another server be replayed here.
+    let aud_ok = decoded
+        .claims
+        .get("aud")
+        .and_then(serde_json::Value::as_str)
+        == Some(issuer);
     if !aud_ok {
         return Err(bad("is for another audience"));
     }

@@ -254,17 +254,8 @@ impl Provider {
         &self,
         headers: &HeaderMap,
         params: &BTreeMap<String, Vec<String>>,
-        path: &str,
     ) -> Result<Authenticated, OAuthError> {
-        let endpoint = self.url(path);
-        client_auth::authenticate(
-            &self.clients,
-            &self.remote,
-            headers,
-            params,
-            &[&self.issuer, &endpoint],
-        )
-        .await
+        client_auth::authenticate(&self.clients, &self.remote, headers, params, &self.issuer).await
     }
 
     /// The optional (or, for FAPI 2.0 clients, required) DPoP proof of a back-channel request.
@@ -309,7 +300,7 @@ impl Provider {
         params: &BTreeMap<String, Vec<String>>,
         dpop_values: &[&str],
     ) -> Result<(String, i64), OAuthError> {
-        let auth = self.authenticate(headers, params, PAR_PATH).await?;
+        let auth = self.authenticate(headers, params).await?;
         let proof = self.proof(&auth.client, dpop_values, PAR_PATH, None)?;
         let request = request::validate(
             Some(&auth.client),
@@ -779,7 +770,7 @@ impl Provider {
                 "grant_type {grant_type:?} is not supported"
             )));
         }
-        let auth = self.authenticate(headers, params, TOKEN_PATH).await?;
+        let auth = self.authenticate(headers, params).await?;
         let proof = self.proof(&auth.client, dpop_values, TOKEN_PATH, None)?;
         if auth.client.registration.profile == Profile::Fapi2 && proof.is_none() {
             return Err(OAuthError::invalid_dpop_proof(
@@ -1086,7 +1077,7 @@ impl Provider {
         headers: &HeaderMap,
         params: &BTreeMap<String, Vec<String>>,
     ) -> Result<serde_json::Value, OAuthError> {
-        let auth = self.authenticate(headers, params, INTROSPECT_PATH).await?;
+        let auth = self.authenticate(headers, params).await?;
         if let Some(replay) = &auth.replay {
             if self
                 .store
@@ -1143,7 +1134,7 @@ impl Provider {
         headers: &HeaderMap,
         params: &BTreeMap<String, Vec<String>>,
     ) -> Result<(), OAuthError> {
-        let auth = self.authenticate(headers, params, REVOKE_PATH).await?;
+        let auth = self.authenticate(headers, params).await?;
         if let Some(replay) = &auth.replay {
             if self
                 .store

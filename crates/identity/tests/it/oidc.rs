@@ -559,6 +559,49 @@ async fn suite(db: &Database) {
         .unwrap_err();
     assert_eq!(scope.error, "invalid_scope");
 
+    // Client assertions are for the issuer alone (FAPI 2.0): not an endpoint, not an array.
+    for aud in [
+        serde_json::json!(format!("{ISSUER}/oauth2/par")),
+        serde_json::json!([ISSUER, "https://other.example"]),
+    ] {
+        let at = now();
+        let claims = serde_json::json!({
+            "iss": rp.client_id, "sub": rp.client_id, "aud": aud,
+            "iat": at, "exp": at + 60, "jti": uuid::Uuid::new_v4().to_string(),
+        });
+        let assertion = jose::sign(
+            Header {
+                kid: Some("rp-1".into()),
+                ..Header::default()
+            },
+            &claims,
+            Alg::ES256,
+            &rp.key,
+        )
+        .unwrap();
+        let form = params(&[
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", &assertion),
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ]);
+        assert_eq!(
+            provider
+                .push(&HeaderMap::new(), &form, &[])
+                .await
+                .unwrap_err()
+                .error,
+            "invalid_client",
+            "aud {aud}"
+        );
+    }
+
     // Key rotation: the old key keeps verifying the tokens it signed, and stays in the JWKS.
     let before = provider.keys.jwks().keys.len();
     let new_kid = provider.keys.rotate(Alg::ES256, "admin").await.unwrap();
