@@ -274,14 +274,15 @@ async fn demo_residents(state: &PortalState) -> Result<Vec<(Hkid, Resident)>, Id
     Ok(found)
 }
 
+/// The enrolment page. Its address for the language links is always `/app/enrol`, also when it
+/// answers the demo code's POST (a GET of that address would be refused).
 async fn enrol_page(
     state: &PortalState,
     prefs: Prefs,
-    uri: &axum::http::Uri,
     issued: Option<(Hkid, IssuedView)>,
 ) -> Response {
     let t = Texts::get(prefs.lang);
-    let page = Page::new(prefs, t.enrol_title, Section::App, path_and_query(uri));
+    let page = Page::new(prefs, t.enrol_title, Section::App, "/app/enrol");
     let demo = match demo_residents(state).await {
         Ok(demo) => demo,
         Err(e) => return Problem::from(e).into_response(),
@@ -312,12 +313,8 @@ async fn enrol_page(
 }
 
 /// `GET /app/enrol`: enrolment with an HKID and a one-time code.
-pub async fn enrol(
-    State(state): State<PortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-) -> Response {
-    enrol_page(&state, prefs, &uri, None).await
+pub async fn enrol(State(state): State<PortalState>, prefs: Prefs) -> Response {
+    enrol_page(&state, prefs, None).await
 }
 
 /// Who a demo enrolment code is for: a demo resident's id, or their HKID.
@@ -369,7 +366,6 @@ pub async fn demo_code(
     State(state): State<PortalState>,
     prefs: Prefs,
     headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
     body: Bytes,
 ) -> Response {
     if let Err(refused) = same_origin(&state, &headers) {
@@ -420,7 +416,7 @@ pub async fn demo_code(
         code: issued.code.expose().to_owned(),
         until: shown_time(issued.expires_at),
     };
-    enrol_page(&state, prefs, &uri, Some((hkid, view))).await
+    enrol_page(&state, prefs, Some((hkid, view))).await
 }
 
 #[cfg(test)]
