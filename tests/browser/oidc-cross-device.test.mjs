@@ -7,7 +7,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import * as client from 'openid-client';
-import { BASE_URL, launchBrowser, visit, screenshot, clickAndWait } from './support.mjs';
+import { BASE_URL, launchBrowser, visit, screenshot } from './support.mjs';
+import { newResident, enrolmentCode } from './lib/residents.mjs';
 
 const ADMIN_TOKEN = process.env.BAUHINIA_TEST_ADMIN_TOKEN;
 let browser;
@@ -90,8 +91,14 @@ after(async () => {
   rp?.server.close();
 });
 
-/** The phone: a phone-sized context with a virtual platform authenticator, enrolled. */
-async function enrolledPhone(residentName) {
+/**
+ * The phone: a phone-sized context with a virtual platform authenticator, and a resident of the
+ * test's own (registered through the admin API) enrolled on it with a one-time code, typed in
+ * as a resident would.
+ */
+async function enrolledPhone(names) {
+  const resident = await newResident(names);
+  const code = await enrolmentCode(resident.id);
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-HK' });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
@@ -100,14 +107,13 @@ async function enrolledPhone(residentName) {
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
   });
   await visit(page, '/app/enrol');
-  const resident = page.locator('li.demo-resident', { hasText: residentName });
-  assert.equal(await resident.count(), 1, `${residentName} is a demo resident`);
-  await clickAndWait(page, resident.locator('button[type="submit"]'));
+  await page.fill('#field-hkid', resident.hkid);
+  await page.fill('#field-code', code);
   await Promise.all([
     page.waitForURL((u) => u.pathname === '/app', { timeout: 20_000 }),
     page.locator('#enrol-form button[type="submit"]').click(),
   ]);
-  return { context, page };
+  return { context, page, resident };
 }
 
 /** The desktop: opens the service and is sent to 智方便's login page with the QR code. */
@@ -123,7 +129,7 @@ async function desktopAtLogin() {
 }
 
 test('cross-device login: the app approves, the desktop page continues to the service', async () => {
-  const phone = await enrolledPhone('黃小玲');
+  const phone = await enrolledPhone({ english_name: 'WONG, Siu Ling', chinese_name: '黃小玲' });
   const desktop = await desktopAtLogin();
   try {
     await screenshot(desktop.page, 'cross-device-desktop-qr.png');
@@ -132,7 +138,8 @@ test('cross-device login: the app approves, the desktop page continues to the se
     const fields = await phone.page.locator('input[name="field"]').evaluateAll((inputs) => inputs.map((i) => i.value));
     assert.deepEqual(fields.sort(), ['chinese_name', 'date_of_birth', 'email', 'english_name', 'gender']);
     await screenshot(phone.page, 'cross-device-app-approve.png');
-    await clickAndWait(phone.page, phone.page.locator('#approve'));
+    await Promise.all([phone.page.waitForLoadState('load'), phone.page.locator('#approve').click()]);
+    await phone.page.waitForSelector('#message-title');
     assert.match(await phone.page.locator('#message-title').innerText(), /已確認/);
     // The desktop page was polling: it goes on to the service by itself.
     await desktop.page.waitForURL((u) => u.href.startsWith(`${rp.base}/cb`), { timeout: 20_000 });
@@ -147,11 +154,12 @@ test('cross-device login: the app approves, the desktop page continues to the se
 });
 
 test('cross-device login: a rejection in the app ends the desktop login with access_denied', async () => {
-  const phone = await enrolledPhone('陳大文');
+  const phone = await enrolledPhone({ english_name: 'CHAN, Tai Man', chinese_name: '陳大文' });
   const desktop = await desktopAtLogin();
   try {
     await visit(phone.page, new URL(desktop.appLink).pathname);
-    await clickAndWait(phone.page, phone.page.locator('#reject'));
+    await Promise.all([phone.page.waitForLoadState('load'), phone.page.locator('#reject').click()]);
+    await phone.page.waitForSelector('#message-title');
     assert.match(await phone.page.locator('#message-title').innerText(), /已拒絕/);
     await desktop.page.waitForURL((u) => u.href.startsWith(`${rp.base}/cb`), { timeout: 20_000 });
     assert.equal(await desktop.page.locator('#result').innerText(), 'error: access_denied');
@@ -166,10 +174,10 @@ test('cross-device login: a rejection in the app ends the desktop login with acc
 });
 
 test('cross-device login: cancelling on the desktop ends it, and the app can no longer approve', async () => {
-  const phone = await enrolledPhone('張美娟');
+  const phone = await enrolledPhone({ english_name: 'CHEUNG, Mei Kuen', chinese_name: '張美娟' });
   const desktop = await desktopAtLogin();
   try {
-    await clickAndWait(desktop.page, desktop.page.locator('#cancel'));
+    await desktop.page.locator('#cancel').click();
     await desktop.page.waitForURL((u) => u.href.startsWith(`${rp.base}/cb`), { timeout: 20_000 });
     assert.equal(await desktop.page.locator('#result').innerText(), 'error: access_denied');
     assert.match(await desktop.page.locator('#detail').innerText(), /cancelled/);

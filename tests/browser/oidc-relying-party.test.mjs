@@ -20,9 +20,10 @@ import {
 } from './lib/oidc.mjs';
 import { Resident } from './lib/front-channel.mjs';
 
-// CHAN, Tai Man: the first demo resident (HKID made up, check character valid).
+// A resident of this test's own (registered through the admin API with a random valid HKID,
+// filled in before the tests), with these particulars.
 const RESIDENT = {
-  hkid: 'A123456(3)',
+  hkid: undefined,
   english_name: 'CHAN, Tai Man',
   chinese_name: '陳大文',
   date_of_birth: '1980-02-29',
@@ -32,9 +33,12 @@ const RESIDENT = {
   residential_address: ['Flat A, 10/F, Harbour View Court', "1 Queen's Road Central", 'Central, Hong Kong'],
 };
 
-const resident = new Resident(RESIDENT.hkid);
+let resident;
 
 before(async () => {
+  const { hkid: _, mobile: __, ...fields } = RESIDENT;
+  resident = await Resident.fresh({ ...fields, mobile: '+852 9123 4567' });
+  RESIDENT.hkid = resident.hkid;
   await resident.enrol();
 });
 

@@ -43,8 +43,8 @@ import { Resident, callbackParams, consentForm, hiddenInputs, unescapeHtml } fro
 const CODE_TTL_S = 60;
 const PAR_TTL_S = 90;
 
-// WONG, Siu Ling: a demo resident (HKID made up, check character valid).
-const resident = new Resident('Y523187(4)');
+// A resident of this test's own (registered through the admin API; see lib/residents.mjs).
+let resident;
 let fapi; // FAPI 2.0 service: scopes profile + email; fields profile, email, mobile (not hkid)
 let otherFapi; // a second FAPI 2.0 service
 let basic; // a basic service (client_secret_basic)
@@ -132,6 +132,7 @@ describe('OpenID Provider: negative security suite', { concurrency: true }, () =
       registerService({ profile: 'fapi2', name: 'Another FAPI service' }),
       registerService({ profile: 'basic', name: 'Basic service' }),
     ]);
+    resident = await Resident.fresh({ english_name: 'WONG, Siu Ling', chinese_name: '黃小玲', date_of_birth: '1992-07-15' });
     await resident.enrol();
     await resident.signIn();
   });

@@ -179,6 +179,8 @@ fn api(state: &AppState) -> (Router, OpenApi) {
             bauhinia_identity::oidc::admin::AdminState {
                 provider: Arc::clone(&state.provider),
                 token: Arc::clone(&state.admin_token),
+                identity: Arc::clone(&state.identity),
+                passkeys: Arc::clone(&state.passkeys),
             },
         ))
         .merge(bauhinia_identity::passkeys::http::router(Arc::clone(
@@ -247,6 +249,8 @@ pub fn build(state: AppState, limits: Limits) -> Router {
         funding: Arc::clone(&state.funding),
         identity: Arc::clone(&state.identity),
         passkeys: Arc::clone(&state.passkeys),
+        signing: Arc::clone(&state.signing),
+        provider: Arc::clone(&state.provider),
         openapi: doc_json,
         demo: state.demo,
     });
@@ -261,6 +265,12 @@ pub fn build(state: AppState, limits: Limits) -> Router {
             provider: Arc::clone(&state.provider),
             sessions: state.sessions.clone(),
         }))
+        .merge(bauhinia_identity::signing::requests_http::router(
+            bauhinia_identity::signing::requests_http::SigningRequestsState {
+                provider: Arc::clone(&state.provider),
+                signing: Arc::clone(&state.signing),
+            },
+        ))
         .merge(bauhinia_web::admin::router(bauhinia_web::admin::AdminPortalState {
             provider: Arc::clone(&state.provider),
             token: Arc::clone(&state.admin_token),

@@ -12,6 +12,7 @@ mod page;
 mod prefs;
 pub mod resident_app;
 pub mod signin;
+pub mod signing_app;
 pub mod texts;
 
 use std::sync::Arc;
@@ -37,6 +38,9 @@ pub struct PortalState {
     pub funding: Arc<FundingService>,
     pub identity: Arc<IdentityService>,
     pub passkeys: Arc<PasskeyService>,
+    /// Signing requests waiting for the resident, and service names.
+    pub signing: Arc<bauhinia_identity::SigningService>,
+    pub provider: Arc<bauhinia_identity::oidc::Provider>,
     /// The OpenAPI document, for the API reference page.
     pub openapi: Arc<serde_json::Value>,
     /// Whether demo data is loaded: the questionnaire then offers example profiles, and the
@@ -58,6 +62,10 @@ pub fn router(state: PortalState) -> Router {
         .route("/static/app.js", get(app_script))
         .route("/app", get(resident_app::home))
         .route("/app/enrol", get(resident_app::enrol))
+        .route(
+            "/app/sign/{id}",
+            get(signing_app::sign_page).post(signing_app::sign_decide),
+        )
         .route("/app/logout", post(resident_app::logout))
         .route("/app/passkeys/remove", post(resident_app::remove));
     if state.demo {

@@ -4,8 +4,8 @@
 //! browser's JavaScript API, so `static/app.js` drives them against the JSON API; everything
 //! else (sign-out, removal, demo enrolment codes) is a plain form that works without it.
 //!
-//! Pending sign-in and approval requests (cross-device login, consent, signing) will be listed
-//! in the `requests` section of the signed-in page.
+//! Signing requests waiting for the resident are listed in the `requests` section of the
+//! signed-in page (cross-device logins arrive by QR code or link: see `signin.rs`).
 
 use askama::Template;
 use axum::body::Bytes;
@@ -50,6 +50,8 @@ struct SignedInView {
     until: String,
     passkeys: Vec<PasskeyView>,
     only_one: bool,
+    /// Signing requests waiting for this resident.
+    requests: Vec<crate::signing_app::PendingView>,
 }
 
 #[derive(Template)]
@@ -154,7 +156,9 @@ async fn signed_in_view(
             last_used: p.last_used_at.map(shown_time),
         })
         .collect();
+    let requests = crate::signing_app::pending(state, &session.resident_id, prefs).await;
     Ok(SignedInView {
+        requests,
         name: resident_name(&resident, prefs),
         hkid_masked: resident.hkid_masked,
         until: shown_time(session.expires_at),

@@ -120,6 +120,16 @@ export function consentForm(html, interactionId) {
  * (tests/browser/lib/soft-authenticator.mjs) holding their passkey.
  */
 export class Resident {
+  /** A new resident registered for this test alone (see residents.mjs). */
+  static async fresh(names) {
+    const { newResident } = await import('./residents.mjs');
+    const registered = await newResident(names);
+    const resident = new Resident(registered.hkid);
+    resident.registeredId = registered.id;
+    resident.names = registered;
+    return resident;
+  }
+
   constructor(hkid) {
     this.hkid = hkid;
     this.jar = new CookieJar();
@@ -145,8 +155,12 @@ export class Resident {
     const { SoftAuthenticator } = await import('./soft-authenticator.mjs');
     this.authenticator = new SoftAuthenticator({ origin: new URL(BASE_URL).origin });
     const jar = new CookieJar();
-    const issued = await this.#postJson(jar, '/app/demo/enrolment-code', { hkid: this.hkid });
-    assert.match(issued.code ?? '', /^\d{8}$/, 'a demo enrolment code');
+    // A resident of the test's own (registered through the admin API) gets its code there; a
+    // demo resident from the demo route.
+    const issued = this.registeredId
+      ? { code: await (await import('./residents.mjs')).enrolmentCode(this.registeredId) }
+      : await this.#postJson(jar, '/app/demo/enrolment-code', { hkid: this.hkid });
+    assert.match(issued.code ?? '', /^\d{8}$/, 'an enrolment code');
     const ceremony = await this.#postJson(jar, '/api/identity/v1/enrolment/start', { hkid: this.hkid, code: issued.code });
     const credential = await this.authenticator.create(ceremony.publicKey);
     const done = await this.#postJson(jar, '/api/identity/v1/enrolment/finish', {

@@ -26,6 +26,8 @@ const ACTOR: &str = "admin";
 pub struct AdminState {
     pub provider: Arc<Provider>,
     pub token: Arc<AdminToken>,
+    pub identity: Arc<crate::IdentityService>,
+    pub passkeys: Arc<crate::PasskeyService>,
 }
 
 impl FromRef<AdminState> for Arc<AdminToken> {
@@ -40,6 +42,8 @@ pub fn router(state: AdminState) -> OpenApiRouter {
         .routes(routes!(get_service, update_service, disable_service))
         .routes(routes!(rotate_secret))
         .routes(routes!(rotate_key))
+        .routes(routes!(register_resident))
+        .routes(routes!(enrolment_code))
         .with_state(state)
 }
 
@@ -246,4 +250,114 @@ async fn rotate_key(
         .await
         .map_err(|e| Problem::internal(&e))?;
     Ok(Json(RotatedKey { kid }))
+}
+
+/// A resident's registration, as an administrator (a registration counter) sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResidentRegistration {
+    #[schema(example = "CHAN, Tai Man")]
+    pub english_name: String,
+    #[serde(default)]
+    #[schema(example = "陳大文")]
+    pub chinese_name: Option<String>,
+    /// With its check character, e.g. `A123456(3)`.
+    #[schema(example = "A123456(3)")]
+    pub hkid: String,
+    #[schema(example = "1980-02-29")]
+    pub date_of_birth: String,
+    /// `F` or `M`.
+    #[schema(example = "M")]
+    pub gender: String,
+    #[serde(default)]
+    #[schema(example = "+852 9123 4567")]
+    pub mobile: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Address lines.
+    pub residential_address: Vec<String>,
+    #[serde(default)]
+    pub postal_address: Option<Vec<String>>,
+}
+
+/// A registered resident: the HKID only masked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResidentView {
+    pub id: String,
+    pub english_name: String,
+    pub chinese_name: Option<String>,
+    pub hkid_masked: String,
+}
+
+/// Registers a resident (the HKID is checked, stored only hashed and sealed, and audited).
+#[utoipa::path(post, path = "/api/identity/v1/admin/residents", tag = TAG,
+    request_body = ResidentRegistration,
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, description = "Registered", body = ResidentView),
+        (status = 401, description = "No or wrong administrator token", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "This HKID is already registered", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid registration", body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn register_resident(
+    _: Admin,
+    State(state): State<AdminState>,
+    ApiJson(body): ApiJson<ResidentRegistration>,
+) -> Result<Response, Problem> {
+    let draft = crate::domain::ResidentDraft {
+        english_name: body.english_name,
+        chinese_name: body.chinese_name,
+        hkid: body.hkid,
+        date_of_birth: body.date_of_birth,
+        gender: body.gender,
+        mobile: body.mobile,
+        email: body.email,
+        residential_address: body.residential_address,
+        postal_address: body.postal_address,
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let resident = state.identity.register(&draft, ACTOR, today).await?;
+    let view = ResidentView {
+        id: resident.id,
+        english_name: resident.english_name,
+        chinese_name: resident.chinese_name,
+        hkid_masked: resident.hkid_masked,
+    };
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// A one-time enrolment code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnrolmentCodeView {
+    /// Eight digits, for the resident to enter with their HKID in the app.
+    pub code: String,
+    pub expires_at: String,
+}
+
+/// Issues a one-time enrolment code for a resident (replacing any earlier one), to hand over at
+/// a counter or send to the registered mobile.
+#[utoipa::path(post, path = "/api/identity/v1/admin/residents/{id}/enrolment-code", tag = TAG,
+    params(("id" = String, Path, description = "The resident's id")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The code", body = EnrolmentCodeView),
+        (status = 401, description = "No or wrong administrator token", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such resident", body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn enrolment_code(
+    _: Admin,
+    State(state): State<AdminState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let issued = state.passkeys.issue_enrolment_code(&id, ACTOR).await?;
+    let mut response = Json(EnrolmentCodeView {
+        code: issued.code.expose().to_owned(),
+        expires_at: crate::clock::to_text(issued.expires_at),
+    })
+    .into_response();
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
 }

@@ -196,6 +196,38 @@ impl Provider {
         &self.store
     }
 
+    /// Authenticates a service on one of Bauhinia's own back-channel APIs (signing requests)
+    /// exactly as at the token endpoint, recording the assertion against replay.
+    pub async fn authenticate_service(
+        &self,
+        headers: &HeaderMap,
+        params: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Client, OAuthError> {
+        let auth = self.authenticate(headers, params).await?;
+        if let Some(replay) = &auth.replay {
+            if self
+                .store
+                .record_replays(std::slice::from_ref(replay))
+                .await?
+                .is_some()
+            {
+                return Err(OAuthError::invalid_client(
+                    "client assertion was used before (jti replay)",
+                ));
+            }
+        }
+        Ok(auth.client)
+    }
+
+    /// The resident a service knows by its pairwise `sub` (from an earlier login).
+    pub async fn resident_for_subject(
+        &self,
+        client_id: &str,
+        subject: &str,
+    ) -> Result<Option<String>, OAuthError> {
+        Ok(self.store.resident_for_subject(client_id, subject).await?)
+    }
+
     /// OpenID Provider metadata (OpenID Connect Discovery 1.0, RFC 8414).
     pub fn discovery(&self) -> serde_json::Value {
         let claims: Vec<&str> = [
@@ -686,6 +718,7 @@ impl Provider {
                 .map_err(|e| InteractionError::Server(e.to_string()))?,
             session_id: decision.auth.session_id.clone(),
             revoked_at: None,
+            subject: Some(self.pairwise_sub(&interaction.client.client_id, &resident_id)),
         };
         let code = random_token().map_err(|e| InteractionError::Server(e.to_string()))?;
         let code_row = crate::oidc::store::CodeRow {

@@ -47,6 +47,8 @@ pub struct GrantRow {
     pub amr: String,
     pub session_id: Option<String>,
     pub revoked_at: Option<i64>,
+    /// The pairwise `sub` the service knows the resident by.
+    pub subject: Option<String>,
 }
 
 impl GrantRow {
@@ -147,7 +149,7 @@ pub struct FlowStore {
     db: Database,
 }
 
-const GRANT_COLUMNS: &str = "g.id, g.resident_id, g.client_id, g.consent_id, g.scope, g.claims, g.auth_time, g.acr, g.amr, g.session_id, g.revoked_at";
+const GRANT_COLUMNS: &str = "g.id, g.resident_id, g.client_id, g.consent_id, g.scope, g.claims, g.auth_time, g.acr, g.amr, g.session_id, g.revoked_at, g.subject";
 
 /// Records a seen JWT id; evaluates to `false` when it was seen before (a replay).
 macro_rules! record_jti {
@@ -384,8 +386,8 @@ impl FlowStore {
                     .await?;
                 }
                 sqlx::query(
-                    "INSERT INTO identity_grants (id, resident_id, client_id, consent_id, scope, claims, auth_time, acr, amr, session_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    "INSERT INTO identity_grants (id, resident_id, client_id, consent_id, scope, claims, auth_time, acr, amr, session_id, created_at, subject) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(&grant.id)
                 .bind(&grant.resident_id)
@@ -398,6 +400,7 @@ impl FlowStore {
                 .bind(&grant.amr)
                 .bind(&grant.session_id)
                 .bind(now())
+                .bind(&grant.subject)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query(
@@ -698,6 +701,21 @@ impl FlowStore {
             changed
         });
         Ok(done)
+    }
+
+    /// The resident a service knows by `subject`, from a grant it was issued.
+    pub async fn resident_for_subject(
+        &self,
+        client_id: &str,
+        subject: &str,
+    ) -> Result<Option<String>> {
+        Ok(read!(&self.db, conn => sqlx::query_scalar(
+            "SELECT resident_id FROM identity_grants WHERE client_id = $1 AND subject = $2 LIMIT 1",
+        )
+        .bind(client_id)
+        .bind(subject)
+        .fetch_optional(conn)
+        .await?))
     }
 
     /// Deletes what has expired and can no longer matter: seen JWT ids, pushed requests.

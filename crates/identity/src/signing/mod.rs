@@ -20,6 +20,7 @@
 pub mod ca;
 pub mod format;
 pub mod http;
+pub mod requests_http;
 pub mod service;
 pub mod store;
 pub mod verify;

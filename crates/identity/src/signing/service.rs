@@ -219,6 +219,11 @@ fn pem(certificate: &X509Ref) -> Result<String, SigningError> {
 }
 
 impl SigningService {
+    /// The target of an anonymous request: whoever holds this HKID.
+    pub fn anonymous_target(&self, hkid: &Hkid) -> SigningTarget {
+        SigningTarget::anonymous(&self.vault, hkid)
+    }
+
     pub fn new(db: &Database, vault: Arc<Vault>) -> Self {
         SigningService {
             db: db.clone(),
