@@ -1,11 +1,11 @@
 // The home page (一網通辦 style): one entry per platform service; funding is
-// available and links to /funding, the others are visibly marked as coming.
+// available and links to /funding, iAM Smart to /app; the others are visibly marked as coming.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, newContext, visit, switchLanguage, url, LANGS } from './support.mjs';
 
 const SERVICES = ['funding', 'identity', 'corpid', 'exchange', 'fps', 'bank-api', 'opendata'];
-const AVAILABLE = new Set(['funding']);
+const AVAILABLE = new Set(['funding', 'identity']);
 
 let browser;
 before(async () => {
@@ -67,10 +67,15 @@ for (const lang of LANGS) {
         funding.links.some((h) => new URL(h, url('/')).pathname === '/funding'),
         `funding links to /funding (links: ${JSON.stringify(funding.links)})`,
       );
+      const identity = found.find((f) => f.service === 'identity');
+      assert.ok(
+        identity.links.some((h) => new URL(h, url('/')).pathname === '/app'),
+        `iAM Smart links to the app (links: ${JSON.stringify(identity.links)})`,
+      );
       const coming = found.filter((f) => f.status === 'coming');
       const marker = commonMarker(
         coming.map((f) => f.text),
-        funding.text,
+        funding.text + identity.text,
       );
       assert.ok(
         marker,

@@ -111,7 +111,7 @@ fn services(lang: Lang) -> Vec<ServiceCard> {
             "/funding", true),
         card("identity", pick("智方便", "智方便", "iAM Smart"), "iAM Smart",
             pick("一個數碼身份登入 1,300 多項網上服務、授權填表及數碼簽署。", "一个数码身份登入 1,300 多项网上服务、授权填表及数码签署。", "One digital identity for 1,300+ e-services, consented form filling and digital signing."),
-            "", false),
+            "/app", true),
         card("corpid", pick("數碼企業身份", "数码企业身份", "CorpID"), "Digital Corporate Identity (CorpID)",
             pick("企業認證身分及簽署，任何人都可核對企業簽署。", "企业认证身分及签署，任何人都可核对企业签署。", "Businesses authenticate and sign; anyone can verify a company signature."),
             "", false),
