@@ -507,6 +507,125 @@ async fn suite(db: &Database) {
         .await
         .is_err());
 
+    // Step-up: prompt=login wants an authentication after the request began; max_age one
+    // within that many seconds. An older session must sign in again first.
+    for extra in [("prompt", "login"), ("max_age", "60")] {
+        let (request_uri, _) = provider
+            .push(
+                &HeaderMap::new(),
+                &rp.auth(
+                    &[
+                        ("response_type", "code"),
+                        ("redirect_uri", REDIRECT),
+                        ("scope", "openid"),
+                        ("code_challenge", CHALLENGE),
+                        ("code_challenge_method", "S256"),
+                        extra,
+                    ],
+                    &url_par,
+                ),
+                &[],
+            )
+            .await
+            .unwrap();
+        let started = provider
+            .authorize(&params(&[
+                ("client_id", &rp.client_id),
+                ("request_uri", &request_uri),
+            ]))
+            .await
+            .unwrap();
+        let interaction = provider
+            .interaction(&started.interaction_id, Some(&started.browser_secret))
+            .await
+            .unwrap();
+        let stale = AuthContext {
+            auth_time: now() - 3600,
+            acr: ACR_PASSKEY.into(),
+            amr: vec![],
+            session_id: None,
+        };
+        assert!(!provider.fresh_enough(&interaction, &stale), "{extra:?}");
+        assert!(matches!(
+            provider
+                .approve(&interaction, &resident, BTreeSet::new(), stale)
+                .await,
+            Err(bauhinia_identity::oidc::provider::InteractionError::ReauthenticationRequired)
+        ));
+        let fresh = AuthContext {
+            auth_time: now() + 1,
+            acr: ACR_PASSKEY.into(),
+            amr: vec![],
+            session_id: None,
+        };
+        provider
+            .approve(&interaction, &resident, BTreeSet::new(), fresh)
+            .await
+            .unwrap();
+    }
+
+    // A request nobody answers times out, and the service hears so.
+    let (request_uri, _) = provider
+        .push(
+            &HeaderMap::new(),
+            &rp.auth(
+                &[
+                    ("response_type", "code"),
+                    ("redirect_uri", REDIRECT),
+                    ("scope", "openid"),
+                    ("code_challenge", CHALLENGE),
+                    ("code_challenge_method", "S256"),
+                    ("state", "late"),
+                ],
+                &url_par,
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    let started = provider
+        .authorize(&params(&[
+            ("client_id", &rp.client_id),
+            ("request_uri", &request_uri),
+        ]))
+        .await
+        .unwrap();
+    let expire = async {
+        bauhinia_store::write_tx!(db, tx, _a => {
+            sqlx::query("UPDATE identity_interactions SET expires_at = $1 WHERE id = $2").bind(now() - 1).bind(&started.interaction_id).execute(&mut *tx).await?;
+        });
+        Ok::<(), sqlx::Error>(())
+    };
+    expire.await.unwrap();
+    let interaction = provider
+        .interaction(&started.interaction_id, Some(&started.browser_secret))
+        .await
+        .unwrap();
+    assert_eq!(
+        interaction.status,
+        bauhinia_identity::oidc::provider::InteractionStatus::Expired
+    );
+    let auth = AuthContext {
+        auth_time: now(),
+        acr: ACR_PASSKEY.into(),
+        amr: vec![],
+        session_id: None,
+    };
+    assert!(
+        provider
+            .approve(&interaction, &resident, BTreeSet::new(), auth)
+            .await
+            .is_err(),
+        "too late to approve"
+    );
+    let location = provider.complete(&interaction).await.unwrap();
+    assert!(
+        location.contains("error=access_denied")
+            && location.contains("timed+out")
+            && location.contains("state=late"),
+        "{location}"
+    );
+
     // Without PAR a FAPI client is refused; a field beyond registration is refused at PAR.
     let direct = provider
         .authorize(&params(&[
