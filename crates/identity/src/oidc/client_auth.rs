@@ -29,14 +29,21 @@ pub struct Authenticated {
     pub client: Client,
     /// `(scope, jti, expires_at)` to record; a conflict means a replayed assertion.
     pub replay: Option<(String, String, i64)>,
+    /// When the assertion says it was made (or, without `iat`, the earliest it can have been).
+    pub issued_at: Option<i64>,
 }
 
-/// Keys fetched from services' `jwks_uri`, cached.
+/// Keys fetched from services' `jwks_uri`, cached; and every service key already parsed into
+/// an OpenSSL key (parsing and checking a point is several times the cost of a verification).
 #[derive(Debug)]
 pub struct RemoteJwks {
     http: reqwest::Client,
     cache: Mutex<HashMap<String, (Instant, JwkSet)>>,
+    parsed: Mutex<HashMap<String, openssl::pkey::PKey<openssl::pkey::Public>>>,
 }
+
+/// Parsed keys kept at most; the map is emptied when full (they are cheap to parse again).
+const PARSED_KEYS_MAX: usize = 10_000;
 
 impl Default for RemoteJwks {
     fn default() -> Self {
@@ -47,11 +54,28 @@ impl Default for RemoteJwks {
                 .build()
                 .unwrap_or_default(),
             cache: Mutex::new(HashMap::new()),
+            parsed: Mutex::new(HashMap::new()),
         }
     }
 }
 
 impl RemoteJwks {
+    /// The OpenSSL key of a JWK, parsed once.
+    fn key(&self, jwk: &crate::jose::Jwk) -> Option<openssl::pkey::PKey<openssl::pkey::Public>> {
+        let id = serde_json::to_string(jwk).ok()?;
+        if let Some(key) = self.parsed.lock().ok()?.get(&id) {
+            return Some(key.clone());
+        }
+        let key = jwk.to_key().ok()?;
+        if let Ok(mut parsed) = self.parsed.lock() {
+            if parsed.len() >= PARSED_KEYS_MAX {
+                parsed.clear();
+            }
+            parsed.insert(id, key.clone());
+        }
+        Some(key)
+    }
+
     fn cached(&self, uri: &str, max_age: Duration) -> Option<JwkSet> {
         let cache = self.cache.lock().ok()?;
         cache
@@ -164,6 +188,7 @@ pub async fn authenticate(
             Ok(Authenticated {
                 client,
                 replay: None,
+                issued_at: None,
             })
         }
         (None, Some(assertion)) => {
@@ -235,7 +260,7 @@ async fn private_key_jwt(
     }
     let verified = candidates
         .iter()
-        .filter_map(|k| k.to_key().ok())
+        .filter_map(|k| remote.key(k))
         .any(|key| decoded.verify(&key).is_ok());
     if !verified {
         return Err(bad("signature does not verify with the client's keys"));
@@ -282,5 +307,6 @@ async fn private_key_jwt(
     Ok(Authenticated {
         client,
         replay: Some(replay),
+        issued_at: Some(iat.unwrap_or(exp - ASSERTION_MAX_LIFETIME_S)),
     })
 }

@@ -322,11 +322,21 @@ impl From<ClientError> for bauhinia_core::Problem {
     }
 }
 
+/// How long a service read from the database is reused: every token, PAR, userinfo and
+/// introspection request looks its client up. Changes made through this process are seen at
+/// once; another node's within this time.
+const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+const CACHE_MAX: usize = 10_000;
+
+type ClientCache =
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Client)>>;
+
 /// The service registry.
 #[derive(Debug, Clone)]
 pub struct Clients {
     db: Database,
     vault: std::sync::Arc<Vault>,
+    cache: std::sync::Arc<ClientCache>,
 }
 
 /// A new client secret: 32 random bytes, base64url. Returned once; stored as a keyed hash.
@@ -339,6 +349,13 @@ impl Clients {
         Clients {
             db: db.clone(),
             vault,
+            cache: std::sync::Arc::default(),
+        }
+    }
+
+    fn forget(&self, client_id: &str) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(client_id);
         }
     }
 
@@ -448,6 +465,7 @@ impl Clients {
                 .await?;
             append_audit(&mut tx, &event).await?;
         });
+        self.forget(client_id);
         client.registration = registration;
         Ok(client)
     }
@@ -474,6 +492,7 @@ impl Clients {
             }
             done
         });
+        self.forget(client_id);
         if changed == 1 {
             Ok(())
         } else {
@@ -512,10 +531,32 @@ impl Clients {
                 .await?;
             append_audit(&mut tx, &event).await?;
         });
+        self.forget(client_id);
         Ok(secret)
     }
 
     pub async fn get(&self, client_id: &str) -> Result<Option<Client>, ClientError> {
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((at, client)) = cache.get(client_id) {
+                if at.elapsed() < CACHE_TTL {
+                    return Ok(Some(client.clone()));
+                }
+            }
+        }
+        let client = self.read(client_id).await?;
+        if let (Some(client), Ok(mut cache)) = (&client, self.cache.lock()) {
+            if cache.len() >= CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(
+                client_id.to_owned(),
+                (std::time::Instant::now(), client.clone()),
+            );
+        }
+        Ok(client)
+    }
+
+    async fn read(&self, client_id: &str) -> Result<Option<Client>, ClientError> {
         let row: Option<ClientRow> = read!(&self.db, conn => sqlx::query_as(
             "SELECT client_id, registration, secret_hash, status, created_at FROM identity_clients WHERE client_id = $1",
         )

@@ -204,6 +204,7 @@ impl Provider {
         params: &BTreeMap<String, Vec<String>>,
     ) -> Result<Client, OAuthError> {
         let auth = self.authenticate(headers, params).await?;
+        self.after_start(Some(&auth), None)?;
         if let Some(replay) = &auth.replay {
             if self
                 .store
@@ -305,6 +306,30 @@ impl Provider {
         dpop::verify(dpop_values, "POST", &self.url(path), access_token).map(Some)
     }
 
+    /// Where seen JWT ids live in memory (the embedded database), ids seen before this process
+    /// started are unknown: an assertion or proof made before the start is refused instead.
+    fn after_start(
+        &self,
+        auth: Option<&Authenticated>,
+        proof: Option<&Proof>,
+    ) -> Result<(), OAuthError> {
+        let Some(started) = self.store.replays_remembered_since() else {
+            return Ok(());
+        };
+        let before = |t: i64| t < started - crate::oidc::CLOCK_SKEW_S;
+        if auth.and_then(|a| a.issued_at).is_some_and(before) {
+            return Err(OAuthError::invalid_client(
+                "client assertion was made before the server started; make a new one",
+            ));
+        }
+        if proof.is_some_and(|p| before(p.iat)) {
+            return Err(OAuthError::invalid_dpop_proof(
+                "DPoP proof was made before the server started; make a new one",
+            ));
+        }
+        Ok(())
+    }
+
     fn replays(auth: &Authenticated, proof: Option<&Proof>) -> (Vec<Replay>, Option<usize>) {
         let mut replays = Vec::new();
         if let Some(r) = &auth.replay {
@@ -334,6 +359,7 @@ impl Provider {
     ) -> Result<(String, i64), OAuthError> {
         let auth = self.authenticate(headers, params).await?;
         let proof = self.proof(&auth.client, dpop_values, PAR_PATH, None)?;
+        self.after_start(Some(&auth), proof.as_ref())?;
         let request = request::validate(
             Some(&auth.client),
             params,
@@ -805,6 +831,7 @@ impl Provider {
         }
         let auth = self.authenticate(headers, params).await?;
         let proof = self.proof(&auth.client, dpop_values, TOKEN_PATH, None)?;
+        self.after_start(Some(&auth), proof.as_ref())?;
         if auth.client.registration.profile == Profile::Fapi2 && proof.is_none() {
             return Err(OAuthError::invalid_dpop_proof(
                 "this FAPI 2.0 client must send a DPoP proof",
@@ -1046,6 +1073,8 @@ impl Provider {
                         "the DPoP proof is signed by another key than the token is bound to",
                     )));
                 }
+                self.after_start(None, Some(&proof))
+                    .map_err(ResourceError::Proof)?;
                 let replay = (
                     proof.replay_scope(),
                     proof.jti.clone(),
@@ -1111,6 +1140,7 @@ impl Provider {
         params: &BTreeMap<String, Vec<String>>,
     ) -> Result<serde_json::Value, OAuthError> {
         let auth = self.authenticate(headers, params).await?;
+        self.after_start(Some(&auth), None)?;
         if let Some(replay) = &auth.replay {
             if self
                 .store
@@ -1168,6 +1198,7 @@ impl Provider {
         params: &BTreeMap<String, Vec<String>>,
     ) -> Result<(), OAuthError> {
         let auth = self.authenticate(headers, params).await?;
+        self.after_start(Some(&auth), None)?;
         if let Some(replay) = &auth.replay {
             if self
                 .store

@@ -147,6 +147,46 @@ pub enum Redemption<R, T, E> {
 #[derive(Debug, Clone)]
 pub struct FlowStore {
     db: Database,
+    /// The embedded database is one process's alone, so seen JWT ids are kept in its memory
+    /// instead of written (a commit each) to the disk; PostgreSQL nodes share the table.
+    memory: Option<std::sync::Arc<MemoryReplays>>,
+}
+
+/// Seen JWT ids of this process. What it cannot know — ids seen before it started — it refuses
+/// by time instead: the provider rejects assertions and proofs issued before the start.
+#[derive(Debug)]
+pub struct MemoryReplays {
+    seen: std::sync::Mutex<std::collections::HashMap<(String, String), i64>>,
+    pub started_at: i64,
+}
+
+/// Above this many entries, expired ones are dropped before the next insert.
+const MEMORY_REPLAYS_PURGE_AT: usize = 100_000;
+
+impl MemoryReplays {
+    /// Records every id, or none: `Some(i)` when the `i`-th was seen before.
+    fn record(&self, replays: &[Replay]) -> Option<usize> {
+        let mut seen = match self.seen.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let at = now();
+        if seen.len() >= MEMORY_REPLAYS_PURGE_AT {
+            seen.retain(|_, expires_at| *expires_at >= at);
+        }
+        for (i, (scope, jti, _)) in replays.iter().enumerate() {
+            if seen
+                .get(&(scope.clone(), jti.clone()))
+                .is_some_and(|e| *e >= at)
+            {
+                return Some(i);
+            }
+        }
+        for (scope, jti, expires_at) in replays {
+            seen.insert((scope.clone(), jti.clone()), *expires_at);
+        }
+        None
+    }
 }
 
 const GRANT_COLUMNS: &str = "g.id, g.resident_id, g.client_id, g.consent_id, g.scope, g.claims, g.auth_time, g.acr, g.amr, g.session_id, g.revoked_at, g.subject";
@@ -223,7 +263,26 @@ pub type Replay = (String, String, i64);
 
 impl FlowStore {
     pub fn new(db: &Database) -> FlowStore {
-        FlowStore { db: db.clone() }
+        let memory = matches!(db, Database::Sqlite(_)).then(|| {
+            std::sync::Arc::new(MemoryReplays {
+                seen: std::sync::Mutex::default(),
+                started_at: now(),
+            })
+        });
+        FlowStore {
+            db: db.clone(),
+            memory,
+        }
+    }
+
+    /// When JWT ids are remembered in memory: the moment this process started remembering.
+    pub fn replays_remembered_since(&self) -> Option<i64> {
+        self.memory.as_ref().map(|m| m.started_at)
+    }
+
+    /// The in-memory verdict (`Some`) when ids are kept in memory; `None`: ask the database.
+    fn memory_verdict(&self, replays: &[Replay]) -> Option<Option<usize>> {
+        self.memory.as_ref().map(|m| m.record(replays))
     }
 
     /// Records seen JWT ids; `Some(i)`: the `i`-th was seen before.
@@ -231,10 +290,10 @@ impl FlowStore {
         if replays.is_empty() {
             return Ok(None);
         }
-        let replayed = write_tx!(&self.db, tx, _audit => {
-            let replayed = record_all!(tx, replays);
-            replayed
-        });
+        if let Some(verdict) = self.memory_verdict(replays) {
+            return Ok(verdict);
+        }
+        let replayed = write_tx!(&self.db, tx, _audit => { record_all!(tx, replays) });
         Ok(replayed)
     }
 
@@ -247,8 +306,12 @@ impl FlowStore {
         expires_at: i64,
         replays: &[Replay],
     ) -> Result<Option<usize>> {
+        let verdict = self.memory_verdict(replays);
         let replayed = write_tx!(&self.db, tx, _audit => {
-            let replayed = record_all!(tx, replays);
+            let replayed = match verdict {
+                Some(verdict) => verdict,
+                None => record_all!(tx, replays),
+            };
             if replayed.is_none() {
                 sqlx::query("INSERT INTO identity_par (request_uri_hash, client_id, params, expires_at) VALUES ($1, $2, $3, $4)")
                     .bind(hash)
@@ -441,8 +504,12 @@ impl FlowStore {
         E: Send,
     {
         let at = now();
+        let verdict = self.memory_verdict(replays);
         let outcome = write_tx!(&self.db, tx, append_audit => {
-            let replayed = record_all!(tx, replays);
+            let replayed = match verdict {
+                Some(verdict) => verdict,
+                None => record_all!(tx, replays),
+            };
             let code: Option<CodeRow> = match replayed {
                 Some(_) => None,
                 None => sqlx::query_as(
@@ -519,8 +586,12 @@ impl FlowStore {
         E: Send,
     {
         let at = now();
+        let verdict = self.memory_verdict(replays);
         let outcome = write_tx!(&self.db, tx, append_audit => {
-            let replayed = record_all!(tx, replays);
+            let replayed = match verdict {
+                Some(verdict) => verdict,
+                None => record_all!(tx, replays),
+            };
             let token: Option<TokenRow> = match replayed {
                 Some(_) => None,
                 None => sqlx::query_as(

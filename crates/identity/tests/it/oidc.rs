@@ -721,6 +721,45 @@ async fn suite(db: &Database) {
         );
     }
 
+    // On the embedded database seen JWT ids are remembered in memory, from the start of the
+    // process: a proof made before the start (here 100 s ago, within its 120 s) is refused.
+    if matches!(db, Database::Sqlite(_)) {
+        let jwk = Jwk::from_key(&dpop_key, None, None).unwrap();
+        let claims = serde_json::json!({ "htm": "POST", "htu": format!("{ISSUER}/oauth2/token"), "iat": now() - 100, "jti": "old" });
+        let old = jose::sign(
+            Header {
+                typ: Some("dpop+jwt".into()),
+                jwk: Some(jwk),
+                ..Header::default()
+            },
+            &claims,
+            Alg::ES256,
+            &dpop_key,
+        )
+        .unwrap();
+        let code = code_for(&provider, &rp, &resident, &dpop_key, &[]).await;
+        let form = rp.auth(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ],
+            &url,
+        );
+        let refused = provider
+            .token(&HeaderMap::new(), &form, &[&old])
+            .await
+            .unwrap_err();
+        assert_eq!(refused.error, "invalid_dpop_proof");
+        assert!(
+            refused
+                .error_description
+                .contains("before the server started"),
+            "{refused}"
+        );
+    }
+
     // Key rotation: the old key keeps verifying the tokens it signed, and stays in the JWKS.
     let before = provider.keys.jwks().keys.len();
     let new_kid = provider.keys.rotate(Alg::ES256, "admin").await.unwrap();
