@@ -1,13 +1,14 @@
 //! 智方便 iAM Smart: residents' digital identity.
 //!
-//! Built so far: residents — registration with every field validated, the HKID check character
+//! Residents — registration with every field validated, the HKID check character
 //! checked, and the HKID stored only as a keyed lookup hash and a sealed value bound to the
 //! resident; registrations audited in the same transaction. Passkeys (WebAuthn) as the
 //! residents' credential: enrolment with an HKID and a one-time code, usernameless sign-in,
 //! several passkeys per resident; signed-in sessions. Digital signing (`signing`): the
 //! installation's certificate authority, residents' signing keys, document-hash signatures as
-//! JWS with `x5c`, and public verification. Coming (issue 3): the app's cross-device login, the
-//! OpenID Provider (FAPI 2.0) and form filling.
+//! JWS with `x5c`, and public verification. The OpenID Provider (`oidc`, on `jose` and `keys`):
+//! FAPI 2.0 and basic services, PAR, PKCE, `private_key_jwt`, DPoP, pairwise subjects, form
+//! filling with consent receipts, and the interaction behind cross-device login from the app.
 //!
 //! Layers: `domain` (rules, no I/O) ← `store`, `signin_store` (SQLite / PostgreSQL) ←
 //! `service`, `session`, `passkeys` ← `passkeys::http` (routes) and `passkeys::wire` (JSON);
