@@ -234,3 +234,15 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ApiLang {
         Ok(ApiLang(negotiated.unwrap_or(crate::Lang::En)))
     }
 }
+
+/// The value of cookie `name` in a request's `Cookie` headers (trimmed), if it is there.
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}

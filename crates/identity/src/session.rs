@@ -6,7 +6,7 @@
 //!
 //! This module never logs a token, and never puts one in an error or an audit detail.
 
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use bauhinia_store::audit::{AuditEvent, Outcome};
@@ -81,14 +81,7 @@ fn is_token_shaped(token: &str) -> bool {
 
 /// The session token in a request's `Cookie` headers, if there is one.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.trim())
+    bauhinia_core::extract::cookie(headers, SESSION_COOKIE)
 }
 
 impl SessionService {
@@ -270,7 +263,7 @@ fn session_from_row(row: &SessionRow) -> Result<Session, IdentityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{header, HeaderValue};
     use proptest::prelude::*;
 
     #[test]

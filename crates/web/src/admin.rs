@@ -24,6 +24,7 @@ use bauhinia_identity::oidc::Provider;
 use crate::page::{Page, Section};
 use crate::prefs::Prefs;
 use crate::render;
+use crate::respond::see_other;
 
 const ADMIN_COOKIE: &str = "bauhinia_admin";
 
@@ -201,27 +202,8 @@ struct AdminTemplate {
     registered: Option<(String, Option<String>)>,
 }
 
-fn presented(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == ADMIN_COOKIE)
-        .map(|(_, value)| value.trim())
-}
-
 fn signed_in(state: &AdminPortalState, headers: &HeaderMap) -> bool {
-    presented(headers).is_some_and(|t| state.token.verify(t))
-}
-
-fn see_other(location: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
+    crate::respond::cookie(headers, ADMIN_COOKIE).is_some_and(|t| state.token.verify(t))
 }
 
 async fn page_for(

@@ -11,6 +11,7 @@ mod funding;
 mod page;
 mod prefs;
 pub mod resident_app;
+mod respond;
 pub mod signin;
 pub mod signing_app;
 pub mod texts;

@@ -19,20 +19,9 @@ pub struct Prefs {
     pub large_text: bool,
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
 impl Prefs {
     pub fn from_headers(headers: &HeaderMap) -> Prefs {
-        let lang = cookie(headers, LANG_COOKIE)
+        let lang = bauhinia_core::extract::cookie(headers, LANG_COOKIE)
             .and_then(Lang::from_tag)
             .or_else(|| {
                 headers
@@ -41,7 +30,7 @@ impl Prefs {
                     .and_then(Lang::negotiate)
             })
             .unwrap_or_default();
-        let large_text = cookie(headers, TEXT_COOKIE) == Some("large");
+        let large_text = bauhinia_core::extract::cookie(headers, TEXT_COOKIE) == Some("large");
         Prefs { lang, large_text }
     }
 }

@@ -27,6 +27,7 @@ use bauhinia_identity::session::{token_from_headers, Session, SessionService};
 use crate::page::{Page, Section};
 use crate::prefs::Prefs;
 use crate::render;
+use crate::respond::see_other;
 
 /// The cookie that binds an interaction to the browser that started it.
 const INTERACTION_COOKIE: &str = "bauhinia_interaction";
@@ -299,15 +300,6 @@ struct ConsentTemplate {
     action: String,
 }
 
-#[derive(Template)]
-#[template(path = "signin_message.html")]
-struct MessageTemplate {
-    page: Page,
-    title: String,
-    body: String,
-    link: Option<(String, String)>,
-}
-
 #[derive(Debug)]
 struct ConsentView {
     id: String,
@@ -342,37 +334,7 @@ fn message(
     title: &str,
     body: &str,
 ) -> Response {
-    render(
-        &MessageTemplate {
-            page: page(prefs, title, uri),
-            title: title.to_owned(),
-            body: body.to_owned(),
-            link: None,
-        },
-        status,
-    )
-}
-
-fn see_other(location: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.trim())
+    crate::respond::message(page(prefs, title, uri), status, title, body)
 }
 
 async fn current_session(state: &SignInState, headers: &HeaderMap) -> Option<Session> {
@@ -492,7 +454,8 @@ async fn load(
     id: &str,
     headers: &HeaderMap,
 ) -> Result<Interaction, InteractionError> {
-    let secret = cookie_value(headers, INTERACTION_COOKIE).ok_or(InteractionError::WrongBrowser)?;
+    let secret = crate::respond::cookie(headers, INTERACTION_COOKIE)
+        .ok_or(InteractionError::WrongBrowser)?;
     state.provider.interaction(id, Some(secret)).await
 }
 

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use bauhinia_core::{Lang, Problem};
 use bauhinia_identity::session::token_from_headers;
@@ -14,6 +14,7 @@ use bauhinia_identity::Session;
 
 use crate::page::{Page, Section};
 use crate::prefs::Prefs;
+use crate::respond::no_store;
 use crate::{render, PortalState};
 
 /// A signing request waiting for the resident, as the app lists it.
@@ -104,15 +105,6 @@ struct SignTemplate {
     action: String,
 }
 
-#[derive(Template)]
-#[template(path = "signin_message.html")]
-struct MessageTemplate {
-    page: Page,
-    title: String,
-    body: String,
-    link: Option<(String, String)>,
-}
-
 async fn service_name(state: &PortalState, client_id: &str, lang: Lang) -> String {
     match state.provider.clients.get(client_id).await {
         Ok(Some(client)) => client.registration.name.pick(lang).to_owned(),
@@ -163,23 +155,12 @@ fn message(
     title: &str,
     body: &str,
 ) -> Response {
-    let page = Page::new(prefs, title, Section::App, uri.path());
-    render(
-        &MessageTemplate {
-            page,
-            title: title.to_owned(),
-            body: body.to_owned(),
-            link: None,
-        },
+    crate::respond::message(
+        Page::new(prefs, title, Section::App, uri.path()),
         status,
+        title,
+        body,
     )
-}
-
-fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 /// `GET /app/sign/{id}`.
