@@ -17,11 +17,11 @@ use axum::{Json, Router};
 use bauhinia_core::Lang;
 use bauhinia_identity::oidc::fields::Field;
 use bauhinia_identity::oidc::provider::{
-    AuthContext, Interaction, InteractionError, InteractionStatus, APP_APPROVE_PATH,
+    AuthContext, Interaction, InteractionError, InteractionStatus, NextStep, APP_APPROVE_PATH,
     INTERACTION_PATH,
 };
-use bauhinia_identity::oidc::request::{parse_params, Prompt, RequestError};
-use bauhinia_identity::oidc::{OAuthError, Provider};
+use bauhinia_identity::oidc::request::{parse_params, RequestError};
+use bauhinia_identity::oidc::Provider;
 use bauhinia_identity::session::{token_from_headers, Session, SessionService};
 
 use crate::page::{Page, Section};
@@ -494,46 +494,15 @@ async fn interaction_page(
         };
     }
     let s = SignInTexts::get(prefs.lang);
-    let request = &interaction.request;
     let session = current_session(&state, &headers).await;
-    let fresh = session
+    let signed_in = session
         .as_ref()
-        .map(|s| state.provider.fresh_enough(&interaction, &auth_context(s)));
-    match (session, fresh) {
-        (Some(session), Some(true)) => {
-            let covering = match state
-                .provider
-                .covering_consent(&interaction, &session.resident_id)
-                .await
-            {
-                Ok(c) => c,
-                Err(e) => return interaction_error(prefs, &uri, &e),
-            };
-            let silent = covering.is_some() && !request.prompt.contains(&Prompt::Consent);
-            if silent {
-                let fields = request.fields();
-                if let Err(e) = state
-                    .provider
-                    .approve(
-                        &interaction,
-                        &session.resident_id,
-                        fields,
-                        auth_context(&session),
-                    )
-                    .await
-                {
-                    return interaction_error(prefs, &uri, &e);
-                }
-                return see_other(&format!("{INTERACTION_PATH}/{id}/complete"));
-            }
-            if request.prompt.contains(&Prompt::None) {
-                let _ = state.provider.refuse(&interaction, None).await;
-                return see_other(&state.provider.request_error_redirect(
-                    &request.redirect_uri,
-                    request.state.as_deref(),
-                    &OAuthError::consent_required("the resident has not consented to this request"),
-                ));
-            }
+        .map(|s| (s.resident_id.as_str(), auth_context(s)));
+    match state.provider.next_step(&interaction, signed_in).await {
+        Err(e) => interaction_error(prefs, &uri, &e),
+        Ok(NextStep::Redirect(location)) => see_other(&location),
+        Ok(NextStep::Continue) => see_other(&format!("{INTERACTION_PATH}/{id}/complete")),
+        Ok(NextStep::Consent) => {
             let template = ConsentTemplate {
                 page: page(prefs, s.consent_title, &uri),
                 s,
@@ -543,15 +512,7 @@ async fn interaction_page(
             };
             render(&template, StatusCode::OK)
         }
-        (session, _) => {
-            if request.prompt.contains(&Prompt::None) {
-                let _ = state.provider.refuse(&interaction, None).await;
-                return see_other(&state.provider.request_error_redirect(
-                    &request.redirect_uri,
-                    request.state.as_deref(),
-                    &OAuthError::login_required("the resident is not logged in"),
-                ));
-            }
+        Ok(NextStep::Login) => {
             let app_link = state.provider.url(&format!(
                 "{APP_APPROVE_PATH}/{id}/{}",
                 state.provider.app_code(&interaction)

@@ -83,9 +83,6 @@ impl OAuthError {
     pub fn invalid_grant(d: impl Into<String>) -> Self {
         Self::new("invalid_grant", StatusCode::BAD_REQUEST, d)
     }
-    pub fn unauthorized_client(d: impl Into<String>) -> Self {
-        Self::new("unauthorized_client", StatusCode::BAD_REQUEST, d)
-    }
     pub fn unsupported_grant_type(d: impl Into<String>) -> Self {
         Self::new("unsupported_grant_type", StatusCode::BAD_REQUEST, d)
     }
@@ -122,13 +119,6 @@ impl OAuthError {
             "server_error",
             StatusCode::INTERNAL_SERVER_ERROR,
             "an unexpected error occurred; it has been logged",
-        )
-    }
-    pub fn temporarily_unavailable(d: impl Into<String>) -> Self {
-        Self::new(
-            "temporarily_unavailable",
-            StatusCode::SERVICE_UNAVAILABLE,
-            d,
         )
     }
 }

@@ -12,7 +12,7 @@ use bauhinia_store::audit::{AuditEvent, Outcome};
 use bauhinia_store::Database;
 use serde::{Deserialize, Serialize};
 
-use crate::jose::{self, Alg};
+use crate::jose;
 use crate::keys::{now, KeyRing};
 use crate::oidc::client_auth::{self, Authenticated, RemoteJwks};
 use crate::oidc::clients::{Client, Clients, Profile};
@@ -93,6 +93,19 @@ pub enum InteractionStatus {
 pub struct Started {
     pub interaction_id: String,
     pub browser_secret: String,
+}
+
+/// What the waiting page does next (see [`Provider::next_step`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextStep {
+    /// Show the login choices (the app's QR code, a passkey on this device).
+    Login,
+    /// Show the consent screen.
+    Consent,
+    /// Approved already: go on to complete.
+    Continue,
+    /// End the request: send the browser here (the service, with an error).
+    Redirect(String),
 }
 
 /// Why an interaction cannot be shown or continued.
@@ -291,10 +304,10 @@ impl Provider {
         client_auth::authenticate(&self.clients, &self.remote, headers, params, &self.issuer).await
     }
 
-    /// The optional (or, for FAPI 2.0 clients, required) DPoP proof of a back-channel request.
+    /// The DPoP proof of a back-channel request, if it sent one (FAPI 2.0 clients must: the
+    /// caller checks) of a back-channel request.
     fn proof(
         &self,
-        client: &Client,
         dpop_values: &[&str],
         path: &str,
         access_token: Option<&str>,
@@ -302,7 +315,6 @@ impl Provider {
         if dpop_values.is_empty() {
             return Ok(None);
         }
-        let _ = client;
         dpop::verify(dpop_values, "POST", &self.url(path), access_token).map(Some)
     }
 
@@ -358,7 +370,7 @@ impl Provider {
         dpop_values: &[&str],
     ) -> Result<(String, i64), OAuthError> {
         let auth = self.authenticate(headers, params).await?;
-        let proof = self.proof(&auth.client, dpop_values, PAR_PATH, None)?;
+        let proof = self.proof(dpop_values, PAR_PATH, None)?;
         self.after_start(Some(&auth), proof.as_ref())?;
         let request = request::validate(
             Some(&auth.client),
@@ -544,6 +556,49 @@ impl Provider {
                 && serde_json::from_str::<BTreeSet<Field>>(&c.fields)
                     .is_ok_and(|f| wanted.is_subset(&f))
         }))
+    }
+
+    /// What the waiting page does next, for a resident signed in with `auth` (or nobody):
+    /// continue at once when an earlier consent covers the request (unless `prompt=consent`),
+    /// show the consent screen, or show the login choices; with `prompt=none`, end the request
+    /// with `login_required` or `consent_required` instead of showing anything.
+    pub async fn next_step(
+        &self,
+        interaction: &Interaction,
+        signed_in: Option<(&str, AuthContext)>,
+    ) -> Result<NextStep, InteractionError> {
+        let request = &interaction.request;
+        let silent_only = request.prompt.contains(&Prompt::None);
+        let refuse_with = |error: OAuthError| async move {
+            // Already decided (raced, expired): the redirect still tells the service.
+            let _ = self.refuse(interaction, None).await;
+            Ok(NextStep::Redirect(self.error_redirect(request, &error)))
+        };
+        let Some((resident_id, auth)) =
+            signed_in.filter(|(_, a)| self.fresh_enough(interaction, a))
+        else {
+            if silent_only {
+                return refuse_with(OAuthError::login_required("the resident is not logged in"))
+                    .await;
+            }
+            return Ok(NextStep::Login);
+        };
+        let covered = self
+            .covering_consent(interaction, resident_id)
+            .await?
+            .is_some();
+        if covered && !request.prompt.contains(&Prompt::Consent) {
+            self.approve(interaction, resident_id, request.fields(), auth)
+                .await?;
+            return Ok(NextStep::Continue);
+        }
+        if silent_only {
+            return refuse_with(OAuthError::consent_required(
+                "the resident has not consented to this request",
+            ))
+            .await;
+        }
+        Ok(NextStep::Consent)
     }
 
     /// The resident approves, releasing `fields` (a subset of what was asked).
@@ -830,7 +885,7 @@ impl Provider {
             )));
         }
         let auth = self.authenticate(headers, params).await?;
-        let proof = self.proof(&auth.client, dpop_values, TOKEN_PATH, None)?;
+        let proof = self.proof(dpop_values, TOKEN_PATH, None)?;
         self.after_start(Some(&auth), proof.as_ref())?;
         if auth.client.registration.profile == Profile::Fapi2 && proof.is_none() {
             return Err(OAuthError::invalid_dpop_proof(
@@ -1341,10 +1396,6 @@ impl Provider {
             .store
             .revoke_consent(consent_id, resident_id, &audit)
             .await?)
-    }
-
-    pub fn id_token_alg_supported(alg: Alg) -> bool {
-        matches!(alg, Alg::ES256 | Alg::RS256)
     }
 }
 

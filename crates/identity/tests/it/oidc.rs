@@ -564,6 +564,86 @@ async fn suite(db: &Database) {
             .unwrap();
     }
 
+    // What the waiting page does next: prompt=none never shows a page; an earlier consent that
+    // covers the request continues silently, unless prompt=consent asks again.
+    let next = |prompt: &'static str, signed_in: bool| {
+        let provider = &provider;
+        let rp = &rp;
+        let resident = resident.clone();
+        let url_par = url_par.clone();
+        async move {
+            let mut pairs = vec![
+                ("response_type", "code"),
+                ("redirect_uri", REDIRECT),
+                ("scope", "openid email"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+            ];
+            if !prompt.is_empty() {
+                pairs.push(("prompt", prompt));
+            }
+            let (request_uri, _) = provider
+                .push(&HeaderMap::new(), &rp.auth(&pairs, &url_par), &[])
+                .await
+                .unwrap();
+            let started = provider
+                .authorize(&params(&[
+                    ("client_id", &rp.client_id),
+                    ("request_uri", &request_uri),
+                ]))
+                .await
+                .unwrap();
+            let interaction = provider
+                .interaction(&started.interaction_id, Some(&started.browser_secret))
+                .await
+                .unwrap();
+            let auth = AuthContext {
+                auth_time: now() + 1,
+                acr: ACR_PASSKEY.into(),
+                amr: vec![],
+                session_id: None,
+            };
+            let signed_in = signed_in.then_some((resident.as_str(), auth));
+            let step = provider.next_step(&interaction, signed_in).await.unwrap();
+            (step, interaction)
+        }
+    };
+    use bauhinia_identity::oidc::provider::NextStep;
+    let (step, _) = next("none", false).await;
+    assert!(
+        matches!(&step, NextStep::Redirect(l) if l.contains("error=login_required")),
+        "{step:?}"
+    );
+    let (step, _) = next("", false).await;
+    assert_eq!(step, NextStep::Login);
+    // The consents granted above were revoked: consent is needed again.
+    let (step, _) = next("none", true).await;
+    assert!(
+        matches!(&step, NextStep::Redirect(l) if l.contains("error=consent_required")),
+        "{step:?}"
+    );
+    let (step, interaction) = next("", true).await;
+    assert_eq!(step, NextStep::Consent);
+    let auth = AuthContext {
+        auth_time: now() + 1,
+        acr: ACR_PASSKEY.into(),
+        amr: vec![],
+        session_id: None,
+    };
+    provider
+        .approve(&interaction, &resident, interaction.request.fields(), auth)
+        .await
+        .unwrap();
+    let interaction = provider.interaction(&interaction.id, None).await.unwrap();
+    provider.complete(&interaction).await.unwrap();
+    assert_eq!(
+        next("none", true).await.0,
+        NextStep::Continue,
+        "covered by the consent just given"
+    );
+    assert_eq!(next("", true).await.0, NextStep::Continue);
+    assert_eq!(next("consent", true).await.0, NextStep::Consent);
+
     // A request nobody answers times out, and the service hears so.
     let (request_uri, _) = provider
         .push(
