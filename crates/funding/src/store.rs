@@ -113,7 +113,7 @@ pub struct SqliteFundingStore {
 impl FundingStore for SqliteFundingStore {
     async fn import(&self, catalogue: &Catalogue) -> Result<ImportReport, StoreError> {
         let mut report = ImportReport::default();
-        let mut tx = self.db.writer.begin().await?;
+        let mut tx = self.db.begin_write().await?;
         for record in catalogue.history() {
             let document = to_document(record)?;
             let stored: Option<String> = sqlx::query_scalar(

@@ -7,7 +7,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use openssl::bn::{BigNum, BigNumContext};
-use openssl::ec::{EcGroup, EcKey};
+use openssl::ec::{EcGroup, EcKey, EcPoint};
 use openssl::ecdsa::EcdsaSig;
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
@@ -200,13 +200,23 @@ impl Jwk {
                         "P-256 coordinates are 32 bytes".into(),
                     ));
                 }
-                let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
-                let (x, y) = (BigNum::from_slice(&x)?, BigNum::from_slice(&y)?);
-                let ec = EcKey::from_public_key_affine_coordinates(&group, &x, &y)
-                    .map_err(|_| JoseError::InvalidKey("the point is not on P-256".into()))?;
-                ec.check_key()
-                    .map_err(|_| JoseError::InvalidKey("the point is not on P-256".into()))?;
-                Ok(PKey::from_ec_key(ec)?)
+                // On the curve is all a valid P-256 public key needs (its cofactor is 1), so
+                // the point is checked for that and not multiplied by the group order, which
+                // `EC_KEY_check_key` would do at the cost of a signature verification. A DPoP
+                // proof brings its key each time: this runs once per request.
+                let group = p256()?;
+                let mut encoded = Vec::with_capacity(65);
+                encoded.push(0x04);
+                encoded.extend_from_slice(&x);
+                encoded.extend_from_slice(&y);
+                let mut ctx = BigNumContext::new()?;
+                let off_curve = || JoseError::InvalidKey("the point is not on P-256".into());
+                let point =
+                    EcPoint::from_bytes(group, &encoded, &mut ctx).map_err(|_| off_curve())?;
+                if !point.is_on_curve(group, &mut ctx).unwrap_or(false) {
+                    return Err(off_curve());
+                }
+                Ok(PKey::from_ec_key(EcKey::from_public_key(group, &point)?)?)
             }
             "RSA" => {
                 let n = unb64(self.n.as_deref().unwrap_or_default())?;
@@ -357,6 +367,16 @@ fn check_key_fits<T: HasPublic>(alg: Alg, key: &PKey<T>) -> Result<(), JoseError
     Ok(())
 }
 
+/// The P-256 group, built once.
+fn p256() -> Result<&'static EcGroup, JoseError> {
+    static GROUP: std::sync::OnceLock<EcGroup> = std::sync::OnceLock::new();
+    if let Some(group) = GROUP.get() {
+        return Ok(group);
+    }
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
+    Ok(GROUP.get_or_init(|| group))
+}
+
 /// Verifies a JWS signature (raw `r ‖ s` for ES256) over `input`.
 pub fn verify_raw(
     alg: Alg,
@@ -375,9 +395,9 @@ pub fn verify_raw(
             }
             let sig =
                 EcdsaSig::from_private_components(BigNum::from_slice(r)?, BigNum::from_slice(s)?)?;
-            let der = sig.to_der()?;
-            let mut verifier = Verifier::new(MessageDigest::sha256(), key)?;
-            verifier.verify_oneshot(&der, input).unwrap_or(false)
+            // ECDSA on the EC key itself: the EVP route costs an algorithm fetch per call.
+            sig.verify(&openssl::sha::sha256(input), &*key.ec_key()?)
+                .unwrap_or(false)
         }
         Alg::PS256 => {
             let mut verifier = Verifier::new(MessageDigest::sha256(), key)?;
@@ -402,22 +422,23 @@ pub fn verify_raw(
 /// Signs `input` (raw `r ‖ s` for ES256).
 pub fn sign_raw(alg: Alg, key: &PKey<Private>, input: &[u8]) -> Result<Vec<u8>, JoseError> {
     check_key_fits(alg, key)?;
-    let mut signer = Signer::new(MessageDigest::sha256(), key)?;
     match alg {
         Alg::ES256 => {
-            let der = signer.sign_oneshot_to_vec(input)?;
-            let sig = EcdsaSig::from_der(&der)?;
+            // ECDSA on the EC key itself: the EVP route costs an algorithm fetch per call.
+            let sig = EcdsaSig::sign(&openssl::sha::sha256(input), &*key.ec_key()?)?;
             let mut raw = sig.r().to_vec_padded(32)?;
             raw.extend_from_slice(&sig.s().to_vec_padded(32)?);
             Ok(raw)
         }
         Alg::PS256 => {
+            let mut signer = Signer::new(MessageDigest::sha256(), key)?;
             signer.set_rsa_padding(Padding::PKCS1_PSS)?;
             signer.set_rsa_mgf1_md(MessageDigest::sha256())?;
             signer.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH)?;
             Ok(signer.sign_oneshot_to_vec(input)?)
         }
         Alg::RS256 => {
+            let mut signer = Signer::new(MessageDigest::sha256(), key)?;
             signer.set_rsa_padding(Padding::PKCS1)?;
             Ok(signer.sign_oneshot_to_vec(input)?)
         }

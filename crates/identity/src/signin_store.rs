@@ -170,7 +170,7 @@ impl SignInStore {
     ) -> Result<bool, StoreError> {
         match self {
             SignInStore::Sqlite(db) => {
-                let mut tx = db.writer.begin().await?;
+                let mut tx = db.begin_write().await?;
                 sqlx::query("DELETE FROM identity_webauthn_ceremonies WHERE expires_at <= ?")
                     .bind(now)
                     .execute(&mut *tx)
@@ -236,7 +236,7 @@ impl SignInStore {
                 )
                 .bind(id)
                 .bind(kind)
-                .fetch_optional(&db.writer)
+                .fetch_optional(&mut *db.write().await?)
                 .await?
             }
             SignInStore::Postgres(pool) => {
@@ -312,7 +312,7 @@ impl SignInStore {
     ) -> Result<NewPasskey, StoreError> {
         match self {
             SignInStore::Sqlite(db) => {
-                let mut tx = db.writer.begin().await?;
+                let mut tx = db.begin_write().await?;
                 if let Some(code) = code {
                     let used = sqlx::query("UPDATE identity_enrolment_codes SET used_at = ? WHERE resident_id = ? AND code_hash = ? AND used_at IS NULL AND expires_at > ?")
                         .bind(code.now)
@@ -427,7 +427,7 @@ impl SignInStore {
     ) -> Result<Removal, StoreError> {
         match self {
             SignInStore::Sqlite(db) => {
-                let mut tx = db.writer.begin().await?;
+                let mut tx = db.begin_write().await?;
                 let ids: Vec<String> =
                     sqlx::query_scalar("SELECT id FROM identity_passkeys WHERE resident_id = ?")
                         .bind(resident_id)
@@ -479,7 +479,7 @@ impl SignInStore {
     ) -> Result<(), StoreError> {
         match self {
             SignInStore::Sqlite(db) => {
-                let mut tx = db.writer.begin().await?;
+                let mut tx = db.begin_write().await?;
                 sqlx::query(
                     "UPDATE identity_passkeys SET credential = ?, last_used_at = ? WHERE id = ?",
                 )
@@ -527,7 +527,7 @@ impl SignInStore {
     ) -> Result<(), StoreError> {
         match self {
             SignInStore::Sqlite(db) => {
-                let mut tx = db.writer.begin().await?;
+                let mut tx = db.begin_write().await?;
                 sqlx::query("DELETE FROM identity_sessions WHERE expires_at <= ?")
                     .bind(now)
                     .execute(&mut *tx)
@@ -581,7 +581,7 @@ impl SignInStore {
     ) -> Result<bool, StoreError> {
         match self {
             SignInStore::Sqlite(db) => {
-                let mut tx = db.writer.begin().await?;
+                let mut tx = db.begin_write().await?;
                 let ended: Option<(String, String)> = sqlx::query_as(
                     "UPDATE identity_sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL AND expires_at > ? \
                      RETURNING id, resident_id",
@@ -623,7 +623,7 @@ impl SignInStore {
     pub async fn replace_code(&self, row: &CodeRow, event: &AuditEvent) -> Result<(), StoreError> {
         match self {
             SignInStore::Sqlite(db) => {
-                let mut tx = db.writer.begin().await?;
+                let mut tx = db.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO identity_enrolment_codes (resident_id, code_hash, issued_at, expires_at, used_at) \
                      VALUES (?, ?, ?, ?, NULL) ON CONFLICT (resident_id) DO UPDATE SET code_hash = excluded.code_hash, \
@@ -720,7 +720,7 @@ impl SignInStore {
     ) -> Result<LockoutState, StoreError> {
         match self {
             SignInStore::Sqlite(db) => {
-                let mut tx = db.writer.begin().await?;
+                let mut tx = db.begin_write().await?;
                 let row: Option<LockoutRow> = sqlx::query_as("SELECT failures, locked_until FROM identity_lockouts WHERE resident_id = ? AND scope = ?")
                     .bind(resident_id)
                     .bind(scope.as_str())
@@ -793,9 +793,7 @@ impl SignInStore {
     /// Appends an event that changes nothing else (a failure with no resident to count it on).
     pub async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
         match self {
-            SignInStore::Sqlite(db) => {
-                audit::append_sqlite(&mut *db.writer.acquire().await?, event).await
-            }
+            SignInStore::Sqlite(db) => audit::append_sqlite(&mut *db.write().await?, event).await,
             SignInStore::Postgres(pool) => {
                 audit::append_pg(&mut *pool.acquire().await?, event).await
             }

@@ -93,7 +93,7 @@ impl IdentityStore for AnyIdentityStore {
     ) -> Result<(), StoreError> {
         match self {
             AnyIdentityStore::Sqlite(db) => {
-                let mut tx = db.writer.begin().await?;
+                let mut tx = db.begin_write().await?;
                 sqlx::query(&format!("INSERT INTO identity_residents ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
                     .bind(&row.id)
                     .bind(&row.hkid_lookup)
@@ -196,7 +196,7 @@ impl IdentityStore for AnyIdentityStore {
         }
         match self {
             AnyIdentityStore::Sqlite(db) => {
-                let mut tx = db.writer.begin().await?;
+                let mut tx = db.begin_write().await?;
                 insert_all!(tx, false);
                 audit::append_sqlite(&mut tx, event).await?;
                 tx.commit().await?;

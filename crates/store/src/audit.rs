@@ -85,7 +85,7 @@ impl Database {
     /// Appends an event on its own (for events that change nothing else, such as a failed login).
     pub async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
         match self {
-            Database::Sqlite(db) => append_sqlite(&mut *db.writer.acquire().await?, event).await,
+            Database::Sqlite(db) => append_sqlite(&mut *db.write().await?, event).await,
             Database::Postgres(pool) => append_pg(&mut *pool.acquire().await?, event).await,
         }
     }
@@ -114,4 +114,20 @@ impl Database {
             .await?,
         })
     }
+}
+
+/// [`append_sqlite`] for a job on the group-commit thread (see [`crate::GroupCommit`]).
+pub fn append_embedded(conn: &rusqlite::Connection, event: &AuditEvent) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO audit_events (actor, action, subject, outcome, detail, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(rusqlite::params![
+        event.actor,
+        event.action,
+        event.subject,
+        event.outcome.as_str(),
+        event.detail.to_string(),
+        event.request_id,
+    ])?;
+    Ok(())
 }

@@ -33,7 +33,7 @@ macro_rules! write_tx {
     ($db:expr, $tx:ident, $audit:ident => $body:expr) => {
         match $db {
             $crate::Database::Sqlite(sqlite) => {
-                let mut $tx = sqlite.writer.begin().await?;
+                let mut $tx = sqlite.begin_write().await?;
                 #[allow(unused_imports)]
                 use $crate::audit::append_sqlite as $audit;
                 let out = $body;

@@ -7,19 +7,29 @@
 
 pub mod audit;
 pub mod dialect;
+pub mod group_commit;
 mod url;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Sqlite, SqliteConnection};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use group_commit::{CommitStats, GroupCommit};
+/// The driver of [`GroupCommit`] jobs, re-exported so every crate uses the same version.
+pub use rusqlite;
 pub use url::DatabaseUrl;
 
 /// How long a SQLite connection waits for the write lock before failing.
@@ -44,6 +54,11 @@ pub enum StoreError {
     Conflict(String),
     #[error("unsupported database URL: {0}")]
     UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A group commit failed or its thread is gone (see [`GroupCommit`]).
+    #[error("group commit: {0}")]
+    Commit(String),
 }
 
 /// Which SQL dialect a [`Database`] speaks.
@@ -62,12 +77,95 @@ impl Backend {
     }
 }
 
-/// SQLite with one writer: `writer` has exactly one connection, so writes queue in the pool
-/// instead of failing with `SQLITE_BUSY`; `reader` serves concurrent reads under WAL.
+/// SQLite with one writer at a time. The process's writes all take one lock first
+/// ([`SqliteDb::begin_write`], [`SqliteDb::write`], and each [`GroupCommit`] batch), so they
+/// queue in arrival order instead of failing with `SQLITE_BUSY` or sleeping in SQLite's busy
+/// handler; `reader` serves concurrent reads under WAL.
 #[derive(Debug, Clone)]
 pub struct SqliteDb {
     pub reader: SqlitePool,
-    pub writer: SqlitePool,
+    /// One connection; used only under `write_lock`.
+    writer: SqlitePool,
+    write_lock: Arc<Semaphore>,
+    /// Hot small transactions, committed together (see [`GroupCommit`]).
+    pub commits: GroupCommit,
+}
+
+/// The write connection, held with the write lock, for a statement on its own.
+#[derive(Debug)]
+pub struct SqliteWriter {
+    conn: PoolConnection<Sqlite>,
+    _lock: OwnedSemaphorePermit,
+}
+
+impl Deref for SqliteWriter {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for SqliteWriter {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
+    }
+}
+
+/// A write transaction (`BEGIN IMMEDIATE`), held with the write lock. Rolls back if dropped
+/// without [`WriteTx::commit`].
+#[derive(Debug)]
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, Sqlite>,
+    _lock: OwnedSemaphorePermit,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+}
+
+impl SqliteDb {
+    async fn lock(&self) -> Result<OwnedSemaphorePermit, StoreError> {
+        let wait = Arc::clone(&self.write_lock).acquire_owned();
+        match tokio::time::timeout(Duration::from_secs(ACQUIRE_TIMEOUT_S), wait).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(StoreError::Sqlx(sqlx::Error::PoolClosed)),
+            Err(_) => Err(StoreError::Sqlx(sqlx::Error::PoolTimedOut)),
+        }
+    }
+
+    /// The write connection, for one statement in its own (implicit) transaction.
+    pub async fn write(&self) -> Result<SqliteWriter, StoreError> {
+        let lock = self.lock().await?;
+        Ok(SqliteWriter {
+            conn: self.writer.acquire().await?,
+            _lock: lock,
+        })
+    }
+
+    /// A write transaction. It holds the write lock from the start, so a read inside it is
+    /// never overtaken by another writer of this process.
+    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let lock = self.lock().await?;
+        Ok(WriteTx {
+            tx: self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            _lock: lock,
+        })
+    }
 }
 
 /// A connected database of either dialect.
@@ -134,8 +232,19 @@ async fn connect_sqlite(url: &str) -> Result<SqliteDb, StoreError> {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(SQLITE_BUSY_TIMEOUT_S));
+    let path = options.get_filename().to_owned();
+    let in_memory =
+        path.as_os_str().is_empty() || url.contains(":memory:") || url.contains("mode=memory");
+    if in_memory {
+        return Err(StoreError::UnsupportedUrl(
+            "an in-memory SQLite database cannot be shared by the writers and readers; name a file"
+                .into(),
+        ));
+    }
+    // A local file cannot go stale: no ping before each use of the one write connection.
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(ACQUIRE_TIMEOUT_S))
         .connect_with(options.clone())
         .await?;
@@ -144,7 +253,18 @@ async fn connect_sqlite(url: &str) -> Result<SqliteDb, StoreError> {
         .acquire_timeout(Duration::from_secs(ACQUIRE_TIMEOUT_S))
         .connect_with(options.read_only(true))
         .await?;
-    Ok(SqliteDb { reader, writer })
+    let write_lock = Arc::new(Semaphore::new(1));
+    let commits = GroupCommit::start(
+        &path,
+        Duration::from_secs(SQLITE_BUSY_TIMEOUT_S),
+        Arc::clone(&write_lock),
+    )?;
+    Ok(SqliteDb {
+        reader,
+        writer,
+        write_lock,
+        commits,
+    })
 }
 
 async fn connect_postgres(url: &str) -> Result<PgPool, StoreError> {
@@ -183,7 +303,7 @@ impl Database {
             )
             .bind(key)
             .bind(value)
-            .execute(&db.writer)
+            .execute(&mut *db.write().await?)
             .await
             .map(drop)?,
             Database::Postgres(pool) => sqlx::query(

@@ -908,11 +908,11 @@ impl Provider {
                     .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
                 let redirect_uri = param(params, "redirect_uri")?.map(str::to_owned);
                 let verifier = param(params, "code_verifier")?.map(str::to_owned);
-                let proof_jkt = jkt.clone();
+                let (proof_jkt, client) = (jkt.clone(), client_id.clone());
                 let outcome = self
                     .store
-                    .redeem_code(&token_hash(code), &replays, &audit, |code, grant| {
-                        if code.client_id != client_id {
+                    .redeem_code(&token_hash(code), &replays, &audit, move |code, grant| {
+                        if code.client_id != client {
                             return Err(OAuthError::invalid_grant("the code was issued to another client"));
                         }
                         if code.expires_at <= now() {
@@ -955,11 +955,11 @@ impl Provider {
             _ => {
                 let token = param(params, "refresh_token")?
                     .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
-                let proof_jkt = jkt.clone();
+                let (proof_jkt, client) = (jkt.clone(), client_id.clone());
                 let outcome = self
                     .store
-                    .rotate_refresh(&token_hash(token), &replays, &audit, |token, grant| {
-                        if token.client_id != client_id {
+                    .rotate_refresh(&token_hash(token), &replays, &audit, move |token, grant| {
+                        if token.client_id != client {
                             return Err(OAuthError::invalid_grant(
                                 "the refresh token was issued to another client",
                             ));

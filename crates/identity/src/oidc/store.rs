@@ -3,7 +3,7 @@
 //! a conditional update, so two racing requests cannot both use one code, one refresh token or
 //! one request URI. Bearer secrets arrive here already hashed.
 
-use bauhinia_store::audit::AuditEvent;
+use bauhinia_store::audit::{append_pg, AuditEvent, Outcome};
 use bauhinia_store::{read, write_tx, Database, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -258,6 +258,57 @@ macro_rules! revoke_grant {
     }};
 }
 
+/// The audit event of a redemption that issued tokens.
+fn issued_event(event: &AuditEvent, grant_id: &str) -> AuditEvent {
+    AuditEvent {
+        subject: format!("grant:{grant_id}"),
+        ..event.clone()
+    }
+}
+
+/// The audit event of a reused code or refresh token, which revoked its grant.
+fn reuse_event(event: &AuditEvent, action: &'static str, grant_id: &str) -> AuditEvent {
+    AuditEvent {
+        action,
+        outcome: Outcome::Failure,
+        subject: format!("grant:{grant_id}"),
+        ..event.clone()
+    }
+}
+
+/// Marks a code or refresh token used (`claim`: `$1` the time, `$2` its hash) and writes the
+/// tokens issued for it with the audit event. `false`: a racing use claimed it first, and the
+/// grant is revoked instead.
+#[allow(clippy::too_many_arguments)]
+async fn claim_and_issue_pg(
+    tx: &mut sqlx::PgConnection,
+    claim: &str,
+    hash: &[u8],
+    tokens: &[NewToken],
+    grant: &GrantRow,
+    scope: &str,
+    reuse_reason: &str,
+    event: &AuditEvent,
+    at: i64,
+) -> Result<bool> {
+    let won = sqlx::query(claim)
+        .bind(at)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if !won {
+        revoke_grant!(tx, &grant.id, reuse_reason, at);
+        return Ok(false);
+    }
+    for token in tokens {
+        insert_token!(&mut *tx, token, &grant.id, &grant.client_id, scope, at);
+    }
+    append_pg(tx, &issued_event(event, &grant.id)).await?;
+    Ok(true)
+}
+
 /// A replay record: `(scope, jti, expires_at)`.
 pub type Replay = (String, String, i64);
 
@@ -490,7 +541,8 @@ impl FlowStore {
     /// The token endpoint's code redemption, in one transaction: records the client
     /// assertion's and DPoP proof's ids, finds the code, and if it was used before revokes its
     /// grant. `redeem` decides, from the code and grant, whether to issue; when it returns
-    /// tokens they are written and the code marked used, with the audit event.
+    /// tokens they are written and the code marked used, with the audit event. On the embedded
+    /// database this runs on the group-commit thread (see `bauhinia_store::GroupCommit`).
     pub async fn redeem_code<F, T, E>(
         &self,
         code_hash: &[u8],
@@ -499,74 +551,77 @@ impl FlowStore {
         redeem: F,
     ) -> Result<Redemption<CodeRow, T, E>>
     where
-        F: FnOnce(&CodeRow, &GrantRow) -> std::result::Result<(Vec<NewToken>, T), E> + Send,
-        T: Send,
-        E: Send,
+        F: FnOnce(&CodeRow, &GrantRow) -> std::result::Result<(Vec<NewToken>, T), E>
+            + Send
+            + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
     {
         let at = now();
-        let verdict = self.memory_verdict(replays);
-        let outcome = write_tx!(&self.db, tx, append_audit => {
-            let replayed = match verdict {
-                Some(verdict) => verdict,
-                None => record_all!(tx, replays),
-            };
-            let code: Option<CodeRow> = match replayed {
-                Some(_) => None,
-                None => sqlx::query_as(
+        let pool = match (&self.db, self.memory_verdict(replays)) {
+            (_, Some(Some(i))) => return Ok(Redemption::Replayed(i)),
+            (Database::Sqlite(db), _) => {
+                let (code_hash, event) = (code_hash.to_vec(), event.clone());
+                return Ok(db
+                    .commits
+                    .run(move |conn| embedded::redeem_code(conn, &code_hash, at, &event, redeem))
+                    .await?);
+            }
+            (Database::Postgres(pool), _) => pool,
+        };
+        let mut tx = pool.begin().await?;
+        let outcome = match record_all!(tx, replays) {
+            Some(i) => Redemption::Replayed(i),
+            None => {
+                let code: Option<CodeRow> = sqlx::query_as(
                     "SELECT grant_id, client_id, redirect_uri, code_challenge, nonce, dpop_jkt, expires_at, used_at \
                      FROM identity_codes WHERE code_hash = $1",
                 )
                 .bind(code_hash)
                 .fetch_optional(&mut *tx)
-                .await?,
-            };
-            match (replayed, code) {
-                (Some(i), _) => Redemption::Replayed(i),
-                (None, None) => Redemption::Unknown,
-                (None, Some(code)) if code.used_at.is_some() => {
-                    revoke_grant!(tx, &code.grant_id, "authorization code reused", at);
-                    let mut reuse = event.clone();
-                    reuse.action = "identity.token.code_reuse";
-                    reuse.outcome = bauhinia_store::audit::Outcome::Failure;
-                    reuse.subject = format!("grant:{}", code.grant_id);
-                    append_audit(&mut tx, &reuse).await?;
-                    Redemption::Reused
-                }
-                (None, Some(code)) => {
-                    let grant: GrantRow = sqlx::query_as(&format!(
-                        "SELECT {GRANT_COLUMNS} FROM identity_grants g WHERE g.id = $1"
-                    ))
-                    .bind(&code.grant_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    match redeem(&code, &grant) {
-                        Err(refusal) => Redemption::Refused(refusal),
-                        Ok((tokens, value)) => {
-                            // A racing redemption that got here first wins; this one is a reuse.
-                            let won = sqlx::query("UPDATE identity_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL")
-                                .bind(at)
-                                .bind(code_hash)
-                                .execute(&mut *tx)
+                .await?;
+                match code {
+                    None => Redemption::Unknown,
+                    Some(code) if code.used_at.is_some() => {
+                        revoke_grant!(tx, &code.grant_id, "authorization code reused", at);
+                        append_pg(
+                            &mut tx,
+                            &reuse_event(event, "identity.token.code_reuse", &code.grant_id),
+                        )
+                        .await?;
+                        Redemption::Reused
+                    }
+                    Some(code) => {
+                        let grant: GrantRow = sqlx::query_as(&format!(
+                            "SELECT {GRANT_COLUMNS} FROM identity_grants g WHERE g.id = $1"
+                        ))
+                        .bind(&code.grant_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        match redeem(&code, &grant) {
+                            Err(refusal) => Redemption::Refused(refusal),
+                            Ok((tokens, value)) => {
+                                // A racing redemption that got here first wins; this one is a reuse.
+                                let claim = "UPDATE identity_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL";
+                                let (reason, scope) =
+                                    ("authorization code reused", grant.scope.clone());
+                                if claim_and_issue_pg(
+                                    &mut tx, claim, code_hash, &tokens, &grant, &scope, reason,
+                                    event, at,
+                                )
                                 .await?
-                                .rows_affected()
-                                == 1;
-                            if won {
-                                for token in &tokens {
-                                    insert_token!(&mut *tx, token, &grant.id, &grant.client_id, &grant.scope, at);
+                                {
+                                    Redemption::Issued(code, Box::new(grant), value)
+                                } else {
+                                    Redemption::Reused
                                 }
-                                let mut issued = event.clone();
-                                issued.subject = format!("grant:{}", grant.id);
-                                append_audit(&mut tx, &issued).await?;
-                                Redemption::Issued(code, Box::new(grant), value)
-                            } else {
-                                revoke_grant!(tx, &code.grant_id, "authorization code reused", at);
-                                Redemption::Reused
                             }
                         }
                     }
                 }
             }
-        });
+        };
+        tx.commit().await?;
         Ok(outcome)
     }
 
@@ -581,76 +636,87 @@ impl FlowStore {
         rotate: F,
     ) -> Result<Redemption<TokenRow, T, E>>
     where
-        F: FnOnce(&TokenRow, &GrantRow) -> std::result::Result<(Vec<NewToken>, T), E> + Send,
-        T: Send,
-        E: Send,
+        F: FnOnce(&TokenRow, &GrantRow) -> std::result::Result<(Vec<NewToken>, T), E>
+            + Send
+            + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
     {
         let at = now();
-        let verdict = self.memory_verdict(replays);
-        let outcome = write_tx!(&self.db, tx, append_audit => {
-            let replayed = match verdict {
-                Some(verdict) => verdict,
-                None => record_all!(tx, replays),
-            };
-            let token: Option<TokenRow> = match replayed {
-                Some(_) => None,
-                None => sqlx::query_as(
+        let pool = match (&self.db, self.memory_verdict(replays)) {
+            (_, Some(Some(i))) => return Ok(Redemption::Replayed(i)),
+            (Database::Sqlite(db), _) => {
+                let (token_hash, event) = (token_hash.to_vec(), event.clone());
+                return Ok(db
+                    .commits
+                    .run(move |conn| {
+                        embedded::rotate_refresh(conn, &token_hash, at, &event, rotate)
+                    })
+                    .await?);
+            }
+            (Database::Postgres(pool), _) => pool,
+        };
+        let mut tx = pool.begin().await?;
+        let outcome = match record_all!(tx, replays) {
+            Some(i) => Redemption::Replayed(i),
+            None => {
+                let token: Option<TokenRow> = sqlx::query_as(
                     "SELECT kind, grant_id, client_id, jkt, scope, issued_at, expires_at, used_at, revoked_at \
                      FROM identity_tokens WHERE token_hash = $1 AND kind = 'refresh'",
                 )
                 .bind(token_hash)
                 .fetch_optional(&mut *tx)
-                .await?,
-            };
-            match (replayed, token) {
-                (Some(i), _) => Redemption::Replayed(i),
-                (None, None) => Redemption::Unknown,
-                (None, Some(token)) => {
-                    let grant: GrantRow = sqlx::query_as(&format!(
-                        "SELECT {GRANT_COLUMNS} FROM identity_grants g WHERE g.id = $1"
-                    ))
-                    .bind(&token.grant_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    if token.used_at.is_some() {
-                        if grant.revoked_at.is_none() {
-                            revoke_grant!(tx, &grant.id, "refresh token reused", at);
-                            let mut reuse = event.clone();
-                            reuse.action = "identity.token.refresh_reuse";
-                            reuse.outcome = bauhinia_store::audit::Outcome::Failure;
-                            reuse.subject = format!("grant:{}", grant.id);
-                            append_audit(&mut tx, &reuse).await?;
-                        }
-                        Redemption::Reused
-                    } else {
-                        match rotate(&token, &grant) {
-                            Err(refusal) => Redemption::Refused(refusal),
-                            Ok((tokens, value)) => {
-                                let won = sqlx::query("UPDATE identity_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
-                                    .bind(at)
-                                    .bind(token_hash)
-                                    .execute(&mut *tx)
+                .await?;
+                match token {
+                    None => Redemption::Unknown,
+                    Some(token) => {
+                        let grant: GrantRow = sqlx::query_as(&format!(
+                            "SELECT {GRANT_COLUMNS} FROM identity_grants g WHERE g.id = $1"
+                        ))
+                        .bind(&token.grant_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        if token.used_at.is_some() {
+                            if grant.revoked_at.is_none() {
+                                revoke_grant!(tx, &grant.id, "refresh token reused", at);
+                                append_pg(
+                                    &mut tx,
+                                    &reuse_event(event, "identity.token.refresh_reuse", &grant.id),
+                                )
+                                .await?;
+                            }
+                            Redemption::Reused
+                        } else {
+                            match rotate(&token, &grant) {
+                                Err(refusal) => Redemption::Refused(refusal),
+                                Ok((tokens, value)) => {
+                                    let claim = "UPDATE identity_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL";
+                                    let reason = "refresh token reused";
+                                    if claim_and_issue_pg(
+                                        &mut tx,
+                                        claim,
+                                        token_hash,
+                                        &tokens,
+                                        &grant,
+                                        &token.scope,
+                                        reason,
+                                        event,
+                                        at,
+                                    )
                                     .await?
-                                    .rows_affected()
-                                    == 1;
-                                if won {
-                                    for new in &tokens {
-                                        insert_token!(&mut *tx, new, &grant.id, &grant.client_id, &token.scope, at);
+                                    {
+                                        Redemption::Issued(token, Box::new(grant), value)
+                                    } else {
+                                        Redemption::Reused
                                     }
-                                    let mut issued = event.clone();
-                                    issued.subject = format!("grant:{}", grant.id);
-                                    append_audit(&mut tx, &issued).await?;
-                                    Redemption::Issued(token, Box::new(grant), value)
-                                } else {
-                                    revoke_grant!(tx, &grant.id, "refresh token reused", at);
-                                    Redemption::Reused
                                 }
                             }
                         }
                     }
                 }
             }
-        });
+        };
+        tx.commit().await?;
         Ok(outcome)
     }
 
@@ -798,5 +864,228 @@ impl FlowStore {
             a + b
         });
         Ok(purged)
+    }
+}
+
+/// The token endpoint's transactions on the embedded database, as group-commit jobs
+/// (synchronous, on the commit thread; see `bauhinia_store::GroupCommit`). They mirror the
+/// PostgreSQL paths above statement for statement; the conformance suite runs both.
+mod embedded {
+    use bauhinia_store::audit::{append_embedded, AuditEvent};
+    use bauhinia_store::rusqlite::{params, Connection, OptionalExtension, Row};
+    use bauhinia_store::StoreError;
+
+    use super::{
+        issued_event, reuse_event, CodeRow, GrantRow, NewToken, Redemption, TokenRow, GRANT_COLUMNS,
+    };
+
+    type Result<T> = std::result::Result<T, StoreError>;
+
+    fn code_row(row: &Row<'_>) -> bauhinia_store::rusqlite::Result<CodeRow> {
+        Ok(CodeRow {
+            grant_id: row.get(0)?,
+            client_id: row.get(1)?,
+            redirect_uri: row.get(2)?,
+            code_challenge: row.get(3)?,
+            nonce: row.get(4)?,
+            dpop_jkt: row.get(5)?,
+            expires_at: row.get(6)?,
+            used_at: row.get(7)?,
+        })
+    }
+
+    fn token_row(row: &Row<'_>) -> bauhinia_store::rusqlite::Result<TokenRow> {
+        Ok(TokenRow {
+            kind: row.get(0)?,
+            grant_id: row.get(1)?,
+            client_id: row.get(2)?,
+            jkt: row.get(3)?,
+            scope: row.get(4)?,
+            issued_at: row.get(5)?,
+            expires_at: row.get(6)?,
+            used_at: row.get(7)?,
+            revoked_at: row.get(8)?,
+        })
+    }
+
+    fn grant(conn: &Connection, id: &str) -> Result<GrantRow> {
+        let sql = format!("SELECT {GRANT_COLUMNS} FROM identity_grants g WHERE g.id = ?1");
+        Ok(conn.prepare_cached(&sql)?.query_row(params![id], |row| {
+            Ok(GrantRow {
+                id: row.get(0)?,
+                resident_id: row.get(1)?,
+                client_id: row.get(2)?,
+                consent_id: row.get(3)?,
+                scope: row.get(4)?,
+                claims: row.get(5)?,
+                auth_time: row.get(6)?,
+                acr: row.get(7)?,
+                amr: row.get(8)?,
+                session_id: row.get(9)?,
+                revoked_at: row.get(10)?,
+                subject: row.get(11)?,
+            })
+        })?)
+    }
+
+    fn insert_tokens(
+        conn: &Connection,
+        tokens: &[NewToken],
+        grant: &GrantRow,
+        scope: &str,
+        at: i64,
+    ) -> Result<()> {
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO identity_tokens (token_hash, kind, grant_id, client_id, jkt, scope, issued_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for token in tokens {
+            insert.execute(params![
+                token.hash,
+                token.kind,
+                grant.id,
+                grant.client_id,
+                token.jkt,
+                scope,
+                at,
+                token.expires_at
+            ])?;
+        }
+        Ok(())
+    }
+
+    fn revoke_grant(conn: &Connection, grant_id: &str, reason: &str, at: i64) -> Result<()> {
+        conn.prepare_cached(
+            "UPDATE identity_grants SET revoked_at = ?1, revoked_reason = ?2 WHERE id = ?3 AND revoked_at IS NULL",
+        )?
+        .execute(params![at, reason, grant_id])?;
+        conn.prepare_cached(
+            "UPDATE identity_tokens SET revoked_at = ?1 WHERE grant_id = ?2 AND revoked_at IS NULL",
+        )?
+        .execute(params![at, grant_id])?;
+        Ok(())
+    }
+
+    /// `claim_and_issue_pg`, on the commit thread.
+    #[allow(clippy::too_many_arguments)]
+    fn claim_and_issue(
+        conn: &Connection,
+        claim: &str,
+        hash: &[u8],
+        tokens: &[NewToken],
+        grant: &GrantRow,
+        scope: &str,
+        reuse_reason: &str,
+        event: &AuditEvent,
+        at: i64,
+    ) -> Result<bool> {
+        if conn.prepare_cached(claim)?.execute(params![at, hash])? != 1 {
+            revoke_grant(conn, &grant.id, reuse_reason, at)?;
+            return Ok(false);
+        }
+        insert_tokens(conn, tokens, grant, scope, at)?;
+        append_embedded(conn, &issued_event(event, &grant.id))?;
+        Ok(true)
+    }
+
+    pub(super) fn redeem_code<F, T, E>(
+        conn: &Connection,
+        code_hash: &[u8],
+        at: i64,
+        event: &AuditEvent,
+        redeem: F,
+    ) -> Result<Redemption<CodeRow, T, E>>
+    where
+        F: FnOnce(&CodeRow, &GrantRow) -> std::result::Result<(Vec<NewToken>, T), E>,
+    {
+        let code = conn
+            .prepare_cached(
+                "SELECT grant_id, client_id, redirect_uri, code_challenge, nonce, dpop_jkt, expires_at, used_at \
+                 FROM identity_codes WHERE code_hash = ?1",
+            )?
+            .query_row(params![code_hash], code_row)
+            .optional()?;
+        let Some(code) = code else {
+            return Ok(Redemption::Unknown);
+        };
+        if code.used_at.is_some() {
+            revoke_grant(conn, &code.grant_id, "authorization code reused", at)?;
+            append_embedded(
+                conn,
+                &reuse_event(event, "identity.token.code_reuse", &code.grant_id),
+            )?;
+            return Ok(Redemption::Reused);
+        }
+        let grant = grant(conn, &code.grant_id)?;
+        let (tokens, value) = match redeem(&code, &grant) {
+            Err(refusal) => return Ok(Redemption::Refused(refusal)),
+            Ok(issue) => issue,
+        };
+        // The commit thread holds the write lock, so nothing can race this claim; it stays
+        // conditional all the same.
+        let claim =
+            "UPDATE identity_codes SET used_at = ?1 WHERE code_hash = ?2 AND used_at IS NULL";
+        let reason = "authorization code reused";
+        let scope = grant.scope.clone();
+        if !claim_and_issue(
+            conn, claim, code_hash, &tokens, &grant, &scope, reason, event, at,
+        )? {
+            return Ok(Redemption::Reused);
+        }
+        Ok(Redemption::Issued(code, Box::new(grant), value))
+    }
+
+    pub(super) fn rotate_refresh<F, T, E>(
+        conn: &Connection,
+        token_hash: &[u8],
+        at: i64,
+        event: &AuditEvent,
+        rotate: F,
+    ) -> Result<Redemption<TokenRow, T, E>>
+    where
+        F: FnOnce(&TokenRow, &GrantRow) -> std::result::Result<(Vec<NewToken>, T), E>,
+    {
+        let token = conn
+            .prepare_cached(
+                "SELECT kind, grant_id, client_id, jkt, scope, issued_at, expires_at, used_at, revoked_at \
+                 FROM identity_tokens WHERE token_hash = ?1 AND kind = 'refresh'",
+            )?
+            .query_row(params![token_hash], token_row)
+            .optional()?;
+        let Some(token) = token else {
+            return Ok(Redemption::Unknown);
+        };
+        let grant = grant(conn, &token.grant_id)?;
+        if token.used_at.is_some() {
+            if grant.revoked_at.is_none() {
+                revoke_grant(conn, &grant.id, "refresh token reused", at)?;
+                append_embedded(
+                    conn,
+                    &reuse_event(event, "identity.token.refresh_reuse", &grant.id),
+                )?;
+            }
+            return Ok(Redemption::Reused);
+        }
+        let (tokens, value) = match rotate(&token, &grant) {
+            Err(refusal) => return Ok(Redemption::Refused(refusal)),
+            Ok(issue) => issue,
+        };
+        let claim =
+            "UPDATE identity_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL";
+        let reason = "refresh token reused";
+        if !claim_and_issue(
+            conn,
+            claim,
+            token_hash,
+            &tokens,
+            &grant,
+            &token.scope,
+            reason,
+            event,
+            at,
+        )? {
+            return Ok(Redemption::Reused);
+        }
+        Ok(Redemption::Issued(token, Box::new(grant), value))
     }
 }

@@ -169,7 +169,7 @@ macro_rules! in_transaction {
     ($store:expr, |$tx:ident, $append:ident| $body:block) => {
         match $store {
             AnySigningStore::Sqlite(db) => {
-                let mut $tx = db.writer.begin().await?;
+                let mut $tx = db.begin_write().await?;
                 let $append = audit::append_sqlite;
                 let result = $body;
                 $tx.commit().await?;

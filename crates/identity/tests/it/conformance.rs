@@ -35,7 +35,7 @@ async fn raw_resident_bytes(db: &Database) -> Vec<u8> {
 async fn try_rewrite_audit(db: &Database) -> Result<(), sqlx::Error> {
     match db {
         Database::Sqlite(db) => sqlx::query("UPDATE audit_events SET actor = 'mallory'")
-            .execute(&db.writer)
+            .execute(&mut *db.write().await.unwrap())
             .await
             .map(drop),
         Database::Postgres(pool) => sqlx::query("UPDATE audit_events SET actor = 'mallory'")
@@ -48,7 +48,7 @@ async fn try_rewrite_audit(db: &Database) -> Result<(), sqlx::Error> {
 async fn try_delete_audit(db: &Database) -> Result<(), sqlx::Error> {
     match db {
         Database::Sqlite(db) => sqlx::query("DELETE FROM audit_events")
-            .execute(&db.writer)
+            .execute(&mut *db.write().await.unwrap())
             .await
             .map(drop),
         Database::Postgres(pool) => sqlx::query("DELETE FROM audit_events")

@@ -674,7 +674,7 @@ async fn suite(db: &Database) {
         bauhinia_store::write_tx!(db, tx, _a => {
             sqlx::query("UPDATE identity_interactions SET expires_at = $1 WHERE id = $2").bind(now() - 1).bind(&started.interaction_id).execute(&mut *tx).await?;
         });
-        Ok::<(), sqlx::Error>(())
+        Ok::<(), bauhinia_store::StoreError>(())
     };
     expire.await.unwrap();
     let interaction = provider
@@ -862,7 +862,7 @@ async fn suite(db: &Database) {
         bauhinia_store::write_tx!(db, tx, _a => {
             sqlx::query("UPDATE identity_codes SET expires_at = $1 WHERE code_hash = $2").bind(now() - 1).bind(&hash).execute(&mut *tx).await?;
         });
-        Ok::<(), sqlx::Error>(())
+        Ok::<(), bauhinia_store::StoreError>(())
     };
     expire.await.unwrap();
     assert_eq!(
