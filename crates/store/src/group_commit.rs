@@ -130,7 +130,8 @@ impl GroupCommit {
 
     /// Runs `work` inside the next group transaction and returns its value once that
     /// transaction is durably committed. An error from `work` rolls back its own changes only.
-    /// `work` must not commit, roll back or release savepoints it did not make.
+    /// `work` must not commit, roll back or release savepoints it did not make. Never await
+    /// this while holding the write lock (inside `begin_write`/`write`): the batch needs it.
     pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
