@@ -603,11 +603,17 @@ impl FlowStore {
                             Ok((tokens, value)) => {
                                 // A racing redemption that got here first wins; this one is a reuse.
                                 let claim = "UPDATE identity_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL";
-                                let (reason, scope) =
-                                    ("authorization code reused", grant.scope.clone());
+                                let reason = "authorization code reused";
                                 if claim_and_issue_pg(
-                                    &mut tx, claim, code_hash, &tokens, &grant, &scope, reason,
-                                    event, at,
+                                    &mut tx,
+                                    claim,
+                                    code_hash,
+                                    &tokens,
+                                    &grant,
+                                    &grant.scope,
+                                    reason,
+                                    event,
+                                    at,
                                 )
                                 .await?
                                 {
@@ -1026,9 +1032,16 @@ mod embedded {
         let claim =
             "UPDATE identity_codes SET used_at = ?1 WHERE code_hash = ?2 AND used_at IS NULL";
         let reason = "authorization code reused";
-        let scope = grant.scope.clone();
         if !claim_and_issue(
-            conn, claim, code_hash, &tokens, &grant, &scope, reason, event, at,
+            conn,
+            claim,
+            code_hash,
+            &tokens,
+            &grant,
+            &grant.scope,
+            reason,
+            event,
+            at,
         )? {
             return Ok(Redemption::Reused);
         }
