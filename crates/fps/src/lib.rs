@@ -1,0 +1,10 @@
+//! 转数快 FPS: the real-time payment switch.
+//!
+//! - `ledger` — the double-entry ledger engine the switch settles on: one writer per ledger that
+//!   batches transfers and group-commits them.
+//! - `qr` — the Hong Kong common QR code (EMVCo merchant-presented mode, FPS template in field 26).
+//! - `iso20022` — the participant interface's ISO 20022 XML messages.
+
+pub mod iso20022;
+pub mod ledger;
+pub mod qr;
