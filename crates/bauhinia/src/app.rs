@@ -53,6 +53,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
         (name = "identity-admin", description = "智方便 iAM Smart administration: services (relying parties) and signing keys. Needs the administrator token."),
         (name = "identity", description = "智方便 iAM Smart: enrolment, passkey sign-in, and a signed-in resident's passkeys"),
         (name = "signing", description = "智方便 iAM Smart digital signing: public verification of document signatures and the CA certificates"),
+        (name = "fps", description = "转数快 FPS: participants, settlement funding, transfers (single and batched; two-phase; linked), positions. Participants use their API token, the operator the administrator token."),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
     modifiers(&AdminTokenScheme),
@@ -73,6 +74,15 @@ impl utoipa::Modify for AdminTokenScheme {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("The administrator token (BAUHINIA_ADMIN_TOKEN, or the admin token file in the data directory)"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "fps_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An FPS participant's API token (issued by the operator), or the administrator token"))
                     .build(),
             ),
         );
@@ -160,6 +170,8 @@ pub struct AppState {
     pub signing: Arc<bauhinia_identity::SigningService>,
     pub metrics: Arc<Metrics>,
     pub demo: bool,
+    /// 转数快 FPS: the switch and its settlement ledger.
+    pub fps: Arc<bauhinia_fps::switch::Switch>,
 }
 
 /// The OpenAPI document and the API routes, built together so neither can lack the other.
@@ -172,6 +184,10 @@ fn api(state: &AppState) -> (Router, OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops)
         .merge(bauhinia_funding::http::router(Arc::clone(&state.funding)))
+        .merge(bauhinia_fps::http::router(bauhinia_fps::http::FpsState {
+            switch: Arc::clone(&state.fps),
+            admin: Arc::clone(&state.admin_token),
+        }))
         .merge(bauhinia_identity::signing::http::router(Arc::clone(
             &state.signing,
         )))

@@ -66,7 +66,10 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         .ensure_ca()
         .await
         .context("loading or creating the signing certificate authority")?;
-    let demo = load_demo(&db, &identity, config).await?;
+    let fps = bauhinia_fps::switch::Switch::start(db.clone())
+        .await
+        .context("starting the FPS switch and its ledger")?;
+    let demo = load_demo(&db, &identity, &fps, config).await?;
     let metrics = Arc::new(Metrics::new(funding.catalogue().len()));
     Ok(AppState {
         db,
@@ -80,6 +83,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         signing,
         metrics,
         demo,
+        fps,
     })
 }
 
@@ -124,6 +128,7 @@ fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
 async fn load_demo(
     db: &Database,
     identity: &IdentityService,
+    fps: &bauhinia_fps::switch::Switch,
     config: &Config,
 ) -> anyhow::Result<bool> {
     if let Some(state) = db.meta("demo").await? {
@@ -139,6 +144,14 @@ async fn load_demo(
                 Err(e) => return Err(anyhow::Error::new(e).context("registering a demo resident")),
             }
         }
+        let funded = bauhinia_fps::demo::load(fps)
+            .await
+            .context("loading the demo FPS participants")?;
+        tracing::info!(
+            participants = fps.participants().len(),
+            funded,
+            "demo FPS participants registered and funded"
+        );
         tracing::info!(
             residents = identity.count().await?,
             "demo data loaded: residents, and example applicant profiles on the Funding Easy page"

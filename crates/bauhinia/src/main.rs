@@ -35,8 +35,22 @@ enum Command {
     /// 智方便 iAM Smart administration.
     #[command(subcommand)]
     Identity(IdentityCommand),
+    /// 转数快 FPS operations.
+    #[command(subcommand)]
+    Fps(FpsCommand),
     /// Print the OpenAPI 3.1 document.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum FpsCommand {
+    /// Verify the settlement ledger: replay the transfer log, check every accepted transfer
+    /// was admissible, that stored totals match the log, and conservation per currency.
+    /// Exits non-zero if anything is wrong. Safe while the server runs.
+    Audit {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,6 +173,7 @@ fn main() -> anyhow::Result<()> {
                 enrolment_code(server.config()?, &hkid).await
             }
             Command::Openapi => openapi().await,
+            Command::Fps(FpsCommand::Audit { server }) => fps_audit(server.config()?).await,
             Command::Identity(IdentityCommand::BenchFixture { server, count, out }) => {
                 let config = server.config()?;
                 init_logging(config.log_format);
@@ -367,4 +382,41 @@ async fn openapi() -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     println!("{}", serde_json::to_string_pretty(&doc)?);
     Ok(())
+}
+
+async fn fps_audit(config: Config) -> anyhow::Result<()> {
+    let url = config.effective_database_url();
+    let db = bauhinia_store::Database::connect(&url)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    db.migrate().await.context("applying migrations")?;
+    let started = std::time::Instant::now();
+    let report = bauhinia_fps::audit::audit(&db, bauhinia_fps::switch::FPS_LEDGER).await?;
+    db.close().await;
+    println!(
+        "FPS ledger audit: {} accounts, {} accepted transfers, {} refused, {} expiries, {} pending still open ({:.2} s)",
+        report.accounts,
+        report.accepted,
+        report.refused,
+        report.expiries,
+        report.open_pending,
+        started.elapsed().as_secs_f64()
+    );
+    for (currency, posted, pending) in &report.sums {
+        println!(
+            "  {}: posted balances sum to {posted}, pending to {pending}",
+            currency.code()
+        );
+    }
+    if report.passed() {
+        println!(
+            "audit passed: the log replays to the stored totals and every currency sums to zero"
+        );
+        Ok(())
+    } else {
+        for p in &report.problems {
+            println!("  problem: {p}");
+        }
+        anyhow::bail!("audit FAILED: {} problems", report.problem_count)
+    }
 }

@@ -183,6 +183,12 @@ impl Vault {
     }
 }
 
+/// Fills `bytes` from the operating system's random source (bearer tokens, ids).
+pub fn random_bytes(bytes: &mut [u8]) {
+    use chacha20poly1305::aead::rand_core::RngCore as _;
+    OsRng.fill_bytes(bytes);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,6 +43,7 @@ pub struct Problem {
     pub code: ErrorCode,
     pub detail: Option<String>,
     pub errors: Vec<FieldError>,
+    pub reason: Option<&'static str>,
 }
 
 /// The problem as sent: `application/problem+json`.
@@ -64,6 +65,10 @@ pub struct ProblemDocument {
     /// The fields at fault, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// A stable machine-readable refinement of `code` (e.g. why the ledger refused a transfer:
+    /// `exceeds_debit_cap`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
 }
 
 impl Problem {
@@ -72,7 +77,13 @@ impl Problem {
             code,
             detail: None,
             errors: Vec::new(),
+            reason: None,
         }
+    }
+
+    pub fn reason(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
+        self
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
@@ -103,6 +114,7 @@ impl Problem {
             detail: self.detail,
             code: self.code.code(),
             errors: self.errors,
+            reason: self.reason,
         }
     }
 }

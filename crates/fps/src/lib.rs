@@ -5,6 +5,11 @@
 //! - `qr` — the Hong Kong common QR code (EMVCo merchant-presented mode, FPS template in field 26).
 //! - `iso20022` — the participant interface's ISO 20022 XML messages.
 
+pub mod audit;
+pub mod demo;
+pub mod http;
 pub mod iso20022;
 pub mod ledger;
 pub mod qr;
+pub mod switch;
+pub mod wire;

@@ -153,7 +153,7 @@ impl GroupCommit {
     }
 }
 
-fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
+pub(crate) fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE

@@ -89,6 +89,42 @@ pub struct SqliteDb {
     write_lock: Arc<Semaphore>,
     /// Hot small transactions, committed together (see [`GroupCommit`]).
     pub commits: GroupCommit,
+    path: std::path::PathBuf,
+}
+
+/// A write connection of its own for a thread that batches its writes itself (the FPS
+/// ledger's writer): every transaction on it must be made inside [`DedicatedWriter::locked`],
+/// which holds the process's write lock, so it never meets `SQLITE_BUSY` from this process.
+#[derive(Debug)]
+pub struct DedicatedWriter {
+    conn: rusqlite::Connection,
+    write_lock: Arc<Semaphore>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl DedicatedWriter {
+    /// Runs `work` with the write lock held. Blocks the calling thread: call it from the
+    /// writer's own thread, never from the async runtime.
+    pub fn locked<T>(
+        &mut self,
+        work: impl FnOnce(&mut rusqlite::Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let lock = match self.write_lock.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => self
+                .runtime
+                .block_on(self.write_lock.acquire())
+                .map_err(|_| StoreError::Sqlx(sqlx::Error::PoolClosed))?,
+        };
+        let out = work(&mut self.conn);
+        drop(lock);
+        out
+    }
+
+    /// The connection, for reads only (a write must go through [`DedicatedWriter::locked`]).
+    pub fn reader(&self) -> &rusqlite::Connection {
+        &self.conn
+    }
 }
 
 /// The write connection, held with the write lock, for a statement on its own.
@@ -154,6 +190,18 @@ impl SqliteDb {
         Ok(SqliteWriter {
             conn: self.writer.acquire().await?,
             _lock: lock,
+        })
+    }
+
+    /// A write connection of its own, under the process's write lock (see
+    /// [`DedicatedWriter`]). Must be called inside the runtime.
+    pub fn dedicated_writer(&self) -> Result<DedicatedWriter, StoreError> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|e| StoreError::Commit(format!("a dedicated writer needs a runtime: {e}")))?;
+        Ok(DedicatedWriter {
+            conn: group_commit::open(&self.path, Duration::from_secs(SQLITE_BUSY_TIMEOUT_S))?,
+            write_lock: Arc::clone(&self.write_lock),
+            runtime,
         })
     }
 
@@ -264,6 +312,7 @@ async fn connect_sqlite(url: &str) -> Result<SqliteDb, StoreError> {
         writer,
         write_lock,
         commits,
+        path,
     })
 }
 
