@@ -55,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => TestDb::sqlite().await?,
     };
     let backend = format!("{:?}", test_db.db.backend());
-    let ledger = Ledger::start(Journal::open(&test_db.db, 1)?, "bench")?;
+    let ledger = Ledger::start(Journal::open(&test_db.db, 1)?, "bench").await?;
     let rtgs = 1u128 << 64;
     let mut accounts = vec![Account::new(rtgs, Currency::Hkd, 2, None)];
     accounts.extend((0..PARTICIPANTS).map(|p| Account::new(p + 1, Currency::Hkd, 1, Some(0))));

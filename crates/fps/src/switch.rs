@@ -165,7 +165,7 @@ impl Switch {
     /// Starts the settlement ledger's writer and loads participants and tokens. Must be called
     /// inside the runtime, after migrations.
     pub async fn start(db: Database) -> Result<Arc<Switch>, SwitchError> {
-        let ledger = Ledger::start(Journal::open(&db, FPS_LEDGER)?, "fps")?;
+        let ledger = Ledger::start(Journal::open(&db, FPS_LEDGER)?, "fps").await?;
         let switch = Switch {
             db,
             ledger,

@@ -82,28 +82,29 @@ fn now_ns() -> i64 {
 }
 
 impl Ledger {
-    /// Loads the journal and starts the writer thread. Must be called inside the runtime.
-    pub fn start(mut journal: Journal, name: &str) -> Result<Ledger, LedgerError> {
+    /// Starts the writer thread, which loads the journal (checking conservation) before it
+    /// takes requests. Must be called inside the runtime.
+    pub async fn start(mut journal: Journal, name: &str) -> Result<Ledger, LedgerError> {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|e| LedgerError::Journal(format!("the ledger needs a runtime: {e}")))?;
-        let loaded = journal
-            .load()
-            .map_err(|e| LedgerError::Journal(e.to_string()))?;
-        let state = loaded.into_state();
-        if let Some((currency, posted, pending)) = state
-            .sums()
-            .into_iter()
-            .find(|(_, posted, pending)| *posted != 0 || *pending != 0)
-        {
-            return Err(LedgerError::Conservation(format!(
-                "the journal's accounts sum to {posted} posted and {pending} pending in {currency:?}"
-            )));
-        }
         let (commands, queue) = mpsc::channel(QUEUE_MAX);
+        let (ready, started) = oneshot::channel();
         std::thread::Builder::new()
             .name(format!("ledger-{name}"))
-            .spawn(move || run(state, journal, queue, &runtime))
+            .spawn(move || {
+                // Loading may block on the runtime (PostgreSQL): do it here, not in the caller.
+                match load_state(&mut journal) {
+                    Ok(state) => {
+                        let _ = ready.send(Ok(()));
+                        run(state, journal, queue, &runtime);
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                    }
+                }
+            })
             .map_err(|e| LedgerError::Journal(format!("cannot start the ledger's writer: {e}")))?;
+        started.await.map_err(|_| LedgerError::Stopped)??;
         Ok(Ledger { commands })
     }
 
@@ -146,6 +147,23 @@ impl Ledger {
     }
 }
 
+fn load_state(journal: &mut Journal) -> Result<LedgerState, LedgerError> {
+    let state = journal
+        .load()
+        .map_err(|e| LedgerError::Journal(e.to_string()))?
+        .into_state();
+    if let Some((currency, posted, pending)) = state
+        .sums()
+        .into_iter()
+        .find(|(_, posted, pending)| *posted != 0 || *pending != 0)
+    {
+        return Err(LedgerError::Conservation(format!(
+            "the journal's accounts sum to {posted} posted and {pending} pending in {currency:?}"
+        )));
+    }
+    Ok(state)
+}
+
 fn run(
     mut state: LedgerState,
     mut journal: Journal,
@@ -159,7 +177,8 @@ fn run(
         let first = match state.next_expiry_ns() {
             Some(at) => {
                 let wait = Duration::from_nanos(u64::try_from(at - now_ns()).unwrap_or(0));
-                match runtime.block_on(tokio::time::timeout(wait, queue.recv())) {
+                // The timer must be made inside the runtime's context.
+                match runtime.block_on(async { tokio::time::timeout(wait, queue.recv()).await }) {
                     Ok(Some(command)) => Some(command),
                     Ok(None) => return,
                     Err(_) => None,
