@@ -50,6 +50,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
     ),
     tags(
         (name = "funding", description = "資助易 Funding Easy: scheme catalogue and eligibility matching"),
+        (name = "fps", description = "轉數快 FPS: the Hong Kong common QR code (EMVCo merchant-presented mode) — decode, encode, draw"),
         (name = "identity-admin", description = "智方便 iAM Smart administration: services (relying parties) and signing keys. Needs the administrator token."),
         (name = "identity", description = "智方便 iAM Smart: enrolment, passkey sign-in, and a signed-in resident's passkeys"),
         (name = "signing", description = "智方便 iAM Smart digital signing: public verification of document signatures and the CA certificates"),
@@ -172,6 +173,7 @@ fn api(state: &AppState) -> (Router, OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops)
         .merge(bauhinia_funding::http::router(Arc::clone(&state.funding)))
+        .merge(bauhinia_fps::qr::http::router())
         .merge(bauhinia_identity::signing::http::router(Arc::clone(
             &state.signing,
         )))

@@ -8,6 +8,8 @@ use bauhinia::config::{Config, Layer, LogFormat};
 use bauhinia_core::Lang;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod fps_cli;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "bauhinia",
@@ -35,6 +37,9 @@ enum Command {
     /// 智方便 iAM Smart administration.
     #[command(subcommand)]
     Identity(IdentityCommand),
+    /// 轉數快 FPS tools: the Hong Kong common QR code.
+    #[command(subcommand)]
+    Fps(fps_cli::FpsCommand),
     /// Print the OpenAPI 3.1 document.
     Openapi,
 }
@@ -159,6 +164,7 @@ fn main() -> anyhow::Result<()> {
                 enrolment_code(server.config()?, &hkid).await
             }
             Command::Openapi => openapi().await,
+            Command::Fps(command) => fps_cli::run(command),
             Command::Identity(IdentityCommand::BenchFixture { server, count, out }) => {
                 let config = server.config()?;
                 init_logging(config.log_format);
