@@ -1,6 +1,8 @@
-//! Typed code → payload. Fields are written in ascending id order (00 first, 63 last, as EMVCo
-//! requires), sub-fields likewise, fields kept verbatim from a decoded payload among them; so a
-//! decoded payload whose fields were in ascending order encodes back to the same characters.
+//! Typed code → payload. Typed fields are written in ascending id order (00 first, 63 last, as
+//! EMVCo requires), sub-fields likewise; fields kept verbatim from a decoded payload keep their
+//! order among themselves, each after the typed fields of lower id. So a decoded payload whose
+//! fields were in ascending order — as writers put them — encodes back to the same characters,
+//! and a decoded code always encodes to a payload that decodes back to it.
 
 use super::crc;
 use super::decode::{FPS_IDENTIFIER, PAYLOAD_CHARS_MAX, TYPED_FIELDS};
@@ -41,9 +43,8 @@ pub fn encode(qr: &FpsQr) -> Result<String, EncodeError> {
     if let Some(alternate) = &qr.alternate_language {
         fields.push((FieldId::LANGUAGE_TEMPLATE, alternate_language(alternate)?));
     }
-    add_kept(&mut fields, &qr.other, None, &TYPED_FIELDS)?;
-    let payload = join(fields, None)?;
-    let mut payload = payload;
+    check_kept(&qr.other, None, &TYPED_FIELDS)?;
+    let mut payload = join(fields, &qr.other, None)?;
     payload.push_str("6304");
     let crc = crc::checksum_hex(payload.as_bytes());
     payload.push_str(&crc);
@@ -70,8 +71,8 @@ fn fps_account(account: &FpsAccount) -> Result<String, EncodeError> {
         FieldId::MOBILE,
         FieldId::EMAIL,
     ];
-    add_kept(&mut subs, &account.other, template, &typed)?;
-    template_value(FieldId::FPS_ACCOUNT, join(subs, template)?)
+    check_kept(&account.other, template, &typed)?;
+    template_value(FieldId::FPS_ACCOUNT, join(subs, &account.other, template)?)
 }
 
 /// `None` when there is nothing to write.
@@ -81,16 +82,11 @@ fn additional_data(data: &AdditionalData) -> Result<Option<String>, EncodeError>
     if let Some(label) = &data.reference_label {
         subs.push((FieldId::REFERENCE_LABEL, label.as_str().to_owned()));
     }
-    add_kept(
-        &mut subs,
-        &data.other,
-        template,
-        &[FieldId::REFERENCE_LABEL],
-    )?;
-    if subs.is_empty() {
+    check_kept(&data.other, template, &[FieldId::REFERENCE_LABEL])?;
+    if subs.is_empty() && data.other.is_empty() {
         return Ok(None);
     }
-    template_value(FieldId::ADDITIONAL_DATA, join(subs, template)?).map(Some)
+    template_value(FieldId::ADDITIONAL_DATA, join(subs, &data.other, template)?).map(Some)
 }
 
 fn alternate_language(alternate: &AlternateLanguage) -> Result<String, EncodeError> {
@@ -110,8 +106,11 @@ fn alternate_language(alternate: &AlternateLanguage) -> Result<String, EncodeErr
         FieldId::ALTERNATE_NAME,
         FieldId::ALTERNATE_CITY,
     ];
-    add_kept(&mut subs, &alternate.other, template, &typed)?;
-    template_value(FieldId::LANGUAGE_TEMPLATE, join(subs, template)?)
+    check_kept(&alternate.other, template, &typed)?;
+    template_value(
+        FieldId::LANGUAGE_TEMPLATE,
+        join(subs, &alternate.other, template)?,
+    )
 }
 
 fn template_value(id: FieldId, value: String) -> Result<String, EncodeError> {
@@ -125,9 +124,8 @@ fn template_value(id: FieldId, value: String) -> Result<String, EncodeError> {
     Ok(value)
 }
 
-/// Adds fields kept verbatim, refusing what would not decode back to them.
-fn add_kept(
-    fields: &mut Vec<(FieldId, String)>,
+/// Checks fields kept verbatim, refusing what would not decode back to them.
+fn check_kept(
     kept: &[Field],
     template: Option<FieldId>,
     typed: &[FieldId],
@@ -167,19 +165,29 @@ fn add_kept(
                 });
             }
         }
-        fields.push((field.id, field.value.clone()));
     }
     Ok(())
 }
 
-/// Sorts by id (stable) and writes each field, checking its length.
+/// Writes the typed fields in ascending id order and the kept ones in their own order, each
+/// kept field after every typed field of lower id; checks each length.
 fn join(
-    mut fields: Vec<(FieldId, String)>,
+    mut typed: Vec<(FieldId, String)>,
+    kept: &[Field],
     template: Option<FieldId>,
 ) -> Result<String, EncodeError> {
-    fields.sort_by_key(|(id, _)| *id);
+    typed.sort_by_key(|(id, _)| *id);
+    let mut typed = typed.into_iter().peekable();
+    let mut ordered = Vec::with_capacity(typed.len() + kept.len());
+    for field in kept {
+        while let Some(next) = typed.next_if(|(id, _)| *id < field.id) {
+            ordered.push(next);
+        }
+        ordered.push((field.id, field.value.clone()));
+    }
+    ordered.extend(typed);
     let mut out = String::new();
-    for (id, value) in &fields {
+    for (id, value) in &ordered {
         let field = FieldPath { template, id: *id };
         let chars = value.chars().count();
         if chars == 0 {

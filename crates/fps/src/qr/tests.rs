@@ -201,6 +201,28 @@ fn a_foreign_payload_round_trips_exactly() {
     assert_eq!(encode(&decoded.qr).unwrap(), payload);
 }
 
+/// Found by the fuzzer: kept fields out of id order (74 before 73) must stay in their order,
+/// or the re-encoded payload decodes to a different code.
+#[test]
+fn kept_fields_keep_their_order() {
+    let mut fields = standard();
+    fields.push(("74", "88.8".to_owned()));
+    fields.push(("73", "A267".to_owned()));
+    let payload = build(&fields);
+    let decoded = decode(&payload).unwrap();
+    let ids: Vec<u8> = decoded.qr.other.iter().map(|f| f.id.number()).collect();
+    assert_eq!(ids, [74, 73]);
+    assert_eq!(encode(&decoded.qr).unwrap(), payload);
+    // Typed fields out of order are written in order: the payload changes, the code does not.
+    let mut fields = standard();
+    fields.swap(5, 6);
+    let payload = build(&fields);
+    let decoded = decode(&payload).unwrap();
+    let again = encode(&decoded.qr).unwrap();
+    assert_ne!(again, payload);
+    assert_eq!(decode(&again).unwrap().qr, decoded.qr);
+}
+
 #[test]
 fn reads_chinese_in_field_59_counting_characters() {
     let payload = build(&with("59", "香港茶餐廳"));
