@@ -148,6 +148,7 @@ pub enum ImageFormat {
 #[into_params(parameter_in = Query)]
 struct ImageQuery {
     /// `svg` (default) or `png`.
+    #[param(inline)]
     format: Option<ImageFormat>,
 }
 

@@ -254,11 +254,11 @@ impl From<&Decoded> for DecodedQr {
 pub struct EncodeRequest {
     /// The payee's FPS participant, 3 digits (sub-field 26.01).
     #[serde(default)]
-    #[schema(example = "004")]
+    #[schema(pattern = "^[0-9]{3}$", example = "004")]
     pub participant: Option<String>,
     /// An FPS ID, 7 or 9 digits.
     #[serde(default)]
-    #[schema(example = "123456789")]
+    #[schema(pattern = "^([0-9]{7}|[0-9]{9})$", example = "123456789")]
     pub fps_id: Option<String>,
     /// A Hong Kong mobile number: `+852-91234567`, `91234567`, `+852 9123 4567`…
     #[serde(default)]
@@ -268,7 +268,7 @@ pub struct EncodeRequest {
     pub email: Option<String>,
     /// A decimal string with at most 2 decimal places, e.g. `12.30`; written with 2.
     #[serde(default)]
-    #[schema(example = "12.30")]
+    #[schema(pattern = "^[0-9]+(\\.[0-9]{1,2})?$", example = "12.30")]
     pub amount: Option<String>,
     /// Default `HKD`.
     #[serde(default)]
@@ -278,6 +278,7 @@ pub struct EncodeRequest {
     pub initiation: Option<InitiationWire>,
     /// 4 digits; default `0000`.
     #[serde(default)]
+    #[schema(pattern = "^[0-9]{4}$")]
     pub merchant_category_code: Option<String>,
     /// Up to 25 characters of printable ASCII; default `NA`.
     #[serde(default)]
