@@ -53,7 +53,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
         (name = "identity-admin", description = "智方便 iAM Smart administration: services (relying parties) and signing keys. Needs the administrator token."),
         (name = "identity", description = "智方便 iAM Smart: enrolment, passkey sign-in, and a signed-in resident's passkeys"),
         (name = "signing", description = "智方便 iAM Smart digital signing: public verification of document signatures and the CA certificates"),
-        (name = "fps", description = "转数快 FPS: participants, settlement funding, transfers (single and batched; two-phase; linked), positions. Participants use their API token, the operator the administrator token."),
+        (name = "fps", description = "轉數快 FPS: participants, settlement funding, transfers (single and batched; two-phase; linked), positions; the Hong Kong common QR code (EMVCo merchant-presented mode) — decode, encode, draw. Participants use their API token, the operator the administrator token."),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
     modifiers(&AdminTokenScheme),
@@ -188,6 +188,7 @@ fn api(state: &AppState) -> (Router, OpenApi) {
             switch: Arc::clone(&state.fps),
             admin: Arc::clone(&state.admin_token),
         }))
+        .merge(bauhinia_fps::qr::http::router())
         .merge(bauhinia_identity::signing::http::router(Arc::clone(
             &state.signing,
         )))

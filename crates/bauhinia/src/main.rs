@@ -8,6 +8,8 @@ use bauhinia::config::{Config, Layer, LogFormat};
 use bauhinia_core::Lang;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod fps_cli;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "bauhinia",
@@ -44,6 +46,9 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum FpsCommand {
+    /// The Hong Kong common QR code for FPS (EMVCo merchant-presented mode).
+    #[command(subcommand)]
+    Qr(fps_cli::QrCommand),
     /// Verify the settlement ledger: replay the transfer log, check every accepted transfer
     /// was admissible, that stored totals match the log, and conservation per currency.
     /// Exits non-zero if anything is wrong. Safe while the server runs.
@@ -174,6 +179,7 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Openapi => openapi().await,
             Command::Fps(FpsCommand::Audit { server }) => fps_audit(server.config()?).await,
+            Command::Fps(FpsCommand::Qr(command)) => fps_cli::run(fps_cli::FpsCommand::Qr(command)),
             Command::Identity(IdentityCommand::BenchFixture { server, count, out }) => {
                 let config = server.config()?;
                 init_logging(config.log_format);

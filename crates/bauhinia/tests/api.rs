@@ -324,6 +324,9 @@ async fn openapi_lists_every_api_route_and_each_answers() {
         "/api/v1/funding/schemes/{id}",
         "/api/v1/funding/schemes/{id}/versions",
         "/api/v1/funding/match",
+        "/api/v1/fps/qr/decode",
+        "/api/v1/fps/qr/encode",
+        "/api/v1/fps/qr/image",
         "/api/identity/v1/enrolment/start",
         "/api/identity/v1/enrolment/finish",
         "/api/identity/v1/passkeys/login/start",
@@ -733,4 +736,89 @@ fn the_verification_endpoint_never_fails_on_any_input() {
 /// Splicing an empty string into the genuine signature leaves it genuine.
 fn text_is_empty_splice(signature: &str, jws: &str) -> bool {
     signature.trim() == jws
+}
+
+/// `bauhinia fps qr encode|decode`: the payload printed, pictures written, and a bad payload
+/// refused with a non-zero exit and exactly what is wrong.
+#[test]
+fn fps_qr_command_line() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_bauhinia"))
+            .args(args)
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("RUST_LIB_BACKTRACE")
+            .output()
+            .expect("runs")
+    };
+    let dir = std::env::temp_dir().join(format!("bauhinia-fps-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let png = dir.join("code.png");
+    let svg = dir.join("code.svg");
+    let out = run(&[
+        "fps",
+        "qr",
+        "encode",
+        "--participant",
+        "004",
+        "--fps-id",
+        "123456789",
+        "--amount",
+        "12.30",
+        "--reference",
+        "INV01",
+        "--png",
+        png.to_str().expect("utf-8"),
+        "--svg",
+        svg.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let payload = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(
+        payload.trim_end(),
+        "00020101021226360012hk.com.hkicl01030040209123456789520400005303344540512.30\
+         5802HK5902NA6002HK62090505INV016304AD06"
+    );
+    assert!(std::fs::read(&png)
+        .expect("png")
+        .starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(std::fs::read_to_string(&svg).expect("svg").contains("<svg"));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let out = run(&[
+        "fps",
+        "qr",
+        "decode",
+        payload.trim_end(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let decoded: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(decoded["amount_minor"], 1230);
+    assert_eq!(decoded["proxy"]["value"], "123456789");
+    let out = run(&["fps", "qr", "decode", payload.trim_end()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FPS ID 123456789 at participant 004"));
+
+    let truncated = &payload.trim_end()[..payload.trim_end().len() - 2];
+    let out = run(&["fps", "qr", "decode", truncated]);
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "Error: not a valid FPS QR payload (truncated_value, field 63, position 107): field 63 at \
+         position 107 declares 4 characters of value but the payload has only 2 left"
+    );
+    let out = run(&["fps", "qr", "decode", truncated, "--format", "json"]);
+    assert!(!out.status.success());
+    let problem: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(problem["reason"], "truncated_value");
+
+    let out = run(&[
+        "fps", "qr", "encode", "--mobile", "1234", "--amount", "1.234",
+    ]);
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "Error: --mobile: must be a Hong Kong mobile number written +852-XXXXXXXX (8 digits)\n\
+         --amount: has more than 2 decimal places; HKD and CNY amounts have at most 2"
+    );
 }

@@ -81,6 +81,8 @@ error_codes! {
     SigningRequestExpired => ("signing.request_expired", CONFLICT, "The signing request expired before the resident decided."),
     SigningNotEnrolled => ("signing.not_enrolled", CONFLICT, "The resident has no valid signing certificate; enrol a signing key first."),
     SigningSignatureMalformed => ("signing.signature_malformed", UNPROCESSABLE_ENTITY, "The signature is not a Bauhinia document signature (compact JWS, ES256, with x5c)."),
+    FpsQrInvalid => ("fps.qr_invalid", UNPROCESSABLE_ENTITY, "The payload is not a valid Hong Kong common QR code for FPS; `reason`, `field` and `position` say what is wrong and where."),
+    FpsQrRequestInvalid => ("fps.qr_request_invalid", UNPROCESSABLE_ENTITY, "The QR code's fields are invalid; `errors` names each."),
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -166,7 +166,10 @@ async fn setup(url: &str, admin: &str, n: usize) -> Result<(), Error> {
             .await?
             .json()
             .await?;
-        let token = token.get("token").and_then(|t| t.as_str()).ok_or("no token")?;
+        let token = token
+            .get("token")
+            .and_then(|t| t.as_str())
+            .ok_or("no token")?;
         println!("TOKEN {code} {token}");
     }
     Ok(())
