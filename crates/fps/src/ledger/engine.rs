@@ -216,6 +216,7 @@ fn run_batch(
     let now = now_ns();
     let mut out = BatchOutput::default();
     let mut answers: Vec<(Reply, Vec<Outcome>)> = Vec::new();
+    let mut snapshots = Vec::new();
     let mut failure: Option<LedgerError> = None;
     state.begin_batch();
     state.expire(now, &mut out);
@@ -241,9 +242,8 @@ fn run_batch(
             Command::CreateAccounts { accounts, reply } => {
                 let _ = reply.send(create_accounts(state, journal, accounts, now));
             }
-            Command::Accounts { reply } => {
-                let _ = reply.send((state.accounts().to_vec(), *stats));
-            }
+            // Answered after the batch, so that no one sees totals that are not yet durable.
+            Command::Accounts { reply } => snapshots.push(reply),
         }
     }
     if failure.is_none() {
@@ -269,6 +269,9 @@ fn run_batch(
     if failure.is_none() {
         stats.batches += 1;
         stats.transfers += u64::try_from(out.recorded.len()).unwrap_or(0);
+    }
+    for reply in snapshots {
+        let _ = reply.send((state.accounts().to_vec(), *stats));
     }
     for (reply, outcomes) in answers {
         let _ = reply.send(match &failure {
