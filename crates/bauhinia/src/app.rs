@@ -295,7 +295,10 @@ pub fn build(state: AppState, limits: Limits) -> Router {
         }))
         .fallback(not_found)
         .layer(middleware::map_response(problem_for_bare_errors))
-        .layer(middleware::from_fn_with_state(limits.rate_limit, crate::rate_limit::limit))
+        .layer(middleware::from_fn_with_state(
+            limits.rate_limit.exempt_participants(Arc::clone(&state.fps)),
+            crate::rate_limit::limit,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(REQUEST_TIMEOUT_S)))

@@ -3,6 +3,10 @@
 //! `Retry-After`. Health, readiness, metrics and static assets are never limited, so probes and
 //! page loads do not eat a visitor's budget.
 //!
+//! FPS participants are not strangers: a request carrying a valid participant API token (its
+//! gateway may send tens of thousands a second from one address) is not counted against its
+//! address; its settlement funds and the operator's token issue are what bound it.
+//!
 //! Memory is bounded: buckets that have refilled are dropped every minute.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -27,6 +31,7 @@ const UNLIMITED_PREFIXES: &[&str] = &["/healthz", "/readyz", "/metrics", "/stati
 #[derive(Debug, Clone)]
 pub struct RateLimit {
     limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    participants: Option<Arc<bauhinia_fps::switch::Switch>>,
 }
 
 impl RateLimit {
@@ -38,7 +43,28 @@ impl RateLimit {
                 Quota::per_second(rate).allow_burst(burst),
             ))
         });
-        RateLimit { limiter }
+        RateLimit {
+            limiter,
+            participants: None,
+        }
+    }
+
+    /// Requests with a valid FPS participant token are not limited by address.
+    pub fn exempt_participants(mut self, switch: Arc<bauhinia_fps::switch::Switch>) -> RateLimit {
+        self.participants = Some(switch);
+        self
+    }
+
+    fn is_participant(&self, request: &Request) -> bool {
+        let Some(switch) = &self.participants else {
+            return false;
+        };
+        request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|token| switch.authenticate(token.trim()).is_some())
     }
 
     /// `Err(wait)` when `ip` is over its budget.
@@ -62,7 +88,8 @@ impl RateLimit {
 
 pub async fn limit(State(rate_limit): State<RateLimit>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if UNLIMITED_PREFIXES.iter().any(|p| path.starts_with(p)) {
+    if UNLIMITED_PREFIXES.iter().any(|p| path.starts_with(p)) || rate_limit.is_participant(&request)
+    {
         return next.run(request).await;
     }
     // In-process callers (tests) have no peer address; they share one bucket.

@@ -408,6 +408,31 @@ async fn strangers_are_rate_limited() {
     // Probes are never limited.
     assert_eq!(get(&app, "/healthz").await.status, StatusCode::OK);
     assert_eq!(get(&app, "/readyz").await.status, StatusCode::OK);
+    // An FPS participant's gateway is not a stranger: its valid token is not counted against
+    // the address (which is already over its budget here); a made-up token is.
+    let admin = std::fs::read_to_string(app.dir.join("admin.token")).expect("admin token file");
+    let issue = Request::post("/api/v1/fps/participants/004/tokens")
+        .header(header::AUTHORIZATION, format!("Bearer {}", admin.trim()))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"label":"gateway"}"#))
+        .expect("request");
+    // The address is over its budget: wait for one token's worth of refill for this call.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let issued = send(&app, issue).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{:?}", issued.json());
+    let token = issued.json()["token"].as_str().expect("token").to_owned();
+    for _ in 0..10 {
+        let request = Request::get("/api/v1/fps/participants/004/positions")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request");
+        assert_eq!(send(&app, request).await.status, StatusCode::OK);
+    }
+    let stranger = Request::get("/api/v1/fps/participants/004/positions")
+        .header(header::AUTHORIZATION, "Bearer fps_made_up")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(send(&app, stranger).await.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 /// The documented enum values are exactly the ones the API accepts (a schema that names Rust
