@@ -96,6 +96,8 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RouteLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
+    ledger_batches: Gauge<i64>,
+    ledger_transfers: Gauge<i64>,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -127,10 +129,24 @@ impl Metrics {
             "Funding schemes in the loaded catalogue",
             schemes,
         );
+        let ledger_batches = Gauge::<i64>::default();
+        registry.register(
+            "fps_ledger_batches",
+            "Batches the FPS settlement ledger's writer committed since start",
+            ledger_batches.clone(),
+        );
+        let ledger_transfers = Gauge::<i64>::default();
+        registry.register(
+            "fps_ledger_transfers",
+            "Transfers (accepted or refused) the FPS settlement ledger's writer committed since start",
+            ledger_transfers.clone(),
+        );
         Metrics {
             registry,
             requests,
             latency,
+            ledger_batches,
+            ledger_transfers,
         }
     }
 
@@ -402,6 +418,11 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, Problem> 
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses(
     (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> Response {
+    if let Ok((_, stats)) = state.fps.ledger().accounts().await {
+        let gauge = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        state.metrics.ledger_batches.set(gauge(stats.batches));
+        state.metrics.ledger_transfers.set(gauge(stats.transfers));
+    }
     let body = state.metrics.encode();
     let mut response = body.into_response();
     response.headers_mut().insert(

@@ -157,6 +157,9 @@ async fn operational_endpoints_and_request_ids() {
     let text = metrics.text();
     assert!(text.contains("bauhinia_http_requests_total{method=\"POST\",route=\"/api/v1/funding/match\",status=\"200\"} 1"), "{text}");
     assert!(text.contains("bauhinia_funding_schemes "), "{text}");
+    // The demo funding of ten participants in two currencies, committed as one batch.
+    assert!(text.contains("bauhinia_fps_ledger_transfers 20"), "{text}");
+    assert!(text.contains("bauhinia_fps_ledger_batches 1"), "{text}");
 }
 
 #[tokio::test]
@@ -432,7 +435,10 @@ async fn strangers_are_rate_limited() {
         .header(header::AUTHORIZATION, "Bearer fps_made_up")
         .body(Body::empty())
         .expect("request");
-    assert_eq!(send(&app, stranger).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        send(&app, stranger).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 /// The documented enum values are exactly the ones the API accepts (a schema that names Rust

@@ -254,7 +254,8 @@ fn run_batch(
     } else {
         state.rollback_batch();
     }
-    if failure.is_none() && !(out.recorded.is_empty() && out.expired.is_empty()) {
+    let writes = !(out.recorded.is_empty() && out.expired.is_empty());
+    if failure.is_none() && writes {
         if let Err(e) = journal.write_batch(&out, state) {
             tracing::error!(error = %e, "ledger batch not committed; rolled back");
             // `finish_batch` already forgot the undo log: rebuild from the journal, which
@@ -266,7 +267,7 @@ fn run_batch(
             failure = Some(LedgerError::Journal(e.to_string()));
         }
     }
-    if failure.is_none() {
+    if failure.is_none() && writes {
         stats.batches += 1;
         stats.transfers += u64::try_from(out.recorded.len()).unwrap_or(0);
     }
