@@ -579,6 +579,7 @@ async fn get_transfer(
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// `HKD` (default) or `CNY`.
