@@ -10,7 +10,7 @@ use std::sync::{Arc, RwLock};
 
 use bauhinia_core::Currency;
 use bauhinia_store::audit::{AuditEvent, Outcome as AuditOutcome};
-use bauhinia_store::{Database, StoreError};
+use bauhinia_store::{read, write_tx, Database, StoreError};
 use sha2::{Digest, Sha256};
 
 use crate::ledger::journal::{self, id_bytes, Row16, TRANSFER_COLUMNS};
@@ -136,6 +136,8 @@ pub enum SwitchError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
     #[error("no participant {0}")]
     ParticipantNotFound(String),
     #[error("participant {0} already exists")]
@@ -199,16 +201,11 @@ impl Switch {
     }
 
     async fn reload(&self) -> Result<(), SwitchError> {
-        let rows: Vec<(String, String, String, String, String, String)> = match &self.db {
-            Database::Sqlite(db) => sqlx::query_as("SELECT code, name_en, name_zh_hant, name_zh_hans, kind, status FROM fps_participants")
-                .fetch_all(&db.reader)
-                .await
-                .map_err(StoreError::from)?,
-            Database::Postgres(pool) => sqlx::query_as("SELECT code, name_en, name_zh_hant, name_zh_hans, kind, status FROM fps_participants")
-                .fetch_all(pool)
-                .await
-                .map_err(StoreError::from)?,
-        };
+        let rows: Vec<(String, String, String, String, String, String)> = read!(&self.db, conn =>
+            sqlx::query_as("SELECT code, name_en, name_zh_hant, name_zh_hans, kind, status FROM fps_participants")
+                .fetch_all(conn)
+                .await?
+        );
         let mut participants = HashMap::new();
         for (code, name_en, name_zh_hant, name_zh_hans, kind, status) in rows {
             let (Some(code), Some(kind)) =
@@ -228,16 +225,11 @@ impl Switch {
                 },
             );
         }
-        let tokens: Vec<(Vec<u8>, String)> = match &self.db {
-            Database::Sqlite(db) => sqlx::query_as("SELECT token_sha256, participant FROM fps_participant_tokens WHERE revoked_at_s IS NULL")
-                .fetch_all(&db.reader)
-                .await
-                .map_err(StoreError::from)?,
-            Database::Postgres(pool) => sqlx::query_as("SELECT token_sha256, participant FROM fps_participant_tokens WHERE revoked_at_s IS NULL")
-                .fetch_all(pool)
-                .await
-                .map_err(StoreError::from)?,
-        };
+        let tokens: Vec<(Vec<u8>, String)> = read!(&self.db, conn =>
+            sqlx::query_as("SELECT token_sha256, participant FROM fps_participant_tokens WHERE revoked_at_s IS NULL")
+                .fetch_all(conn)
+                .await?
+        );
         let tokens = tokens
             .into_iter()
             .filter_map(|(hash, code)| {
@@ -290,42 +282,22 @@ impl Switch {
             detail: serde_json::json!({ "name": p.name_en, "kind": p.kind.as_str() }),
             request_id: None,
         };
-        let insert = "INSERT INTO fps_participants (code, name_en, name_zh_hant, name_zh_hans, kind, status, created_at_s) VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let status = if p.active { "active" } else { "suspended" };
-        match &self.db {
-            Database::Sqlite(db) => {
-                let mut tx = db.begin_write().await?;
-                sqlx::query(insert)
-                    .bind(p.code.as_str())
-                    .bind(&p.name_en)
-                    .bind(&p.name_zh_hant)
-                    .bind(&p.name_zh_hans)
-                    .bind(p.kind.as_str())
-                    .bind(status)
-                    .bind(now_s())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::from)?;
-                bauhinia_store::audit::append_sqlite(&mut tx, &event).await?;
-                tx.commit().await.map_err(StoreError::from)?;
-            }
-            Database::Postgres(pool) => {
-                let mut tx = pool.begin().await.map_err(StoreError::from)?;
-                sqlx::query(insert)
-                    .bind(p.code.as_str())
-                    .bind(&p.name_en)
-                    .bind(&p.name_zh_hant)
-                    .bind(&p.name_zh_hans)
-                    .bind(p.kind.as_str())
-                    .bind(status)
-                    .bind(now_s())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::from)?;
-                bauhinia_store::audit::append_pg(&mut tx, &event).await?;
-                tx.commit().await.map_err(StoreError::from)?;
-            }
-        }
+        write_tx!(&self.db, tx, append_audit => {
+            sqlx::query(
+                "INSERT INTO fps_participants (code, name_en, name_zh_hant, name_zh_hans, kind, status, created_at_s) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(p.code.as_str())
+            .bind(&p.name_en)
+            .bind(&p.name_zh_hant)
+            .bind(&p.name_zh_hans)
+            .bind(p.kind.as_str())
+            .bind(status)
+            .bind(now_s())
+            .execute(&mut *tx)
+            .await?;
+            append_audit(&mut tx, &event).await?;
+        });
         let (existing, _) = self.ledger.accounts().await?;
         let accounts: Vec<Account> = CURRENCIES
             .iter()
@@ -367,35 +339,18 @@ impl Switch {
             detail: serde_json::json!({ "label": label }),
             request_id: None,
         };
-        let insert = "INSERT INTO fps_participant_tokens (token_sha256, participant, label, created_at_s) VALUES ($1, $2, $3, $4)";
-        match &self.db {
-            Database::Sqlite(db) => {
-                let mut tx = db.begin_write().await?;
-                sqlx::query(insert)
-                    .bind(hash.to_vec())
-                    .bind(code.as_str())
-                    .bind(label)
-                    .bind(now_s())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::from)?;
-                bauhinia_store::audit::append_sqlite(&mut tx, &event).await?;
-                tx.commit().await.map_err(StoreError::from)?;
-            }
-            Database::Postgres(pool) => {
-                let mut tx = pool.begin().await.map_err(StoreError::from)?;
-                sqlx::query(insert)
-                    .bind(hash.to_vec())
-                    .bind(code.as_str())
-                    .bind(label)
-                    .bind(now_s())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::from)?;
-                bauhinia_store::audit::append_pg(&mut tx, &event).await?;
-                tx.commit().await.map_err(StoreError::from)?;
-            }
-        }
+        write_tx!(&self.db, tx, append_audit => {
+            sqlx::query(
+                "INSERT INTO fps_participant_tokens (token_sha256, participant, label, created_at_s) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(hash.to_vec())
+            .bind(code.as_str())
+            .bind(label)
+            .bind(now_s())
+            .execute(&mut *tx)
+            .await?;
+            append_audit(&mut tx, &event).await?;
+        });
         if let Ok(mut tokens) = self.tokens.write() {
             tokens.insert(hash, code);
         }
@@ -526,7 +481,8 @@ impl From<SwitchError> for bauhinia_core::Problem {
                 tracing::error!(error = %cause, "ledger commit failed");
                 Problem::new(ErrorCode::FpsLedgerUnavailable)
             }
-            SwitchError::Store(StoreError::Sqlx(sqlx::Error::PoolTimedOut)) => {
+            SwitchError::Store(StoreError::Sqlx(sqlx::Error::PoolTimedOut))
+            | SwitchError::Sqlx(sqlx::Error::PoolTimedOut) => {
                 Problem::new(ErrorCode::StoreUnavailable)
             }
             other => Problem::internal(&other),
