@@ -57,8 +57,9 @@ pub fn router(state: FpsState) -> OpenApiRouter {
         .routes(routes!(create_transfer))
         .routes(routes!(get_transfer))
         .routes(routes!(participant_transfers))
-        .with_state(state)
+        .with_state(state.clone())
         .merge(batch)
+        .merge(crate::iso_http::router(state))
 }
 
 /// The authenticated caller: a participant (its API token) or the operator.

@@ -1,0 +1,141 @@
+//! 轉數快 FPS through the whole application: the ISO 20022 participant interface. A participant
+//! submits a pacs.008 and receives a pacs.002 — `ACSC` for a settled transaction, `RJCT AM04`
+//! for one beyond its funds —; a resent message settles nothing twice; a malformed document is
+//! a 400 problem naming the element; a participant cannot pay as another.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use bauhinia_fps::iso20022::{self, PaymentStatus};
+
+use super::{app, send, TestApp};
+
+const PACS_008: &str = include_str!("../../../fps/tests/iso20022/samples/pacs.008.xml");
+
+/// The sample with a second transaction far beyond 004's funds, and fresh ids.
+fn two_transactions(tag: &str) -> String {
+    let start = PACS_008.find("<CdtTrfTxInf>").expect("a transaction");
+    let end = PACS_008.find("</CdtTrfTxInf>").expect("its end") + "</CdtTrfTxInf>".len();
+    let first = &PACS_008[start..end];
+    let second = first
+        .replace("FPS2026030100000001", &format!("{tag}-2"))
+        .replace(">1234.50<", ">99999999999.00<");
+    let first = first.replace("FPS2026030100000001", &format!("{tag}-1"));
+    format!("{}{first}{second}{}", &PACS_008[..start], &PACS_008[end..])
+        .replace("<NbOfTxs>1</NbOfTxs>", "<NbOfTxs>2</NbOfTxs>")
+}
+
+async fn token(app: &TestApp, code: &str) -> String {
+    let admin = std::fs::read_to_string(app.dir.join("admin.token")).expect("admin token");
+    let answer = send(
+        app,
+        Request::post(format!("/api/v1/fps/participants/{code}/tokens"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", admin.trim()))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"label":"iso gateway"}"#))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED);
+    answer.json()["token"].as_str().expect("token").to_owned()
+}
+
+async fn submit(app: &TestApp, token: &str, xml: String) -> super::Answer {
+    send(
+        app,
+        Request::post("/api/v1/fps/iso20022/pacs.008")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/xml")
+            .body(Body::from(xml))
+            .expect("request"),
+    )
+    .await
+}
+
+async fn balance(app: &TestApp, token: &str, code: &str) -> String {
+    let answer = send(
+        app,
+        Request::get(format!("/api/v1/fps/participants/{code}/positions"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    answer.json()[0]["balance"]
+        .as_str()
+        .expect("balance")
+        .to_owned()
+}
+
+fn statuses(xml: &[u8]) -> Vec<(String, String)> {
+    let report = iso20022::parse_status_report(xml).expect("a valid pacs.002");
+    assert_eq!(report.groups.len(), 1);
+    assert_eq!(
+        report.groups[0].status,
+        Some(PaymentStatus::PartiallyAccepted)
+    );
+    report
+        .transactions
+        .iter()
+        .map(|t| {
+            let status = t.status.map(|s| s.code()).unwrap_or_default().to_owned();
+            let reason = t
+                .reasons
+                .first()
+                .and_then(|r| r.reason.as_ref())
+                .map(|r| r.value().to_owned())
+                .unwrap_or_default();
+            (status, reason)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn pacs_008_in_pacs_002_out_settled_once() {
+    let app = app().await;
+    let hsbc = token(&app, "004").await;
+    let before = balance(&app, &hsbc, "004").await;
+    let answer = submit(&app, &hsbc, two_transactions("ISO-A")).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert!(answer.content_type().starts_with("application/xml"));
+    let expected = vec![
+        ("ACSC".to_owned(), String::new()),
+        ("RJCT".to_owned(), "AM04".to_owned()),
+    ];
+    assert_eq!(statuses(&answer.body), expected);
+    let after = balance(&app, &hsbc, "004").await;
+    assert_ne!(before, after);
+    // Resent: the same statuses, and nothing settles twice.
+    let again = submit(&app, &hsbc, two_transactions("ISO-A")).await;
+    assert_eq!(statuses(&again.body), expected);
+    assert_eq!(balance(&app, &hsbc, "004").await, after);
+}
+
+#[tokio::test]
+async fn bad_documents_and_other_debtors_are_refused() {
+    let app = app().await;
+    let hsbc = token(&app, "004").await;
+    let broken = two_transactions("ISO-B").replace("<ChrgBr>SLEV</ChrgBr>", "");
+    let answer = submit(&app, &hsbc, broken).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    let problem = answer.json();
+    assert_eq!(problem["code"], "fps.iso20022_invalid");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("CdtTrfTxInf[1]")),
+        "{problem}"
+    );
+    let bochk = token(&app, "012").await;
+    let answer = submit(&app, &bochk, two_transactions("ISO-C")).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text());
+    let wrong_type = send(
+        &app,
+        Request::post("/api/v1/fps/iso20022/pacs.008")
+            .header(header::AUTHORIZATION, format!("Bearer {hsbc}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{}"))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}

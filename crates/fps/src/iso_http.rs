@@ -1,0 +1,243 @@
+//! The ISO 20022 participant interface: a participant submits a pacs.008 credit transfer as XML
+//! and receives a pacs.002 status report — one status per transaction (`ACSC` settled, or
+//! `RJCT` with an ISO reason code) — after the ledger has committed. Same rules as the JSON
+//! API: a participant pays only as the debtor agent, and a resent transaction (same debtor
+//! agent and `TxId`) gets its original status, never a second settlement.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bauhinia_core::{ErrorCode, Problem};
+use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::http::{FpsCaller, FpsState};
+use crate::iso20022::{
+    self, reason, CreditTransfer, CreditTransferTransaction, IsoDateTime, Max105Text, Max35Text,
+    OriginalGroupStatus, PaymentStatus, ReasonInfo, ReportHeader, StatusReport, TransactionStatus,
+};
+use crate::ledger::model::{Kind, Outcome, Refusal, REFERENCE_MAX};
+use crate::ledger::Transfer;
+use crate::switch::{Caller, ParticipantCode};
+use crate::wire::Purpose;
+
+const TAG: &str = "fps";
+const XML: &str = "application/xml";
+
+pub fn router(state: FpsState) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(credit_transfer))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            iso20022::INPUT_BYTES_MAX,
+        ))
+        .with_state(state)
+}
+
+/// The ledger id of a pacs.008 transaction: the debtor agent and its `TxId` (unique per
+/// sender, as ISO 20022 asks), hashed to 128 bits, so that a resent message is idempotent.
+pub fn transaction_id(debtor: ParticipantCode, tx_id: &str) -> u128 {
+    let digest = Sha256::new()
+        .chain_update(b"bauhinia.fps.pacs008\0")
+        .chain_update(debtor.as_str().as_bytes())
+        .chain_update(b"\0")
+        .chain_update(tx_id.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
+    u128::from_be_bytes(bytes).max(1)
+}
+
+/// The ISO external status reason for a ledger refusal.
+pub fn reason_code(refusal: Option<Refusal>) -> &'static str {
+    match refusal {
+        Some(Refusal::ExceedsDebitCap) => reason::AM04,
+        Some(Refusal::CreditAccountNotFound | Refusal::DebitAccountNotFound) => reason::AC01,
+        None => reason::DUPL,
+        Some(_) => reason::NARR,
+    }
+}
+
+fn bad_xml(error: &iso20022::Iso20022Error) -> Problem {
+    Problem::new(ErrorCode::FpsIso20022Invalid)
+        .reason(error.kind())
+        .detail(error.to_string())
+}
+
+fn tx_to_transfer(
+    tx: &CreditTransferTransaction,
+    caller: Caller,
+) -> Result<(ParticipantCode, Transfer), Problem> {
+    let parse = |code: &str| {
+        ParticipantCode::parse(code)
+            .ok_or_else(|| Problem::new(ErrorCode::FpsIso20022Invalid).detail("bad agent"))
+    };
+    let debtor = parse(tx.debtor_agent.participant.as_str())?;
+    let creditor = parse(tx.creditor_agent.participant.as_str())?;
+    if let Caller::Participant(own) = caller {
+        if own != debtor {
+            return Err(Problem::new(ErrorCode::FpsForbidden).detail(format!(
+                "transaction {} names debtor agent {debtor}; a participant pays only as itself",
+                tx.payment_id.transaction_id.as_str()
+            )));
+        }
+    }
+    let money = tx.amount.money();
+    let reference: String = tx
+        .remittance
+        .as_ref()
+        .and_then(|r| r.unstructured.first())
+        .map(|t| t.as_str().chars().take(REFERENCE_MAX).collect())
+        .unwrap_or_default();
+    Ok((
+        debtor,
+        Transfer {
+            id: transaction_id(debtor, tx.payment_id.transaction_id.as_str()),
+            debit_account: debtor.settlement_account(money.currency),
+            credit_account: creditor.settlement_account(money.currency),
+            amount: money.minor,
+            currency: money.currency,
+            kind: Kind::Single,
+            linked: false,
+            code: Purpose::P2p.code(),
+            user_data: 0,
+            reference,
+        },
+    ))
+}
+
+fn iso_now(ns: i64) -> Option<IsoDateTime> {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns)).ok()?;
+    Some(IsoDateTime {
+        local: time::PrimitiveDateTime::new(t.date(), t.time()),
+        offset: Some(time::UtcOffset::UTC),
+    })
+}
+
+fn now_ns() -> i64 {
+    let t = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    i64::try_from(t).unwrap_or(i64::MAX)
+}
+
+/// The pacs.002 answering `message` with one outcome per transaction.
+pub fn status_report(message: &CreditTransfer, outcomes: &[Outcome]) -> StatusReport {
+    let now = now_ns();
+    let created = iso_now(now).unwrap_or(message.header.created);
+    let transactions: Vec<TransactionStatus> = message
+        .transactions
+        .as_slice()
+        .iter()
+        .zip(outcomes)
+        .map(|(tx, outcome)| {
+            let (status, reasons, accepted) = match outcome.result() {
+                Ok(ts) => (
+                    PaymentStatus::AcceptedSettlementCompleted,
+                    Vec::new(),
+                    iso_now(ts),
+                ),
+                Err(refusal) => {
+                    let mut info = ReasonInfo::code(reason_code(refusal)).unwrap_or(ReasonInfo {
+                        reason: None,
+                        additional_info: Vec::new(),
+                    });
+                    let why = refusal.map_or("id_conflict", Refusal::code);
+                    if let Ok(text) = Max105Text::new(why) {
+                        info.additional_info.push(text);
+                    }
+                    (PaymentStatus::Rejected, vec![info], None)
+                }
+            };
+            TransactionStatus {
+                status_id: None,
+                original_group: None,
+                original_instruction_id: tx.payment_id.instruction_id.clone(),
+                original_end_to_end_id: Some(tx.payment_id.end_to_end_id.clone()),
+                original_transaction_id: Some(tx.payment_id.transaction_id.clone()),
+                status: Some(status),
+                reasons,
+                accepted,
+                clearing_reference: None,
+                instructing_agent: None,
+                instructed_agent: None,
+            }
+        })
+        .collect();
+    let accepted = transactions
+        .iter()
+        .filter(|t| t.status == Some(PaymentStatus::AcceptedSettlementCompleted))
+        .count();
+    let group_status = if accepted == transactions.len() {
+        PaymentStatus::AcceptedSettlementCompleted
+    } else if accepted == 0 {
+        PaymentStatus::Rejected
+    } else {
+        PaymentStatus::PartiallyAccepted
+    };
+    let message_id = Max35Text::new(format!("BAUHINIA-{now:x}"))
+        .unwrap_or_else(|_| message.header.message_id.clone());
+    StatusReport {
+        header: ReportHeader {
+            message_id,
+            created,
+            instructing_agent: None,
+            instructed_agent: None,
+        },
+        groups: vec![OriginalGroupStatus {
+            message_id: message.header.message_id.clone(),
+            message_name: Max35Text::new("pacs.008.001.08")
+                .unwrap_or_else(|_| message.header.message_id.clone()),
+            created: Some(message.header.created),
+            number_of_transactions: u64::try_from(transactions.len()).ok(),
+            status: Some(group_status),
+            reasons: Vec::new(),
+        }],
+        transactions,
+    }
+}
+
+/// Submits a pacs.008.001.08 credit transfer (XML); answers with a pacs.002.001.10 status
+/// report once the ledger has committed: `ACSC` per settled transaction, `RJCT` with an ISO
+/// reason (`AM04` insufficient funds, `AC01` unknown participant, `DUPL` a `TxId` reused for a
+/// different payment, `NARR` with the ledger's code otherwise). A message that is not a valid
+/// pacs.008 is refused whole (400 `fps.iso20022_invalid`, the element path in `detail`).
+#[utoipa::path(post, path = "/api/v1/fps/iso20022/pacs.008", tag = TAG,
+    request_body(content = String, content_type = "application/xml", description = "A pacs.008.001.08 document"),
+    security(("fps_token" = [])),
+    responses((status = 200, description = "A pacs.002.001.10 status report", body = String, content_type = "application/xml"),
+        (status = 400, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 413, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 415, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json")))]
+async fn credit_transfer(
+    State(state): State<FpsState>,
+    FpsCaller(caller): FpsCaller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let xml_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+        .is_some_and(|v| v.eq_ignore_ascii_case(XML) || v.eq_ignore_ascii_case("text/xml"));
+    if !xml_type {
+        return Err(Problem::new(ErrorCode::UnsupportedMediaType)
+            .detail("send the pacs.008 document with `Content-Type: application/xml`"));
+    }
+    let message = iso20022::parse_credit_transfer(&body).map_err(|e| bad_xml(&e))?;
+    let mut transfers = Vec::new();
+    for tx in message.transactions.as_slice() {
+        transfers.push(tx_to_transfer(tx, caller)?.1);
+    }
+    let outcomes = state.switch.submit(transfers, caller).await?;
+    let report = iso20022::Message::StatusReport(status_report(&message, &outcomes));
+    let mut response = (StatusCode::OK, report.to_xml()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml; charset=utf-8"),
+    );
+    Ok(response)
+}
