@@ -68,6 +68,7 @@ error_codes! {
     FpsTransferIdConflict => ("fps.transfer_id_conflict", CONFLICT, "This transfer id was already used for a different request; nothing changed."),
     FpsTransferNotFound => ("fps.transfer_not_found", NOT_FOUND, "No transfer has this id."),
     FpsIso20022Invalid => ("fps.iso20022_invalid", BAD_REQUEST, "The ISO 20022 document is not valid; `reason` is the kind of fault and `detail` names the element by path. Nothing was recorded."),
+    FpsStatementTooLarge => ("fps.statement_too_large", UNPROCESSABLE_ENTITY, "The day has more movements than one statement carries (100,000); read them with the transfers API."),
     FpsLedgerUnavailable => ("fps.ledger_unavailable", SERVICE_UNAVAILABLE, "The ledger could not commit; nothing of the request happened. Retry with the same ids."),
     IdentityUnauthenticated => ("identity.unauthenticated", UNAUTHORIZED, "Sign in with a passkey first."),
     IdentityLastPasskey => ("identity.last_passkey", CONFLICT, "This is the resident's only passkey: add another before removing it."),

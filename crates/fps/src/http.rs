@@ -57,6 +57,7 @@ pub fn router(state: FpsState) -> OpenApiRouter {
         .routes(routes!(create_transfer))
         .routes(routes!(get_transfer))
         .routes(routes!(participant_transfers))
+        .routes(routes!(statement))
         .with_state(state.clone())
         .merge(batch)
         .merge(crate::iso_http::router(state))
@@ -643,4 +644,75 @@ async fn participant_transfers(
             .collect(),
         next,
     }))
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StatementQuery {
+    /// `HKD` (default) or `CNY`.
+    #[param(value_type = Option<String>)]
+    pub currency: Option<Currency>,
+}
+
+/// A participant's end-of-day statement (camt.053.001.08) for one Hong Kong calendar day: the
+/// opening and closing balances and every settled movement. Today's is the day so far. The
+/// participant itself or the operator.
+#[utoipa::path(get, path = "/api/v1/fps/participants/{code}/statements/{date}", tag = TAG,
+    params(("code" = String, Path, description = "The 3-digit participant code"),
+        ("date" = String, Path, description = "The day, YYYY-MM-DD (Hong Kong time)"), StatementQuery),
+    security(("fps_token" = [])),
+    responses((status = 200, description = "A camt.053.001.08 statement", body = String, content_type = "application/xml"),
+        (status = 400, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json")))]
+async fn statement(
+    State(state): State<FpsState>,
+    FpsCaller(caller): FpsCaller,
+    Path((code, date)): Path<(String, String)>,
+    query: Result<axum::extract::Query<StatementQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let axum::extract::Query(query) =
+        query.map_err(|e| Problem::new(ErrorCode::InvalidQuery).detail(e.body_text()))?;
+    let code = parse_code(&code)?;
+    if let Caller::Participant(own) = caller {
+        if own != code {
+            return Err(Problem::new(ErrorCode::FpsForbidden)
+                .detail("a participant sees only its own statements"));
+        }
+    }
+    let participant = state
+        .switch
+        .participant(code)
+        .ok_or_else(|| Problem::new(ErrorCode::FpsParticipantNotFound))?;
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(&date, &format).map_err(|_| {
+        Problem::new(ErrorCode::InvalidQuery).detail("the date is written YYYY-MM-DD")
+    })?;
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(crate::statement::hong_kong())
+        .date();
+    if day > today {
+        return Err(Problem::new(ErrorCode::InvalidQuery)
+            .detail("a statement covers a day that has begun in Hong Kong"));
+    }
+    let currency = query.currency.unwrap_or(Currency::Hkd);
+    let statement = crate::statement::end_of_day(state.switch.db(), &participant, currency, day)
+        .await
+        .map_err(|e| match e {
+            crate::statement::StatementError::TooLarge => {
+                Problem::new(ErrorCode::FpsStatementTooLarge).detail(e.to_string())
+            }
+            crate::statement::StatementError::Switch(s) => Problem::from(s),
+            other => Problem::internal(&other),
+        })?;
+    let xml = crate::iso20022::Message::Statement(statement).to_xml();
+    let mut response = xml.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml; charset=utf-8"),
+    );
+    Ok(response)
 }

@@ -12,5 +12,6 @@ pub mod iso20022;
 pub mod iso_http;
 pub mod ledger;
 pub mod qr;
+pub mod statement;
 pub mod switch;
 pub mod wire;

@@ -139,3 +139,84 @@ async fn bad_documents_and_other_debtors_are_refused() {
     .await;
     assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
+
+#[tokio::test]
+async fn end_of_day_statement_is_camt_053_that_adds_up() {
+    let app = app().await;
+    let hsbc = token(&app, "004").await;
+    let answer = submit(&app, &hsbc, two_transactions("ISO-D")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).expect("offset"))
+        .date();
+    let get = |uri: String, token: String| {
+        Request::get(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let answer = send(
+        &app,
+        get(
+            format!("/api/v1/fps/participants/004/statements/{today}"),
+            hsbc.clone(),
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let statement = iso20022::parse_statement(&answer.body).expect("a valid camt.053");
+    let stmt = &statement.statements.as_slice()[0];
+    let balance = |kind: &str| {
+        let b = stmt
+            .balances
+            .as_slice()
+            .iter()
+            .find(|b| b.kind.is_code(kind))
+            .expect("balance");
+        let sign = if b.credit_debit == iso20022::CreditDebit::Debit {
+            -1
+        } else {
+            1
+        };
+        sign * b.amount.minor()
+    };
+    // The demo funding and the pacs.008 happened today: the day opens at zero.
+    assert_eq!(balance("OPBD"), 0);
+    let net: i64 = stmt
+        .entries
+        .iter()
+        .map(|e| {
+            if e.credit_debit == iso20022::CreditDebit::Credit {
+                e.amount.minor()
+            } else {
+                -e.amount.minor()
+            }
+        })
+        .sum();
+    assert_eq!(balance("CLBD"), net);
+    assert!(stmt
+        .entries
+        .iter()
+        .any(|e| e.amount.minor() == 123_450 && e.credit_debit == iso20022::CreditDebit::Debit));
+    // Another participant may not read it; a day not yet begun has no statement.
+    let bochk = token(&app, "012").await;
+    let refused = send(
+        &app,
+        get(
+            format!("/api/v1/fps/participants/004/statements/{today}"),
+            bochk,
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let tomorrow = today.next_day().expect("a next day");
+    let future = send(
+        &app,
+        get(
+            format!("/api/v1/fps/participants/004/statements/{tomorrow}"),
+            hsbc,
+        ),
+    )
+    .await;
+    assert_eq!(future.status, StatusCode::BAD_REQUEST);
+}
