@@ -172,27 +172,42 @@ fn main() {
             wanted.insert((next(&mut seed) % total as u64) as usize, None);
         }
 
-        let mut import_time = Duration::ZERO;
+        // Two imports in flight: one prepares its rows (hashing, sealing, masking) while the
+        // other holds the write lock and inserts; the store takes them one at a time.
+        let proxies = Arc::new(proxies);
         let started = Instant::now();
-        let mut from = 0;
-        while from < total {
-            let to = (from + IMPORT_ROWS_MAX).min(total);
-            let rows: Vec<ImportRow> = (from..to).map(|i| row(i, now_s)).collect();
-            let t = Instant::now();
-            let keys = proxies.import(rows, "system:bench").await.unwrap();
-            import_time += t.elapsed();
+        let mut in_flight: std::collections::VecDeque<
+            tokio::task::JoinHandle<(usize, usize, Vec<ProxyKey>)>,
+        > = std::collections::VecDeque::new();
+        let mut collect = |(from, to, keys): (usize, usize, Vec<ProxyKey>)| {
             for (i, key) in (from..to).zip(keys) {
                 if let Some(slot) = wanted.get_mut(&i) {
                     *slot = Some(key);
                 }
             }
-            from = to;
             if benching {
                 eprintln!(
-                    "  loaded {to:>10} ({:.0}/s so far)",
-                    to as f64 / started.elapsed().as_secs_f64()
+                    "  loaded rows {from:>10}..{to:<10} ({:.1?} since the start)",
+                    started.elapsed()
                 );
             }
+        };
+        let mut from = 0;
+        while from < total {
+            let to = (from + IMPORT_ROWS_MAX).min(total);
+            let service = Arc::clone(&proxies);
+            in_flight.push_back(tokio::spawn(async move {
+                let rows: Vec<ImportRow> = (from..to).map(|i| row(i, now_s)).collect();
+                let keys = service.import(rows, "system:bench").await.unwrap();
+                (from, to, keys)
+            }));
+            if in_flight.len() >= 2 {
+                collect(in_flight.pop_front().unwrap().await.unwrap());
+            }
+            from = to;
+        }
+        while let Some(task) = in_flight.pop_front() {
+            collect(task.await.unwrap());
         }
         let loaded_in = started.elapsed();
         assert_eq!(proxies.store().count().await.unwrap() as usize, total);
@@ -223,10 +238,9 @@ fn main() {
 
         println!("FPS addressing: {total} proxy registrations on SQLite (60% mobile, 25% email, 15% FPS ID; {PARTICIPANTS} participants)");
         println!(
-            "  load: {:.1?} in all, {:.1?} in ProxyService::import ({:.0} rows/s; {} transactions of up to {IMPORT_ROWS_MAX})",
+            "  load: {:.1?} through ProxyService::import ({:.0} rows/s; {} transactions of up to {IMPORT_ROWS_MAX} rows, two imports in flight)",
             loaded_in,
-            import_time,
-            total as f64 / import_time.as_secs_f64(),
+            total as f64 / loaded_in.as_secs_f64(),
             total.div_ceil(IMPORT_ROWS_MAX)
         );
         println!(

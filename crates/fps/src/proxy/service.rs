@@ -156,11 +156,16 @@ fn now_s() -> i64 {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        for nibble in [b >> 4, b & 0x0F] {
+            out.push(char::from(
+                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
+    }
+    out
 }
 
 /// The audit subject of a key: a prefix of its keyed hash (stable, and useless without the
@@ -528,6 +533,86 @@ impl ProxyService {
             .collect())
     }
 
+    /// One import row checked, its key drawn (FPS IDs) or taken, hashed, its account sealed.
+    fn prepare_row(
+        &self,
+        i: usize,
+        r: ImportRow,
+        now: i64,
+    ) -> Result<(NewRow, ProxyKey, AccountReference), ProxyError> {
+        let key = match (r.kind, r.key) {
+            (ProxyKind::FpsId, None) => ProxyKey::FpsId(FpsId::issue(random_u64())),
+            (kind, Some(key)) if kind != ProxyKind::FpsId && key.kind() == kind => key,
+            _ => {
+                return Err(ProxyError::field(
+                    format!("/{i}/key"),
+                    "FPS IDs are issued (no key); every other kind needs its key",
+                ))
+            }
+        };
+        let masked_name = mask_name(&r.display_name)
+            .map_err(|why| ProxyError::field(format!("/{i}/display_name"), why))?;
+        let key_hash = self.key_hash(&key);
+        let row = NewRow {
+            key_hash,
+            kind: r.kind,
+            participant: r.participant,
+            account_sealed: self.seal_account(&key_hash, r.participant, &r.account)?,
+            masked_name,
+            consent: r.consent,
+            now_s: now,
+        };
+        Ok((row, key, r.account))
+    }
+
+    /// [`ProxyService::prepare_row`] over every row, in order, on up to 8 threads.
+    fn prepare_import(
+        &self,
+        rows: Vec<ImportRow>,
+        now: i64,
+    ) -> Result<Vec<(NewRow, ProxyKey, AccountReference)>, ProxyError> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let chunk = rows.len().div_ceil(threads).max(1);
+        let mut chunks: Vec<(usize, Vec<ImportRow>)> = Vec::new();
+        let mut rows = rows.into_iter();
+        let mut start = 0;
+        loop {
+            let part: Vec<ImportRow> = rows.by_ref().take(chunk).collect();
+            if part.is_empty() {
+                break;
+            }
+            let n = part.len();
+            chunks.push((start, part));
+            start += n;
+        }
+        let parts: Vec<Result<Vec<_>, ProxyError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|(start, part)| {
+                    scope.spawn(move || {
+                        part.into_iter()
+                            .enumerate()
+                            .map(|(k, r)| self.prepare_row(start + k, r, now))
+                            .collect::<Result<Vec<_>, ProxyError>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(StoreError::Commit("an import thread panicked".into()).into())
+                    })
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity(start);
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
+    }
+
     /// Loads an existing register: up to `store::IMPORT_ROWS_MAX` rows in one transaction, all
     /// or nothing, one audit event (counts by kind). Every row becomes its key's default; a key
     /// already registered fails the import. Returns each row's key (FPS IDs as issued).
@@ -537,34 +622,19 @@ impl ProxyService {
         actor: &str,
     ) -> Result<Vec<ProxyKey>, ProxyError> {
         let now = now_s();
-        let mut new_rows = Vec::with_capacity(rows.len());
-        let mut keys = Vec::with_capacity(rows.len());
+        // Hashing and sealing a million rows takes seconds of CPU: off the async workers, on
+        // every core.
+        let service = self.clone();
+        let prepared = tokio::task::spawn_blocking(move || service.prepare_import(rows, now))
+            .await
+            .map_err(|e| StoreError::Commit(format!("the import's preparation failed: {e}")))??;
+        let mut new_rows = Vec::with_capacity(prepared.len());
+        let mut keys = Vec::with_capacity(prepared.len());
         let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-        for (i, r) in rows.into_iter().enumerate() {
-            let key = match (r.kind, r.key) {
-                (ProxyKind::FpsId, None) => ProxyKey::FpsId(FpsId::issue(random_u64())),
-                (kind, Some(key)) if kind != ProxyKind::FpsId && key.kind() == kind => key,
-                _ => {
-                    return Err(ProxyError::field(
-                        format!("/{i}/key"),
-                        "FPS IDs are issued (no key); every other kind needs its key",
-                    ))
-                }
-            };
-            let masked_name = mask_name(&r.display_name)
-                .map_err(|why| ProxyError::field(format!("/{i}/display_name"), why))?;
-            let key_hash = self.key_hash(&key);
+        for (row, key, account) in prepared {
             *counts.entry(key.kind().as_str()).or_default() += 1;
-            new_rows.push(NewRow {
-                key_hash,
-                kind: r.kind,
-                participant: r.participant,
-                account_sealed: self.seal_account(&key_hash, r.participant, &r.account)?,
-                masked_name,
-                consent: r.consent,
-                now_s: now,
-            });
-            keys.push((key, r.account));
+            new_rows.push(row);
+            keys.push((key, account));
         }
         let event = AuditEvent {
             actor: actor.to_owned(),

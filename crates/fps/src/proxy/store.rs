@@ -450,9 +450,14 @@ fn import_sqlite(
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut order: Vec<usize> = (0..rows.len()).collect();
         order.sort_unstable_by(|a, b| {
-            let key = |i: &usize| rows.get(*i).map(|r| r.key_hash);
+            let key = |i: &usize| rows.get(*i).map(|r| &r.key_hash);
             key(a).cmp(&key(b))
         });
+        // Participant codes as text, made once each rather than once a row.
+        let codes: std::collections::HashMap<ParticipantCode, String> = rows
+            .iter()
+            .map(|r| (r.participant, r.participant.as_str()))
+            .collect();
         {
             // `OR IGNORE` only for FPS IDs, where a clash means "draw again"; any other row's
             // clash aborts the import.
@@ -465,6 +470,7 @@ fn import_sqlite(
             let mut pending: Vec<usize> = Vec::new();
             for i in order {
                 let Some(row) = rows.get(i) else { continue };
+                let code = codes.get(&row.participant).map_or("", String::as_str);
                 let statement = if row.kind == ProxyKind::FpsId {
                     &mut insert_or_skip
                 } else {
@@ -473,7 +479,7 @@ fn import_sqlite(
                 match statement.execute(rusqlite::params![
                     row.key_hash.as_slice(),
                     row.kind.as_str(),
-                    row.participant.as_str(),
+                    code,
                     row.account_sealed,
                     row.masked_name,
                     1i64,
