@@ -53,7 +53,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
         (name = "identity-admin", description = "智方便 iAM Smart administration: services (relying parties) and signing keys. Needs the administrator token."),
         (name = "identity", description = "智方便 iAM Smart: enrolment, passkey sign-in, and a signed-in resident's passkeys"),
         (name = "signing", description = "智方便 iAM Smart digital signing: public verification of document signatures and the CA certificates"),
-        (name = "fps", description = "轉數快 FPS: participants, settlement funding, transfers (single and batched; two-phase; linked), positions; the Hong Kong common QR code (EMVCo merchant-presented mode) — decode, encode, draw. Participants use their API token, the operator the administrator token."),
+        (name = "fps", description = "轉數快 FPS: participants, settlement funding, transfers (single and batched; two-phase; linked), positions; the addressing service (proxies: mobile, email, FPS ID, HKID — register, change, remove, look up one or up to 1,000); the Hong Kong common QR code (EMVCo merchant-presented mode) — decode, encode, draw. Participants use their API token, the operator the administrator token."),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
     modifiers(&AdminTokenScheme),
@@ -188,10 +188,16 @@ pub struct AppState {
     pub demo: bool,
     /// 转数快 FPS: the switch and its settlement ledger.
     pub fps: Arc<bauhinia_fps::switch::Switch>,
+    /// The FPS addressing service (proxies).
+    pub proxies: Arc<bauhinia_fps::proxy::ProxyService>,
 }
 
 /// The OpenAPI document and the API routes, built together so neither can lack the other.
 fn api(state: &AppState) -> (Router, OpenApi) {
+    let fps_state = bauhinia_fps::http::FpsState {
+        switch: Arc::clone(&state.fps),
+        admin: Arc::clone(&state.admin_token),
+    };
     let ops = OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(readyz))
@@ -200,10 +206,13 @@ fn api(state: &AppState) -> (Router, OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops)
         .merge(bauhinia_funding::http::router(Arc::clone(&state.funding)))
-        .merge(bauhinia_fps::http::router(bauhinia_fps::http::FpsState {
-            switch: Arc::clone(&state.fps),
-            admin: Arc::clone(&state.admin_token),
-        }))
+        .merge(bauhinia_fps::http::router(fps_state.clone()))
+        .merge(bauhinia_fps::proxy::http::router(
+            bauhinia_fps::proxy::http::ProxyState {
+                fps: fps_state,
+                proxies: Arc::clone(&state.proxies),
+            },
+        ))
         .merge(bauhinia_fps::qr::http::router())
         .merge(bauhinia_identity::signing::http::router(Arc::clone(
             &state.signing,

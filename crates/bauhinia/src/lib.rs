@@ -61,7 +61,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         .context("starting the OpenID Provider")?,
     );
     let admin_token = Arc::new(admin_token(config)?);
-    let signing = Arc::new(SigningService::new(&db, vault));
+    let signing = Arc::new(SigningService::new(&db, Arc::clone(&vault)));
     signing
         .ensure_ca()
         .await
@@ -69,6 +69,11 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     let fps = bauhinia_fps::switch::Switch::start(db.clone())
         .await
         .context("starting the FPS switch and its ledger")?;
+    let proxies = Arc::new(bauhinia_fps::proxy::ProxyService::new(
+        &db,
+        vault,
+        Arc::clone(&fps),
+    ));
     let demo = load_demo(&db, &identity, &fps, config).await?;
     let metrics = Arc::new(Metrics::new(funding.catalogue().len()));
     Ok(AppState {
@@ -84,6 +89,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         metrics,
         demo,
         fps,
+        proxies,
     })
 }
 

@@ -85,6 +85,10 @@ error_codes! {
     SigningSignatureMalformed => ("signing.signature_malformed", UNPROCESSABLE_ENTITY, "The signature is not a Bauhinia document signature (compact JWS, ES256, with x5c)."),
     FpsQrInvalid => ("fps.qr_invalid", UNPROCESSABLE_ENTITY, "The payload is not a valid Hong Kong common QR code for FPS; `reason`, `field` and `position` say what is wrong and where."),
     FpsQrRequestInvalid => ("fps.qr_request_invalid", UNPROCESSABLE_ENTITY, "The QR code's fields are invalid; `errors` names each."),
+    FpsProxyInvalid => ("fps.proxy_invalid", UNPROCESSABLE_ENTITY, "The proxy request is invalid (a malformed mobile number, email address, FPS ID or HKID, account reference, name or consent); `errors` names the fields."),
+    FpsProxyNotFound => ("fps.proxy_not_found", NOT_FOUND, "No active default registration has this proxy (or, for a change, this participant has no registration of it)."),
+    FpsProxyExists => ("fps.proxy_exists", CONFLICT, "This participant has already registered this proxy; change it instead."),
+    FpsProxyForbidden => ("fps.proxy_forbidden", FORBIDDEN, "This caller may not make this proxy request (HKID lookups are for payroll in bulk only; the operator neither registers nor looks up proxies)."),
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -4,6 +4,8 @@
 //!   batches transfers and group-commits them.
 //! - `qr` — the Hong Kong common QR code (EMVCo merchant-presented mode, FPS template in field 26).
 //! - `iso20022` — the participant interface's ISO 20022 XML messages.
+//! - `proxy` — the addressing service: mobile numbers, email addresses, FPS IDs and HKIDs that
+//!   find a payee's participant and masked name.
 
 pub mod audit;
 pub mod demo;
@@ -11,6 +13,7 @@ pub mod http;
 pub mod iso20022;
 pub mod iso_http;
 pub mod ledger;
+pub mod proxy;
 pub mod qr;
 pub mod statement;
 pub mod switch;

@@ -1,4 +1,6 @@
 //! The one integration-test binary of the FPS crate.
 
+mod proxy_http;
+mod proxy_store;
 mod qr_http;
 mod qr_interop;
