@@ -444,6 +444,24 @@ async fn settlement(
     single_response(&request.id, outcome)
 }
 
+/// A suspended participant receives nothing: its customers cannot be credited while it is out.
+pub(crate) fn check_creditor(
+    state: &FpsState,
+    transfer: &Transfer,
+    pointer: String,
+    errors: &mut Vec<FieldError>,
+) {
+    let suspended = crate::switch::account_owner(transfer.credit_account)
+        .and_then(|(code, _)| state.switch.participant(code))
+        .filter(|p| !p.active);
+    if let Some(p) = suspended {
+        errors.push(FieldError::new(
+            pointer,
+            format!("participant {} is suspended and cannot be paid", p.code),
+        ));
+    }
+}
+
 async fn submit_one(
     state: &FpsState,
     transfer: Transfer,
@@ -498,7 +516,11 @@ async fn create_transfer(
     ApiJson(request): ApiJson<TransferRequest>,
 ) -> Result<Response, Problem> {
     let mut errors = Vec::new();
-    let Some(transfer) = request.to_transfer(caller, "", &mut errors) else {
+    let transfer = request.to_transfer(caller, "", &mut errors);
+    if let Some(t) = &transfer {
+        check_creditor(&state, t, "/creditor".into(), &mut errors);
+    }
+    let (Some(transfer), true) = (transfer, errors.is_empty()) else {
         return Err(Problem::new(ErrorCode::FpsTransferInvalid).errors(errors));
     };
     let outcome = submit_one(&state, transfer, caller).await?;
@@ -532,7 +554,9 @@ async fn create_batch(
     let mut errors = Vec::new();
     let mut transfers = Vec::with_capacity(request.transfers.len());
     for (i, t) in request.transfers.iter().enumerate() {
-        if let Some(transfer) = t.to_transfer(caller, &format!("/transfers/{i}"), &mut errors) {
+        let at = format!("/transfers/{i}");
+        if let Some(transfer) = t.to_transfer(caller, &at, &mut errors) {
+            check_creditor(&state, &transfer, format!("{at}/creditor"), &mut errors);
             transfers.push(transfer);
         }
         if errors.len() >= 100 {

@@ -210,6 +210,7 @@ pub fn status_report(message: &CreditTransfer, outcomes: &[Outcome]) -> StatusRe
         (status = 403, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
         (status = 413, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
         (status = 415, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
         (status = 503, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json")))]
 async fn credit_transfer(
     State(state): State<FpsState>,
@@ -229,8 +230,15 @@ async fn credit_transfer(
     }
     let message = iso20022::parse_credit_transfer(&body).map_err(|e| bad_xml(&e))?;
     let mut transfers = Vec::new();
-    for tx in message.transactions.as_slice() {
-        transfers.push(tx_to_transfer(tx, caller)?.1);
+    let mut errors = Vec::new();
+    for (i, tx) in message.transactions.as_slice().iter().enumerate() {
+        let transfer = tx_to_transfer(tx, caller)?.1;
+        let at = format!("/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[{}]/CdtrAgt", i + 1);
+        crate::http::check_creditor(&state, &transfer, at, &mut errors);
+        transfers.push(transfer);
+    }
+    if !errors.is_empty() {
+        return Err(Problem::new(ErrorCode::FpsTransferInvalid).errors(errors));
     }
     let outcomes = state.switch.submit(transfers, caller).await?;
     let report = iso20022::Message::StatusReport(status_report(&message, &outcomes));

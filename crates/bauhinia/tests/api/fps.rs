@@ -220,3 +220,55 @@ async fn end_of_day_statement_is_camt_053_that_adds_up() {
     .await;
     assert_eq!(future.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_suspended_participant_cannot_be_paid() {
+    let app = app().await;
+    let admin = std::fs::read_to_string(app.dir.join("admin.token")).expect("admin token");
+    let registered = send(
+        &app,
+        Request::post("/api/v1/fps/participants")
+            .header(header::AUTHORIZATION, format!("Bearer {}", admin.trim()))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                r#"{"code":"777","name_en":"Suspended Bank","name_zh_hant":"暫停銀行","name_zh_hans":"暂停银行","kind":"bank","active":false}"#,
+            ))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.text()
+    );
+    let hsbc = token(&app, "004").await;
+    let answer = send(
+        &app,
+        Request::post("/api/v1/fps/transfers")
+            .header(header::AUTHORIZATION, format!("Bearer {hsbc}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                r#"{"id":"0190bbbb-0000-7000-8000-000000000001","debtor":"004","creditor":"777","currency":"HKD","amount":"1.00"}"#,
+            ))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text()
+    );
+    let problem = answer.json();
+    assert_eq!(problem["code"], "fps.transfer_invalid");
+    assert_eq!(problem["errors"][0]["pointer"], "/creditor");
+    let iso = two_transactions("ISO-E").replace("<MmbId>012</MmbId>", "<MmbId>777</MmbId>");
+    let answer = submit(&app, &hsbc, iso).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text()
+    );
+}
