@@ -55,16 +55,10 @@ impl RateLimit {
         self
     }
 
-    fn is_participant(&self, request: &Request) -> bool {
-        let Some(switch) = &self.participants else {
-            return false;
-        };
-        request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|token| switch.authenticate(token.trim()).is_some())
+    /// The participant a request's valid token belongs to.
+    fn participant(&self, request: &Request) -> Option<bauhinia_fps::switch::ParticipantCode> {
+        let switch = self.participants.as_ref()?;
+        switch.authenticate(bauhinia_core::admin::bearer_token(request.headers())?)
     }
 
     /// `Err(wait)` when `ip` is over its budget.
@@ -88,8 +82,17 @@ impl RateLimit {
 
 pub async fn limit(State(rate_limit): State<RateLimit>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if UNLIMITED_PREFIXES.iter().any(|p| path.starts_with(p)) || rate_limit.is_participant(&request)
-    {
+    if UNLIMITED_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return next.run(request).await;
+    }
+    if let Some(code) = rate_limit.participant(&request) {
+        // Authenticated once: the FPS handlers take the caller from here.
+        let mut request = request;
+        request
+            .extensions_mut()
+            .insert(bauhinia_fps::http::FpsCaller(
+                bauhinia_fps::switch::Caller::Participant(code),
+            ));
         return next.run(request).await;
     }
     // In-process callers (tests) have no peer address; they share one bucket.

@@ -78,6 +78,16 @@ fn getrandom_bytes(bytes: &mut [u8]) {
 }
 
 /// Proof that the request carries the administrator token.
+/// The token of an `Authorization: Bearer …` header, trimmed (the administrator's, a
+/// participant's: whoever checks it decides).
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Admin;
 
@@ -105,13 +115,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Admin, AdminRejection> {
         let token = Arc::<AdminToken>::from_ref(state);
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(AdminRejection)?;
-        if token.verify(presented.trim()) {
+        let presented = bearer_token(&parts.headers).ok_or(AdminRejection)?;
+        if token.verify(presented) {
             Ok(Admin)
         } else {
             tracing::warn!("administrator token refused");

@@ -3,13 +3,12 @@
 //! once. Codes follow the published FPS participant list where the reference notes give them;
 //! the stored-value facilities are labelled as demo operators.
 
-use bauhinia_core::Currency;
+use bauhinia_core::{Currency, Money};
 
-use crate::ledger::model::{Kind, Outcome, Transfer};
+use crate::ledger::model::Outcome;
 use crate::switch::{
-    rtgs_account, Caller, Participant, ParticipantCode, ParticipantKind, Switch, SwitchError,
+    Caller, Participant, ParticipantCode, ParticipantKind, Settlement, Switch, SwitchError,
 };
-use crate::wire::Purpose;
 
 /// (code, English, 繁體, 简体, kind)
 const PARTICIPANTS: &[(&str, &str, &str, &str, ParticipantKind)] = &[
@@ -115,19 +114,14 @@ pub async fn load(switch: &Switch) -> Result<usize, SwitchError> {
             switch.register(p.clone(), "system:demo").await?;
         }
         for (k, (currency, amount)) in FUNDING.iter().enumerate() {
-            transfers.push(Transfer {
-                // A fixed id per participant and currency: 0xDE30 ‖ code ‖ currency index.
-                id: (0xDE30u128 << 112) | (u128::from(p.code.number()) << 8) | (k as u128 + 1),
-                debit_account: rtgs_account(*currency),
-                credit_account: p.code.settlement_account(*currency),
-                amount: *amount,
-                currency: *currency,
-                kind: Kind::Single,
-                linked: false,
-                code: Purpose::SettlementFunding.code(),
-                user_data: 0,
-                reference: "demo funding".into(),
-            });
+            // A fixed id per participant and currency: 0xDE30 ‖ code ‖ currency index.
+            let id = (0xDE30u128 << 112) | (u128::from(p.code.number()) << 8) | (k as u128 + 1);
+            transfers.push(Settlement::Fund.transfer(
+                id,
+                p.code,
+                Money::from_minor(*amount, *currency),
+                "demo funding",
+            ));
         }
     }
     let outcomes = switch.submit(transfers, Caller::Operator).await?;

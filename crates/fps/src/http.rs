@@ -9,23 +9,22 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use bauhinia_core::admin::{Admin, AdminToken};
+use bauhinia_core::admin::{bearer_token, Admin, AdminToken};
 use bauhinia_core::extract::ApiJson;
 use bauhinia_core::{Currency, ErrorCode, FieldError, Money, Problem};
-use bauhinia_store::audit::{AuditEvent, Outcome as AuditOutcome};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::ledger::model::{Kind, Outcome, BATCH_MAX};
+use crate::ledger::model::{Outcome, BATCH_MAX};
 use crate::ledger::Transfer;
 use crate::switch::{
-    rtgs_account, Caller, Participant, ParticipantCode, ParticipantKind, Switch, CURRENCIES,
+    Caller, Inadmissible, Participant, ParticipantCode, ParticipantKind, Settlement, Switch,
+    SwitchError, CURRENCIES,
 };
 use crate::wire::{
-    format_amount, format_id, parse_id, BatchRequest, BatchResponse, Purpose, TransferRequest,
-    TransferResult, TransferView,
+    parse_id, BatchRequest, BatchResponse, TransferRequest, TransferResult, TransferView,
 };
 
 const TAG: &str = "fps";
@@ -74,13 +73,11 @@ impl FromRequestParts<FpsState> for FpsCaller {
         parts: &mut Parts,
         state: &FpsState,
     ) -> Result<FpsCaller, Response> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        let caller = token.and_then(|t| {
+        // The rate limiter may have authenticated the participant already.
+        if let Some(caller) = parts.extensions.get::<FpsCaller>() {
+            return Ok(*caller);
+        }
+        let caller = bearer_token(&parts.headers).and_then(|t| {
             if state.admin.verify(t) {
                 Some(Caller::Operator)
             } else {
@@ -298,7 +295,7 @@ async fn positions(
         .ledger()
         .accounts()
         .await
-        .map_err(crate::switch::SwitchError::from)?;
+        .map_err(SwitchError::from)?;
     let to_i64 = |v: i128| i64::try_from(v).unwrap_or(i64::MAX);
     Ok(Json(
         CURRENCIES
@@ -308,13 +305,14 @@ async fn positions(
                     .iter()
                     .find(|a| a.id == code.settlement_account(*c))?;
                 let t = a.totals;
+                let text = |minor: i64| Money::from_minor(minor, *c).to_decimal_string();
                 Some(Position {
                     currency: *c,
-                    balance: format_amount(to_i64(t.balance())),
-                    pending_debits: format_amount(t.debits_pending),
-                    pending_credits: format_amount(t.credits_pending),
-                    available: format_amount(to_i64(t.available())),
-                    debit_cap: format_amount(a.debit_cap.unwrap_or(0)),
+                    balance: text(to_i64(t.balance())),
+                    pending_debits: text(t.debits_pending),
+                    pending_credits: text(t.credits_pending),
+                    available: text(to_i64(t.available())),
+                    debit_cap: text(a.debit_cap.unwrap_or(0)),
                 })
             })
             .collect(),
@@ -386,80 +384,33 @@ async fn settlement(
     let (Some(id), Some(code), Some(amount)) = (id, code, amount) else {
         return Err(Problem::new(ErrorCode::FpsTransferInvalid).errors(errors));
     };
-    if state.switch.participant(code).is_none() {
-        return Err(Problem::new(ErrorCode::FpsParticipantNotFound));
-    }
-    let settlement = code.settlement_account(request.currency);
-    let rtgs = rtgs_account(request.currency);
-    let (debit, credit, purpose, action) = match request.direction {
-        Direction::Fund => (
-            rtgs,
-            settlement,
-            Purpose::SettlementFunding,
-            "fps.settlement.fund",
-        ),
-        Direction::Defund => (
-            settlement,
-            rtgs,
-            Purpose::SettlementDefunding,
-            "fps.settlement.defund",
-        ),
+    let direction = match request.direction {
+        Direction::Fund => Settlement::Fund,
+        Direction::Defund => Settlement::Defund,
     };
-    let transfer = Transfer {
-        id,
-        debit_account: debit,
-        credit_account: credit,
-        amount,
-        currency: request.currency,
-        kind: Kind::Single,
-        linked: false,
-        code: purpose.code(),
-        user_data: 0,
-        reference: String::new(),
-    };
-    let outcome = submit_one(&state, transfer, Caller::Operator).await?;
-    if !matches!(outcome, Outcome::Exists(_) | Outcome::IdConflict) {
-        let accepted = matches!(outcome, Outcome::Created { .. });
-        state
-            .switch
-            .audit(AuditEvent {
-                actor: "admin".into(),
-                action,
-                subject: format!("participant:{code}"),
-                outcome: if accepted {
-                    AuditOutcome::Success
-                } else {
-                    AuditOutcome::Failure
-                },
-                detail: serde_json::json!({
-                    "transfer": format_id(id),
-                    "currency": request.currency.code(),
-                    "amount": format_amount(amount),
-                    "reason": outcome.result().err().flatten().map(|r| r.code()),
-                }),
-                request_id: None,
-            })
-            .await?;
-    }
+    let outcome = state
+        .switch
+        .settle(
+            id,
+            code,
+            Money::from_minor(amount, request.currency),
+            direction,
+            "admin",
+        )
+        .await?;
     single_response(&request.id, outcome)
 }
 
-/// A suspended participant receives nothing: its customers cannot be credited while it is out.
-pub(crate) fn check_creditor(
-    state: &FpsState,
-    transfer: &Transfer,
-    pointer: String,
-    errors: &mut Vec<FieldError>,
-) {
-    let suspended = crate::switch::account_owner(transfer.credit_account)
-        .and_then(|(code, _)| state.switch.participant(code))
-        .filter(|p| !p.active);
-    if let Some(p) = suspended {
-        errors.push(FieldError::new(
-            pointer,
-            format!("participant {} is suspended and cannot be paid", p.code),
-        ));
-    }
+/// The problem for transfers the switch would not admit, each named by `pointer(index, field)`.
+pub(crate) fn inadmissible(
+    list: &[Inadmissible],
+    pointer: impl Fn(usize, &str) -> String,
+) -> Problem {
+    Problem::new(ErrorCode::FpsTransferInvalid).errors(
+        list.iter()
+            .map(|i| FieldError::new(pointer(i.index(), i.field()), i.detail()))
+            .collect(),
+    )
 }
 
 async fn submit_one(
@@ -467,7 +418,14 @@ async fn submit_one(
     transfer: Transfer,
     caller: Caller,
 ) -> Result<Outcome, Problem> {
-    let outcomes = state.switch.submit(vec![transfer], caller).await?;
+    let outcomes = state
+        .switch
+        .submit(vec![transfer], caller)
+        .await
+        .map_err(|e| match e {
+            SwitchError::Inadmissible(list) => inadmissible(&list, |_, field| format!("/{field}")),
+            other => other.into(),
+        })?;
     outcomes
         .into_iter()
         .next()
@@ -516,11 +474,7 @@ async fn create_transfer(
     ApiJson(request): ApiJson<TransferRequest>,
 ) -> Result<Response, Problem> {
     let mut errors = Vec::new();
-    let transfer = request.to_transfer(caller, "", &mut errors);
-    if let Some(t) = &transfer {
-        check_creditor(&state, t, "/creditor".into(), &mut errors);
-    }
-    let (Some(transfer), true) = (transfer, errors.is_empty()) else {
+    let Some(transfer) = request.to_transfer("", &mut errors) else {
         return Err(Problem::new(ErrorCode::FpsTransferInvalid).errors(errors));
     };
     let outcome = submit_one(&state, transfer, caller).await?;
@@ -554,9 +508,7 @@ async fn create_batch(
     let mut errors = Vec::new();
     let mut transfers = Vec::with_capacity(request.transfers.len());
     for (i, t) in request.transfers.iter().enumerate() {
-        let at = format!("/transfers/{i}");
-        if let Some(transfer) = t.to_transfer(caller, &at, &mut errors) {
-            check_creditor(&state, &transfer, format!("{at}/creditor"), &mut errors);
+        if let Some(transfer) = t.to_transfer(&format!("/transfers/{i}"), &mut errors) {
             transfers.push(transfer);
         }
         if errors.len() >= 100 {
@@ -566,7 +518,16 @@ async fn create_batch(
     if !errors.is_empty() {
         return Err(Problem::new(ErrorCode::FpsTransferInvalid).errors(errors));
     }
-    let outcomes = state.switch.submit(transfers, caller).await?;
+    let outcomes = state
+        .switch
+        .submit(transfers, caller)
+        .await
+        .map_err(|e| match e {
+            SwitchError::Inadmissible(list) => {
+                inadmissible(&list, |i, field| format!("/transfers/{i}/{field}"))
+            }
+            other => other.into(),
+        })?;
     Ok(Json(BatchResponse {
         results: request
             .transfers

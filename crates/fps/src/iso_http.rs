@@ -20,7 +20,7 @@ use crate::iso20022::{
 };
 use crate::ledger::model::{Kind, Outcome, Refusal, REFERENCE_MAX};
 use crate::ledger::Transfer;
-use crate::switch::{Caller, ParticipantCode};
+use crate::switch::{Inadmissible, ParticipantCode, SwitchError};
 use crate::wire::Purpose;
 
 const TAG: &str = "fps";
@@ -49,6 +49,25 @@ pub fn transaction_id(debtor: ParticipantCode, tx_id: &str) -> u128 {
     u128::from_be_bytes(bytes).max(1)
 }
 
+/// A participant paying as another agent is forbidden outright; a suspended creditor agent is
+/// named by its element path.
+fn iso_inadmissible(transactions: &[CreditTransferTransaction], list: &[Inadmissible]) -> Problem {
+    let not_own = list.iter().find_map(|i| match i {
+        Inadmissible::NotOwnAccount { index } => transactions.get(*index),
+        Inadmissible::CreditorSuspended { .. } => None,
+    });
+    if let Some(tx) = not_own {
+        return Problem::new(ErrorCode::FpsForbidden).detail(format!(
+            "transaction {} names debtor agent {}; a participant pays only as itself",
+            tx.payment_id.transaction_id.as_str(),
+            tx.debtor_agent.participant.as_str()
+        ));
+    }
+    crate::http::inadmissible(list, |i, _| {
+        format!("/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[{}]/CdtrAgt", i + 1)
+    })
+}
+
 /// The ISO external status reason for a ledger refusal.
 pub fn reason_code(refusal: Option<Refusal>) -> &'static str {
     match refusal {
@@ -65,24 +84,13 @@ fn bad_xml(error: &iso20022::Iso20022Error) -> Problem {
         .detail(error.to_string())
 }
 
-fn tx_to_transfer(
-    tx: &CreditTransferTransaction,
-    caller: Caller,
-) -> Result<(ParticipantCode, Transfer), Problem> {
+fn tx_to_transfer(tx: &CreditTransferTransaction) -> Result<Transfer, Problem> {
     let parse = |code: &str| {
         ParticipantCode::parse(code)
             .ok_or_else(|| Problem::new(ErrorCode::FpsIso20022Invalid).detail("bad agent"))
     };
     let debtor = parse(tx.debtor_agent.participant.as_str())?;
     let creditor = parse(tx.creditor_agent.participant.as_str())?;
-    if let Caller::Participant(own) = caller {
-        if own != debtor {
-            return Err(Problem::new(ErrorCode::FpsForbidden).detail(format!(
-                "transaction {} names debtor agent {debtor}; a participant pays only as itself",
-                tx.payment_id.transaction_id.as_str()
-            )));
-        }
-    }
     let money = tx.amount.money();
     let reference: String = tx
         .remittance
@@ -90,21 +98,18 @@ fn tx_to_transfer(
         .and_then(|r| r.unstructured.first())
         .map(|t| t.as_str().chars().take(REFERENCE_MAX).collect())
         .unwrap_or_default();
-    Ok((
-        debtor,
-        Transfer {
-            id: transaction_id(debtor, tx.payment_id.transaction_id.as_str()),
-            debit_account: debtor.settlement_account(money.currency),
-            credit_account: creditor.settlement_account(money.currency),
-            amount: money.minor,
-            currency: money.currency,
-            kind: Kind::Single,
-            linked: false,
-            code: Purpose::P2p.code(),
-            user_data: 0,
-            reference,
-        },
-    ))
+    Ok(Transfer {
+        id: transaction_id(debtor, tx.payment_id.transaction_id.as_str()),
+        debit_account: debtor.settlement_account(money.currency),
+        credit_account: creditor.settlement_account(money.currency),
+        amount: money.minor,
+        currency: money.currency,
+        kind: Kind::Single,
+        linked: false,
+        code: Purpose::P2p.code(),
+        user_data: 0,
+        reference,
+    })
 }
 
 fn iso_now(ns: i64) -> Option<IsoDateTime> {
@@ -229,18 +234,19 @@ async fn credit_transfer(
             .detail("send the pacs.008 document with `Content-Type: application/xml`"));
     }
     let message = iso20022::parse_credit_transfer(&body).map_err(|e| bad_xml(&e))?;
-    let mut transfers = Vec::new();
-    let mut errors = Vec::new();
-    for (i, tx) in message.transactions.as_slice().iter().enumerate() {
-        let transfer = tx_to_transfer(tx, caller)?.1;
-        let at = format!("/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[{}]/CdtrAgt", i + 1);
-        crate::http::check_creditor(&state, &transfer, at, &mut errors);
-        transfers.push(transfer);
-    }
-    if !errors.is_empty() {
-        return Err(Problem::new(ErrorCode::FpsTransferInvalid).errors(errors));
-    }
-    let outcomes = state.switch.submit(transfers, caller).await?;
+    let transactions = message.transactions.as_slice();
+    let transfers = transactions
+        .iter()
+        .map(tx_to_transfer)
+        .collect::<Result<Vec<_>, _>>()?;
+    let outcomes = state
+        .switch
+        .submit(transfers, caller)
+        .await
+        .map_err(|e| match e {
+            SwitchError::Inadmissible(list) => iso_inadmissible(transactions, &list),
+            other => other.into(),
+        })?;
     let report = iso20022::Message::StatusReport(status_report(&message, &outcomes));
     let mut response = (StatusCode::OK, report.to_xml()).into_response();
     response.headers_mut().insert(

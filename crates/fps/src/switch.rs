@@ -64,6 +64,52 @@ pub fn rtgs_account(currency: Currency) -> Id {
     (2u128 << 64) | currency_number(currency)
 }
 
+/// A movement between the RTGS side and a participant's settlement account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settlement {
+    /// RTGS → the participant's settlement account.
+    Fund,
+    /// The participant's settlement account → RTGS.
+    Defund,
+}
+
+impl Settlement {
+    /// The single-phase transfer that makes it.
+    pub fn transfer(
+        self,
+        id: Id,
+        code: ParticipantCode,
+        amount: bauhinia_core::Money,
+        reference: &str,
+    ) -> Transfer {
+        let settlement = code.settlement_account(amount.currency);
+        let rtgs = rtgs_account(amount.currency);
+        let (debit_account, credit_account, purpose) = match self {
+            Settlement::Fund => (rtgs, settlement, crate::wire::Purpose::SettlementFunding),
+            Settlement::Defund => (settlement, rtgs, crate::wire::Purpose::SettlementDefunding),
+        };
+        Transfer {
+            id,
+            debit_account,
+            credit_account,
+            amount: amount.minor,
+            currency: amount.currency,
+            kind: crate::ledger::Kind::Single,
+            linked: false,
+            code: purpose.code(),
+            user_data: 0,
+            reference: reference.to_owned(),
+        }
+    }
+
+    fn action(self) -> &'static str {
+        match self {
+            Settlement::Fund => "fps.settlement.fund",
+            Settlement::Defund => "fps.settlement.defund",
+        }
+    }
+}
+
 /// Which participant owns a settlement account id, if it is one.
 pub fn account_owner(id: Id) -> Option<(ParticipantCode, Currency)> {
     if id >> 64 != 1 {
@@ -142,6 +188,49 @@ pub enum SwitchError {
     ParticipantNotFound(String),
     #[error("participant {0} already exists")]
     ParticipantExists(String),
+    /// The switch would not take some of the transfers from this caller; nothing was submitted.
+    #[error("{} transfer(s) not admissible", .0.len())]
+    Inadmissible(Vec<Inadmissible>),
+}
+
+impl Inadmissible {
+    pub fn index(&self) -> usize {
+        match self {
+            Inadmissible::NotOwnAccount { index }
+            | Inadmissible::CreditorSuspended { index, .. } => *index,
+        }
+    }
+
+    /// The request field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Inadmissible::NotOwnAccount { .. } => "debtor",
+            Inadmissible::CreditorSuspended { .. } => "creditor",
+        }
+    }
+
+    pub fn detail(&self) -> String {
+        match self {
+            Inadmissible::NotOwnAccount { .. } => {
+                "a participant may only pay from its own settlement account".into()
+            }
+            Inadmissible::CreditorSuspended { creditor, .. } => {
+                format!("participant {creditor} is suspended and cannot be paid")
+            }
+        }
+    }
+}
+
+/// Why the switch will not take a transfer from its caller (index into the request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inadmissible {
+    /// A participant pays only from its own settlement account.
+    NotOwnAccount { index: usize },
+    /// A suspended participant receives no payments (the RTGS side may still fund it).
+    CreditorSuspended {
+        index: usize,
+        creditor: ParticipantCode,
+    },
 }
 
 /// The running switch. Cheap to share (`Arc`).
@@ -357,18 +446,88 @@ impl Switch {
         Ok(token)
     }
 
-    /// Submits transfers to the settlement ledger as `caller`.
+    /// Submits transfers to the settlement ledger as `caller`, all or none of them admitted:
+    /// a participant debits only its own settlement accounts, and no payment goes to a
+    /// suspended participant.
     pub async fn submit(
         &self,
         transfers: Vec<Transfer>,
         caller: Caller,
     ) -> Result<Vec<Outcome>, SwitchError> {
+        let refused = self.inadmissible(&transfers, caller);
+        if !refused.is_empty() {
+            return Err(SwitchError::Inadmissible(refused));
+        }
         Ok(self.ledger.submit(transfers, caller.actor()).await?)
     }
 
-    /// Records a funding or defunding on the audit log (the transfer itself is in the ledger).
-    pub async fn audit(&self, event: AuditEvent) -> Result<(), SwitchError> {
-        Ok(self.db.append_audit(&event).await?)
+    fn inadmissible(&self, transfers: &[Transfer], caller: Caller) -> Vec<Inadmissible> {
+        let settlement = [
+            crate::wire::Purpose::SettlementFunding.code(),
+            crate::wire::Purpose::SettlementDefunding.code(),
+        ];
+        let mut refused = Vec::new();
+        for (index, t) in transfers.iter().enumerate() {
+            if let Caller::Participant(own) = caller {
+                if account_owner(t.debit_account).map(|(code, _)| code) != Some(own) {
+                    refused.push(Inadmissible::NotOwnAccount { index });
+                }
+            }
+            let suspended = account_owner(t.credit_account)
+                .and_then(|(code, _)| self.participant(code))
+                .filter(|p| !p.active);
+            if let (Some(p), false) = (suspended, settlement.contains(&t.code)) {
+                refused.push(Inadmissible::CreditorSuspended {
+                    index,
+                    creditor: p.code,
+                });
+            }
+        }
+        refused
+    }
+
+    /// Funds or defunds a participant's settlement account (the operator), and audits the
+    /// answer — once: a retry answered from the ledger is not audited again.
+    pub async fn settle(
+        &self,
+        id: Id,
+        code: ParticipantCode,
+        amount: bauhinia_core::Money,
+        direction: Settlement,
+        actor: &str,
+    ) -> Result<Outcome, SwitchError> {
+        if self.participant(code).is_none() {
+            return Err(SwitchError::ParticipantNotFound(code.as_str()));
+        }
+        let transfer = direction.transfer(id, code, amount, "");
+        let outcome = self
+            .submit(vec![transfer], Caller::Operator)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(SwitchError::Ledger(LedgerError::Stopped))?;
+        if !matches!(outcome, Outcome::Exists(_) | Outcome::IdConflict) {
+            let accepted = matches!(outcome, Outcome::Created { .. });
+            let event = AuditEvent {
+                actor: actor.to_owned(),
+                action: direction.action(),
+                subject: format!("participant:{code}"),
+                outcome: if accepted {
+                    AuditOutcome::Success
+                } else {
+                    AuditOutcome::Failure
+                },
+                detail: serde_json::json!({
+                    "transfer": crate::wire::format_id(id),
+                    "currency": amount.currency.code(),
+                    "amount": amount.to_decimal_string(),
+                    "reason": outcome.result().err().flatten().map(|r| r.code()),
+                }),
+                request_id: None,
+            };
+            self.db.append_audit(&event).await?;
+        }
+        Ok(outcome)
     }
 
     /// A transfer by id, as recorded.
@@ -477,6 +636,16 @@ impl From<SwitchError> for bauhinia_core::Problem {
             }
             SwitchError::ParticipantExists(code) => Problem::new(ErrorCode::FpsParticipantExists)
                 .detail(format!("participant {code} is already registered")),
+            SwitchError::Inadmissible(list) => Problem::new(ErrorCode::FpsTransferInvalid).errors(
+                list.iter()
+                    .map(|i| {
+                        bauhinia_core::FieldError::new(
+                            format!("/transfers/{}/{}", i.index(), i.field()),
+                            i.detail(),
+                        )
+                    })
+                    .collect(),
+            ),
             SwitchError::Ledger(LedgerError::Journal(cause)) => {
                 tracing::error!(error = %cause, "ledger commit failed");
                 Problem::new(ErrorCode::FpsLedgerUnavailable)

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::ledger::model::{Kind, Outcome, Recorded, REFERENCE_MAX};
 use crate::ledger::{Id, Transfer};
-use crate::switch::{account_owner, Caller, ParticipantCode};
+use crate::switch::{account_owner, ParticipantCode};
 
 /// What a transfer is for. Stored as the transfer's code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
@@ -206,12 +206,6 @@ pub fn format_time(ns: i64) -> String {
         .unwrap_or_default()
 }
 
-pub fn format_amount(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
-}
-
 impl TransferResult {
     pub fn from_outcome(id: &str, outcome: Outcome) -> TransferResult {
         let replayed = matches!(outcome, Outcome::Exists(_));
@@ -263,7 +257,7 @@ impl TransferView {
             debtor: party(t.debit_account),
             creditor: party(t.credit_account),
             currency: t.currency,
-            amount: format_amount(t.amount),
+            amount: Money::from_minor(t.amount, t.currency).to_decimal_string(),
             mode,
             pending_id,
             purpose: Purpose::from_code(t.code),
@@ -283,13 +277,8 @@ impl TransferView {
 
 impl TransferRequest {
     /// Checks the request and builds the ledger transfer; `at` is the JSON Pointer prefix
-    /// (`` or `/transfers/3`). Participants may only debit themselves.
-    pub fn to_transfer(
-        &self,
-        caller: Caller,
-        at: &str,
-        errors: &mut Vec<FieldError>,
-    ) -> Option<Transfer> {
+    /// (`` or `/transfers/3`). Who may send it is the switch's rule ([`crate::switch::Switch::submit`]).
+    pub fn to_transfer(&self, at: &str, errors: &mut Vec<FieldError>) -> Option<Transfer> {
         let before = errors.len();
         let mut fail = |field: &str, detail: &str| {
             errors.push(FieldError::new(format!("{at}/{field}"), detail));
@@ -305,13 +294,8 @@ impl TransferRequest {
             fail("id", "must not be the nil UUID");
         }
         let debtor = ParticipantCode::parse(&self.debtor);
-        match (debtor, caller) {
-            (None, _) => fail("debtor", "must be a 3-digit participant code such as 004"),
-            (Some(d), Caller::Participant(c)) if d != c => fail(
-                "debtor",
-                "a participant may only pay from its own settlement account",
-            ),
-            _ => {}
+        if debtor.is_none() {
+            fail("debtor", "must be a 3-digit participant code such as 004");
         }
         if matches!(
             self.purpose,
