@@ -113,7 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         refused += r;
     }
     let secs = start.elapsed().as_secs_f64();
-    let (_, stats) = ledger.accounts().await?;
+    let stats = ledger.stats();
     println!(
         "ledger in process ({backend}): {done} transfers in {secs:.2} s = {:.0}/s; {refused} refused; {} batches (mean {:.0} transfers per commit)",
         done as f64 / secs,

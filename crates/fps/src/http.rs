@@ -290,7 +290,7 @@ async fn positions(
     if state.switch.participant(code).is_none() {
         return Err(Problem::new(ErrorCode::FpsParticipantNotFound));
     }
-    let (accounts, _) = state
+    let accounts = state
         .switch
         .ledger()
         .accounts()

@@ -277,7 +277,7 @@ impl Switch {
     }
 
     async fn ensure_rtgs_accounts(&self) -> Result<(), SwitchError> {
-        let (existing, _) = self.ledger.accounts().await?;
+        let existing = self.ledger.accounts().await?;
         let missing: Vec<Account> = CURRENCIES
             .iter()
             .filter(|c| !existing.iter().any(|a| a.id == rtgs_account(**c)))
@@ -387,7 +387,7 @@ impl Switch {
             .await?;
             append_audit(&mut tx, &event).await?;
         });
-        let (existing, _) = self.ledger.accounts().await?;
+        let existing = self.ledger.accounts().await?;
         let accounts: Vec<Account> = CURRENCIES
             .iter()
             .map(|c| Account::new(p.code.settlement_account(*c), *c, SETTLEMENT, Some(0)))

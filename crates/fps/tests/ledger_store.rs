@@ -30,7 +30,7 @@ fn t(id: u128, d: u128, c: u128, amount: i64, kind: Kind) -> Transfer {
 }
 
 async fn totals(ledger: &Ledger, id: u128) -> Result<(i128, i64), Error> {
-    let (accounts, _) = ledger.accounts().await?;
+    let accounts = ledger.accounts().await?;
     let a = accounts.iter().find(|a| a.id == id).ok_or("no account")?;
     Ok((a.totals.balance(), a.totals.debits_pending))
 }

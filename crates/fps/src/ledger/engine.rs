@@ -3,6 +3,8 @@
 //! whole batch durable in one transaction (one fsync), and only then replies. Hot accounts cost
 //! nothing extra: there are no row locks, only one thread that applies transfers in order.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot};
@@ -49,7 +51,7 @@ enum Command {
         reply: oneshot::Sender<Result<(), LedgerError>>,
     },
     Accounts {
-        reply: oneshot::Sender<(Vec<Account>, EngineStats)>,
+        reply: oneshot::Sender<Vec<Account>>,
     },
 }
 
@@ -66,6 +68,14 @@ impl Command {
 #[derive(Debug, Clone)]
 pub struct Ledger {
     commands: mpsc::Sender<Command>,
+    counters: Arc<Counters>,
+}
+
+/// What the writer has committed, readable without a round trip to it.
+#[derive(Debug, Default)]
+struct Counters {
+    batches: AtomicU64,
+    transfers: AtomicU64,
 }
 
 impl std::fmt::Debug for Command {
@@ -89,6 +99,8 @@ impl Ledger {
             .map_err(|e| LedgerError::Journal(format!("the ledger needs a runtime: {e}")))?;
         let (commands, queue) = mpsc::channel(QUEUE_MAX);
         let (ready, started) = oneshot::channel();
+        let counters = Arc::new(Counters::default());
+        let writer_counters = Arc::clone(&counters);
         std::thread::Builder::new()
             .name(format!("ledger-{name}"))
             .spawn(move || {
@@ -96,7 +108,7 @@ impl Ledger {
                 match load_state(&mut journal) {
                     Ok(state) => {
                         let _ = ready.send(Ok(()));
-                        run(state, journal, queue, &runtime);
+                        run(state, journal, queue, &runtime, &writer_counters);
                     }
                     Err(e) => {
                         let _ = ready.send(Err(e));
@@ -105,7 +117,7 @@ impl Ledger {
             })
             .map_err(|e| LedgerError::Journal(format!("cannot start the ledger's writer: {e}")))?;
         started.await.map_err(|_| LedgerError::Stopped)??;
-        Ok(Ledger { commands })
+        Ok(Ledger { commands, counters })
     }
 
     /// Submits one request: its transfers are answered in order, linked chains as one.
@@ -136,8 +148,16 @@ impl Ledger {
         answer.await.map_err(|_| LedgerError::Stopped)?
     }
 
-    /// The writer's accounts with their totals as of the last committed batch, and its counters.
-    pub async fn accounts(&self) -> Result<(Vec<Account>, EngineStats), LedgerError> {
+    /// What the writer has committed since it started.
+    pub fn stats(&self) -> EngineStats {
+        EngineStats {
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            transfers: self.counters.transfers.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The writer's accounts with their totals as of the last committed batch.
+    pub async fn accounts(&self) -> Result<Vec<Account>, LedgerError> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(Command::Accounts { reply })
@@ -169,8 +189,8 @@ fn run(
     mut journal: Journal,
     mut queue: mpsc::Receiver<Command>,
     runtime: &tokio::runtime::Handle,
+    counters: &Counters,
 ) {
-    let mut stats = EngineStats::default();
     let mut batch: Vec<Command> = Vec::new();
     loop {
         // Wait for work, or for the next pending transfer to time out.
@@ -203,7 +223,7 @@ fn run(
                 Err(_) => break,
             }
         }
-        run_batch(&mut state, &mut journal, &mut batch, &mut stats);
+        run_batch(&mut state, &mut journal, &mut batch, counters);
     }
 }
 
@@ -211,7 +231,7 @@ fn run_batch(
     state: &mut LedgerState,
     journal: &mut Journal,
     batch: &mut Vec<Command>,
-    stats: &mut EngineStats,
+    counters: &Counters,
 ) {
     let now = now_ns();
     let mut out = BatchOutput::default();
@@ -268,11 +288,14 @@ fn run_batch(
         }
     }
     if failure.is_none() && writes {
-        stats.batches += 1;
-        stats.transfers += u64::try_from(out.recorded.len()).unwrap_or(0);
+        counters.batches.fetch_add(1, Ordering::Relaxed);
+        counters.transfers.fetch_add(
+            u64::try_from(out.recorded.len()).unwrap_or(0),
+            Ordering::Relaxed,
+        );
     }
     for reply in snapshots {
-        let _ = reply.send((state.accounts().to_vec(), *stats));
+        let _ = reply.send(state.accounts().to_vec());
     }
     for (reply, outcomes) in answers {
         let _ = reply.send(match &failure {
