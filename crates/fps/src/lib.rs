@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod demo;
+pub mod events;
 pub mod http;
 pub mod iso20022;
 pub mod iso_http;

@@ -1,5 +1,6 @@
 //! The one integration-test binary of the FPS crate.
 
+mod events;
 mod proxy_http;
 mod proxy_store;
 mod qr_http;
