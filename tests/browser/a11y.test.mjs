@@ -22,6 +22,7 @@ const PAGES = [
   { name: 'funding 422', path: `/funding/results?${manufacturerQuery({ employees: '-5' })}`, status: 422 },
   { name: 'iAM Smart app', path: '/app', status: 200 },
   { name: 'iAM Smart enrolment', path: '/app/enrol', status: 200 },
+  { name: 'FPS (signed out)', path: '/pay', status: 200 },
   { name: 'not found', path: '/no-such-page', status: 404, htmlOnly: true },
 ];
 

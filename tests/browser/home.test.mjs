@@ -1,11 +1,12 @@
 // The home page (一網通辦 style): one entry per platform service; funding is
-// available and links to /funding, iAM Smart to /app; the others are visibly marked as coming.
+// available and links to /funding, iAM Smart to /app, FPS to /pay; the others are visibly marked
+// as coming.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, newContext, visit, switchLanguage, url, LANGS } from './support.mjs';
 
 const SERVICES = ['funding', 'identity', 'corpid', 'exchange', 'fps', 'bank-api', 'opendata'];
-const AVAILABLE = new Set(['funding', 'identity']);
+const AVAILABLE = new Set(['funding', 'identity', 'fps']);
 
 let browser;
 before(async () => {
@@ -72,10 +73,15 @@ for (const lang of LANGS) {
         identity.links.some((h) => new URL(h, url('/')).pathname === '/app'),
         `iAM Smart links to the app (links: ${JSON.stringify(identity.links)})`,
       );
+      const fps = found.find((f) => f.service === 'fps');
+      assert.ok(
+        fps.links.some((h) => new URL(h, url('/')).pathname === '/pay'),
+        `FPS links to /pay (links: ${JSON.stringify(fps.links)})`,
+      );
       const coming = found.filter((f) => f.status === 'coming');
       const marker = commonMarker(
         coming.map((f) => f.text),
-        funding.text + identity.text,
+        funding.text + identity.text + fps.text,
       );
       assert.ok(
         marker,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import * as client from 'openid-client';
 import { BASE_URL, launchBrowser, visit, screenshot } from './support.mjs';
-import { newResident, enrolmentCode } from './lib/residents.mjs';
+import { enrolledPhone as enrolledPhoneIn } from './lib/phone.mjs';
 
 const ADMIN_TOKEN = process.env.BAUHINIA_TEST_ADMIN_TOKEN;
 let browser;
@@ -91,29 +91,9 @@ after(async () => {
   rp?.server.close();
 });
 
-/**
- * The phone: a phone-sized context with a virtual platform authenticator, and a resident of the
- * test's own (registered through the admin API) enrolled on it with a one-time code, typed in
- * as a resident would.
- */
-async function enrolledPhone(names) {
-  const resident = await newResident(names);
-  const code = await enrolmentCode(resident.id);
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-HK' });
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-  await visit(page, '/app/enrol');
-  await page.fill('#field-hkid', resident.hkid);
-  await page.fill('#field-code', code);
-  await Promise.all([
-    page.waitForURL((u) => u.pathname === '/app', { timeout: 20_000 }),
-    page.locator('#enrol-form button[type="submit"]').click(),
-  ]);
-  return { context, page, resident };
+/** The phone, with a resident of the test's own enrolled on it. */
+function enrolledPhone(names) {
+  return enrolledPhoneIn(browser, names);
 }
 
 /** The desktop: opens the service and is sent to 智方便's login page with the QR code. */

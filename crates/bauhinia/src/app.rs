@@ -54,6 +54,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
         (name = "identity", description = "智方便 iAM Smart: enrolment, passkey sign-in, and a signed-in resident's passkeys"),
         (name = "signing", description = "智方便 iAM Smart digital signing: public verification of document signatures and the CA certificates"),
         (name = "fps", description = "轉數快 FPS: participants, settlement funding, transfers (single and batched; two-phase; linked), positions; the addressing service (proxies: mobile, email, FPS ID, HKID — register, change, remove, look up one or up to 1,000); the Hong Kong common QR code (EMVCo merchant-presented mode) — decode, encode, draw. Participants use their API token, the operator the administrator token."),
+        (name = "banks", description = "The participant banks this installation hosts (customers' accounts, paying through FPS): the list, an account's balances and cash deposits at the counter (the administrator token). Customers use the portal (/pay)."),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
     modifiers(&AdminTokenScheme),
@@ -190,6 +191,8 @@ pub struct AppState {
     pub fps: Arc<bauhinia_fps::switch::Switch>,
     /// The FPS addressing service (proxies).
     pub proxies: Arc<bauhinia_fps::proxy::ProxyService>,
+    /// The participant banks whose books are kept here.
+    pub banks: Arc<bauhinia_bank::Banks>,
 }
 
 /// The OpenAPI document and the API routes, built together so neither can lack the other.
@@ -214,6 +217,12 @@ fn api(state: &AppState) -> (Router, OpenApi) {
             },
         ))
         .merge(bauhinia_fps::qr::http::router())
+        .merge(bauhinia_bank::http::router(
+            bauhinia_bank::http::BanksState {
+                banks: Arc::clone(&state.banks),
+                admin: Arc::clone(&state.admin_token),
+            },
+        ))
         .merge(bauhinia_identity::signing::http::router(Arc::clone(
             &state.signing,
         )))
@@ -295,6 +304,9 @@ pub fn build(state: AppState, limits: Limits) -> Router {
         provider: Arc::clone(&state.provider),
         openapi: doc_json,
         demo: state.demo,
+        banks: Arc::clone(&state.banks),
+        switch: Arc::clone(&state.fps),
+        secure_cookies: state.public_url.scheme() == "https",
     });
     Router::new()
         .merge(api_router)

@@ -71,10 +71,20 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         .context("starting the FPS switch and its ledger")?;
     let proxies = Arc::new(bauhinia_fps::proxy::ProxyService::new(
         &db,
-        vault,
+        Arc::clone(&vault),
         Arc::clone(&fps),
     ));
-    let demo = load_demo(&db, &identity, &fps, config).await?;
+    let banks = bauhinia_bank::Banks::start(&db, vault, Arc::clone(&fps), Arc::clone(&proxies))
+        .await
+        .context("starting the hosted banks and their ledger")?;
+    let demo = load_demo(&db, &identity, &fps, &banks, config).await?;
+    let recovered = banks
+        .recover()
+        .await
+        .context("finishing the payments a stop interrupted")?;
+    if recovered > 0 {
+        tracing::info!(recovered, "finished payments a stop had interrupted");
+    }
     let metrics = Arc::new(Metrics::new(funding.catalogue().len()));
     Ok(AppState {
         db,
@@ -90,6 +100,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         demo,
         fps,
         proxies,
+        banks,
     })
 }
 
@@ -135,10 +146,16 @@ async fn load_demo(
     db: &Database,
     identity: &IdentityService,
     fps: &bauhinia_fps::switch::Switch,
+    banks: &bauhinia_bank::Banks,
     config: &Config,
 ) -> anyhow::Result<bool> {
     if let Some(state) = db.meta("demo").await? {
-        return Ok(state == "loaded");
+        let loaded = state == "loaded";
+        if loaded && db.meta("demo_banks").await?.is_none() {
+            // An installation from before the hosted banks: add their demo data once.
+            load_demo_banks(db, identity, fps, banks).await?;
+        }
+        return Ok(loaded);
     }
     let load = config.demo && db.backend() == Backend::Sqlite;
     if load {
@@ -163,7 +180,43 @@ async fn load_demo(
             "demo data loaded: residents, and example applicant profiles on the Funding Easy page"
         );
     }
+    if load {
+        load_demo_banks(db, identity, fps, banks).await?;
+    }
     db.set_meta("demo", if load { "loaded" } else { "none" })
         .await?;
     Ok(load)
+}
+
+/// The demo residents become the hosted banks' customers, with funded accounts and their
+/// mobile numbers registered as FPS proxies.
+async fn load_demo_banks(
+    db: &Database,
+    identity: &IdentityService,
+    fps: &bauhinia_fps::switch::Switch,
+    banks: &bauhinia_bank::Banks,
+) -> anyhow::Result<()> {
+    let mut customers = Vec::new();
+    for draft in bauhinia_identity::demo::residents() {
+        let hkid = bauhinia_identity::domain::Hkid::parse(&draft.hkid)
+            .map_err(|e| anyhow::anyhow!("a demo resident's HKID: {e:?}"))?;
+        if let Some(resident) = identity.find_by_hkid(&hkid).await? {
+            customers.push(bauhinia_bank::demo::DemoCustomer {
+                resident_id: resident.id,
+                english_name: resident.english_name,
+                mobile: resident.mobile,
+            });
+        }
+    }
+    let codes: Vec<_> = fps.participants().into_iter().map(|p| p.code).collect();
+    let opened = bauhinia_bank::demo::load(banks, &codes, &customers)
+        .await
+        .context("loading the demo banks' customers")?;
+    tracing::info!(
+        banks = codes.len(),
+        opened,
+        "demo bank accounts opened and funded"
+    );
+    db.set_meta("demo_banks", "loaded").await?;
+    Ok(())
 }

@@ -338,6 +338,9 @@ async fn openapi_lists_every_api_route_and_each_answers() {
         "/api/v1/fps/proxies/registration",
         "/api/v1/fps/proxies/lookup",
         "/api/v1/fps/proxies/lookup/bulk",
+        "/api/v1/banks",
+        "/api/v1/banks/accounts/{number}",
+        "/api/v1/banks/accounts/{number}/deposits",
         "/api/identity/v1/enrolment/start",
         "/api/identity/v1/enrolment/finish",
         "/api/identity/v1/passkeys/login/start",
@@ -381,10 +384,13 @@ async fn openapi_lists_every_api_route_and_each_answers() {
             continue;
         }
         assert_eq!(refused.json()["code"], "admin.unauthorized");
-        let request = Request::get(uri.replace("{client_id}", "svc_unknown"))
-            .header(header::AUTHORIZATION, format!("Bearer {}", token.trim()))
-            .body(Body::empty())
-            .expect("request");
+        let request = Request::get(
+            uri.replace("{client_id}", "svc_unknown")
+                .replace("{number}", "004-999999999"),
+        )
+        .header(header::AUTHORIZATION, format!("Bearer {}", token.trim()))
+        .body(Body::empty())
+        .expect("request");
         let answered = send(&app, request).await.status;
         let expected = if path.contains('{') {
             StatusCode::NOT_FOUND

@@ -21,6 +21,15 @@ impl Currency {
         }
     }
 
+    /// The inverse of [`Currency::code`].
+    pub fn parse(code: &str) -> Option<Currency> {
+        match code {
+            "HKD" => Some(Currency::Hkd),
+            "CNY" => Some(Currency::Cny),
+            _ => None,
+        }
+    }
+
     /// Minor units per major unit (both have cents / fen).
     pub const fn minor_per_major(self) -> i64 {
         100

@@ -21,7 +21,7 @@ use crate::ledger::model::{Outcome, BATCH_MAX};
 use crate::ledger::Transfer;
 use crate::switch::{
     Caller, Inadmissible, Participant, ParticipantCode, ParticipantKind, Settlement, Switch,
-    SwitchError, CURRENCIES,
+    SwitchError,
 };
 use crate::wire::{
     parse_id, BatchRequest, BatchResponse, TransferRequest, TransferResult, TransferView,
@@ -290,30 +290,24 @@ async fn positions(
     if state.switch.participant(code).is_none() {
         return Err(Problem::new(ErrorCode::FpsParticipantNotFound));
     }
-    let accounts = state
-        .switch
-        .ledger()
-        .accounts()
-        .await
-        .map_err(SwitchError::from)?;
     let to_i64 = |v: i128| i64::try_from(v).unwrap_or(i64::MAX);
     Ok(Json(
-        CURRENCIES
+        state
+            .switch
+            .positions(code)
+            .await?
             .iter()
-            .filter_map(|c| {
-                let a = accounts
-                    .iter()
-                    .find(|a| a.id == code.settlement_account(*c))?;
-                let t = a.totals;
-                let text = |minor: i64| Money::from_minor(minor, *c).to_decimal_string();
-                Some(Position {
-                    currency: *c,
+            .map(|a| {
+                let (c, t) = (a.currency, a.totals);
+                let text = |minor: i64| Money::from_minor(minor, c).to_decimal_string();
+                Position {
+                    currency: c,
                     balance: text(to_i64(t.balance())),
                     pending_debits: text(t.debits_pending),
                     pending_credits: text(t.credits_pending),
                     available: text(to_i64(t.available())),
                     debit_cap: text(a.debit_cap.unwrap_or(0)),
-                })
+                }
             })
             .collect(),
     ))

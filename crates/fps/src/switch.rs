@@ -530,6 +530,21 @@ impl Switch {
         Ok(outcome)
     }
 
+    /// A participant's settlement accounts (one per currency that exists), with their totals as
+    /// of the last committed batch.
+    pub async fn positions(&self, code: ParticipantCode) -> Result<Vec<Account>, SwitchError> {
+        let accounts = self.ledger.accounts().await?;
+        Ok(CURRENCIES
+            .iter()
+            .filter_map(|c| {
+                accounts
+                    .iter()
+                    .find(|a| a.id == code.settlement_account(*c))
+            })
+            .cloned()
+            .collect())
+    }
+
     /// A transfer by id, as recorded.
     pub async fn transfer(&self, id: Id) -> Result<Option<Recorded>, SwitchError> {
         let sql = format!(

@@ -7,8 +7,10 @@
 
 pub mod admin;
 mod apidoc;
+mod console;
 mod funding;
 mod page;
+mod payments;
 mod prefs;
 pub mod resident_app;
 mod respond;
@@ -47,6 +49,12 @@ pub struct PortalState {
     /// Whether demo data is loaded: the questionnaire then offers example profiles, and the
     /// app's enrolment page hands out codes for the demo residents.
     pub demo: bool,
+    /// The hosted banks (the resident's accounts and payments, `/pay`).
+    pub banks: Arc<bauhinia_bank::Banks>,
+    /// The FPS switch: participants' names, the participant console.
+    pub switch: Arc<bauhinia_fps::switch::Switch>,
+    /// Whether cookies set by the portal must be `Secure` (the public URL is https).
+    pub secure_cookies: bool,
 }
 
 /// The portal's routes. The binary adds the API routes beside them.
@@ -67,6 +75,16 @@ pub fn router(state: PortalState) -> Router {
             "/app/sign/{id}",
             get(signing_app::sign_page).post(signing_app::sign_decide),
         )
+        .route("/fps/console", get(console::home))
+        .route("/fps/console/login", post(console::login))
+        .route("/fps/console/logout", post(console::logout))
+        .route("/pay", get(payments::home))
+        .route("/pay/accounts", post(payments::open_account))
+        .route("/pay/proxies", post(payments::register_proxy))
+        .route("/pay/send", get(payments::send_form).post(payments::send))
+        .route("/pay/send/review", post(payments::review))
+        .route("/pay/payments/{id}", get(payments::receipt))
+        .route("/pay/receive", get(payments::receive))
         .route("/app/logout", post(resident_app::logout))
         .route("/app/passkeys/remove", post(resident_app::remove));
     if state.demo {
@@ -121,7 +139,7 @@ fn services(lang: Lang) -> Vec<ServiceCard> {
             "", false),
         card("fps", pick("轉數快", "转数快", "Faster Payment System"), "FPS",
             pick("以手機號碼、電郵或轉數快識別碼即時付款，支援港元及人民幣。", "以手机号码、电邮或转数快识别码即时付款，支援港元及人民币。", "Instant payments by mobile number, email or FPS ID, in HKD and RMB."),
-            "", false),
+            "/pay", true),
         card("bank-api", pick("銀行業開放 API", "银行业开放 API", "Banking Open API"), "Banking Open API",
             pick("銀行產品資料、帳戶資料及交易的開放應用程式介面。", "银行产品资料、帐户资料及交易的开放应用程序接口。", "Open APIs for bank products, account information and transactions."),
             "", false),

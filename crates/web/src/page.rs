@@ -11,6 +11,7 @@ pub enum Section {
     Home,
     Funding,
     App,
+    Pay,
     Docs,
     Other,
 }

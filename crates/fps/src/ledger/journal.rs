@@ -57,11 +57,7 @@ pub(crate) fn id_from(bytes: &[u8]) -> Option<Id> {
 }
 
 fn currency_from(code: &str) -> Option<Currency> {
-    match code {
-        "HKD" => Some(Currency::Hkd),
-        "CNY" => Some(Currency::Cny),
-        _ => None,
-    }
+    Currency::parse(code)
 }
 
 fn corrupt(what: &str) -> StoreError {

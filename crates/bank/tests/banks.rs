@@ -1,0 +1,350 @@
+//! The hosted banks on both dialects, with the real switch, proxies and ledgers: accounts,
+//! deposits, a payment by proxy from one bank to another (both books, the switch, both
+//! histories), idempotent orders, refusals, and the recovery of a payment a crash interrupted.
+
+use std::sync::Arc;
+
+use bauhinia_bank::domain::{own_account, step_id, Step, FPS_POSITION};
+use bauhinia_bank::store::PaymentRow;
+use bauhinia_bank::{
+    AccountKind, AccountNumber, BankError, Banks, Payee, PaymentOrder, PaymentState,
+};
+use bauhinia_core::crypto::{MasterKey, Vault};
+use bauhinia_core::{Currency, Money};
+use bauhinia_fps::ledger::{Kind, Transfer};
+use bauhinia_fps::proxy::domain::{MobileNumber, ProxyKey, ProxyKind};
+use bauhinia_fps::proxy::ProxyService;
+use bauhinia_fps::switch::{Caller, ParticipantCode, Switch};
+use bauhinia_fps::wire::format_id;
+use bauhinia_store::audit::AuditEvent;
+use bauhinia_store::testing::TestDb;
+use bauhinia_store::{read, Database};
+
+type Error = Box<dyn std::error::Error>;
+
+struct World {
+    switch: Arc<Switch>,
+    banks: Arc<Banks>,
+    vault: Arc<Vault>,
+}
+
+fn code(s: &str) -> Result<ParticipantCode, Error> {
+    Ok(ParticipantCode::parse(s).ok_or("code")?)
+}
+
+fn hkd(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::Hkd)
+}
+
+async fn world(db: &Database) -> Result<World, Error> {
+    let switch = Switch::start(db.clone()).await?;
+    bauhinia_fps::demo::load(&switch).await?;
+    let vault = Arc::new(Vault::new(&MasterKey::generate()));
+    let proxies = Arc::new(ProxyService::new(
+        db,
+        Arc::clone(&vault),
+        Arc::clone(&switch),
+    ));
+    let banks = Banks::start(db, Arc::clone(&vault), Arc::clone(&switch), proxies).await?;
+    banks.host(code("004")?, "test").await?;
+    banks.host(code("387")?, "test").await?;
+    Ok(World {
+        switch,
+        banks,
+        vault,
+    })
+}
+
+async fn balance(banks: &Banks, owner: &str, number: &AccountNumber) -> Result<Money, Error> {
+    Ok(banks
+        .accounts_of(owner)
+        .await?
+        .into_iter()
+        .find(|a| &a.number == number)
+        .ok_or("account")?
+        .balance)
+}
+
+/// Per currency, the balances of every account of the banks' ledger sum to zero.
+async fn assert_books_balance(banks: &Banks) -> Result<(), Error> {
+    for currency in [Currency::Hkd, Currency::Cny] {
+        let sum: i128 = banks
+            .ledger()
+            .accounts()
+            .await?
+            .iter()
+            .filter(|a| a.currency == currency)
+            .map(|a| a.totals.balance())
+            .sum();
+        assert_eq!(sum, 0, "the banks' books balance in {}", currency.code());
+    }
+    Ok(())
+}
+
+async fn audit_count(db: &Database, action: &str) -> Result<i64, Error> {
+    Ok(
+        read!(db, conn => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_events WHERE action = $1")
+        .bind(action)
+        .fetch_one(conn)
+        .await?),
+    )
+}
+
+async fn conformance(db: &Database) -> Result<(), Error> {
+    let w = world(db).await?;
+    let banks = &w.banks;
+    let (payer, payee) = ("resident:payer", "resident:payee");
+    let from = banks
+        .open_account(
+            code("004")?,
+            payer,
+            "HO, Ka Yan",
+            Currency::Hkd,
+            AccountKind::Savings,
+            "test",
+        )
+        .await?;
+    let to = banks
+        .open_account(
+            code("387")?,
+            payee,
+            "TAM, Chi Keung",
+            Currency::Hkd,
+            AccountKind::Savings,
+            "test",
+        )
+        .await?;
+    assert!(matches!(
+        banks
+            .open_account(
+                code("024")?,
+                payer,
+                "HO, Ka Yan",
+                Currency::Hkd,
+                AccountKind::Savings,
+                "test"
+            )
+            .await,
+        Err(BankError::NotHosted)
+    ));
+
+    // A deposit is made once, however often it is sent.
+    let deposit = uuid::Uuid::new_v4();
+    banks.deposit(deposit, &from, hkd(100_000), "test").await?;
+    banks.deposit(deposit, &from, hkd(100_000), "test").await?;
+    assert_eq!(balance(banks, payer, &from).await?, hkd(100_000));
+
+    // The payee's mobile number, registered at her bank.
+    let mobile = MobileNumber::parse("+852 9876 0001").map_err(|e| e.0)?;
+    banks
+        .register_proxy(
+            payee,
+            &to,
+            ProxyKind::Mobile,
+            Some(ProxyKey::Mobile(mobile.clone())),
+            "test-1",
+            true,
+        )
+        .await?;
+    assert_eq!(banks.proxies_of(payee).await?.len(), 1);
+    let payee_key = Payee::Proxy(ProxyKey::Mobile(mobile));
+    let preview = banks.preview(payer, &from, &payee_key).await?;
+    assert_eq!(
+        (preview.bank, preview.masked_name.as_str()),
+        (code("387")?, "TAM C** K**")
+    );
+
+    // The payment: both books and the switch move, both histories show it.
+    let order = PaymentOrder {
+        id: uuid::Uuid::new_v4(),
+        from: from.clone(),
+        payee: payee_key.clone(),
+        amount: hkd(12_345),
+        reference: "dinner".into(),
+    };
+    let paid = banks.pay(payer, order.clone(), "test").await?;
+    assert_eq!(paid.state, PaymentState::Settled, "{paid:?}");
+    assert_eq!(balance(banks, payer, &from).await?, hkd(87_655));
+    assert_eq!(balance(banks, payee, &to).await?, hkd(12_345));
+    let settled = w
+        .switch
+        .transfer(bauhinia_fps::wire::parse_id(&paid.fps_transfer).ok_or("id")?)
+        .await?
+        .ok_or("the switch has the transfer")?;
+    assert_eq!(
+        settled.transfer.debit_account,
+        code("004")?.settlement_account(Currency::Hkd)
+    );
+    assert_eq!(
+        settled.transfer.credit_account,
+        code("387")?.settlement_account(Currency::Hkd)
+    );
+    assert_eq!(settled.transfer.amount, 12_345);
+    let incoming = banks.history(payee).await?;
+    let [received] = incoming.as_slice() else {
+        return Err(format!("one payment in, not {}", incoming.len()).into());
+    };
+    assert!(!received.outgoing);
+    assert_eq!(received.fps_transfer, paid.fps_transfer);
+    assert_eq!(received.counterparty_name, "HO K** Y**");
+    assert_eq!(banks.history(payer).await?.len(), 1);
+
+    // The same order again is the same payment; a different one under its id is refused.
+    let again = banks.pay(payer, order.clone(), "test").await?;
+    assert_eq!(again.id, paid.id);
+    assert_eq!(balance(banks, payer, &from).await?, hkd(87_655));
+    let changed = PaymentOrder {
+        amount: hkd(1),
+        ..order.clone()
+    };
+    assert!(matches!(
+        banks.pay(payer, changed, "test").await,
+        Err(BankError::IdConflict)
+    ));
+
+    // Refusals: too much (the payment fails, nothing moves), not one's own account, no payee.
+    let too_much = PaymentOrder {
+        id: uuid::Uuid::new_v4(),
+        amount: hkd(10_000_000),
+        ..order.clone()
+    };
+    let failed = banks.pay(payer, too_much, "test").await?;
+    assert_eq!(
+        (failed.state, failed.reason.as_deref()),
+        (PaymentState::Failed, Some("insufficient_funds"))
+    );
+    assert!(w
+        .switch
+        .transfer(bauhinia_fps::wire::parse_id(&failed.fps_transfer).ok_or("id")?)
+        .await?
+        .is_none());
+    assert_eq!(balance(banks, payer, &from).await?, hkd(87_655));
+    let theirs = PaymentOrder {
+        id: uuid::Uuid::new_v4(),
+        ..order.clone()
+    };
+    assert!(matches!(
+        banks.pay(payee, theirs, "test").await,
+        Err(BankError::AccountNotFound)
+    ));
+    let nobody = Payee::Proxy(ProxyKey::Mobile(
+        MobileNumber::parse("+852 5555 0000").map_err(|e| e.0)?,
+    ));
+    let unknown = PaymentOrder {
+        id: uuid::Uuid::new_v4(),
+        payee: nobody,
+        ..order.clone()
+    };
+    assert!(matches!(
+        banks.pay(payer, unknown, "test").await,
+        Err(BankError::PayeeNotFound)
+    ));
+
+    // A crash after the switch settled, before the payer's hold was posted and the payee
+    // credited: recovery finishes the payment from what was written, and only once.
+    let crashed = uuid::Uuid::new_v4();
+    let bank = code("004")?;
+    let step = |s| step_id(bank, crashed, s);
+    let hold = Transfer {
+        id: step(Step::Hold),
+        debit_account: from.ledger_id(),
+        credit_account: own_account(bank, FPS_POSITION, Currency::Hkd),
+        amount: 1_000,
+        currency: Currency::Hkd,
+        kind: Kind::Pending { timeout_s: 300 },
+        linked: false,
+        code: bauhinia_fps::wire::Purpose::P2p.code(),
+        user_data: crashed.as_u128(),
+        reference: String::new(),
+    };
+    banks.ledger().submit(vec![hold], "test".into()).await?;
+    let settle = Transfer {
+        id: step(Step::Switch),
+        debit_account: bank.settlement_account(Currency::Hkd),
+        credit_account: code("387")?.settlement_account(Currency::Hkd),
+        kind: Kind::Single,
+        user_data: 0,
+        amount: 1_000,
+        currency: Currency::Hkd,
+        linked: false,
+        code: bauhinia_fps::wire::Purpose::P2p.code(),
+        reference: String::new(),
+    };
+    w.switch
+        .submit(vec![settle], Caller::Participant(bank))
+        .await?;
+    let id = crashed.hyphenated().to_string();
+    let row = PaymentRow {
+        id: id.clone(),
+        account: from.to_string(),
+        direction: "out".into(),
+        state: "initiated".into(),
+        counterparty_bank: "387".into(),
+        counterparty_name: "TAM C** K**".into(),
+        counterparty_address: "+852-****0001".into(),
+        payee_sealed: Some(w.vault.seal(
+            &format!("bank-payee:{id}"),
+            payee_key.to_sealable().as_bytes(),
+        )?),
+        currency: "HKD".into(),
+        amount: 1_000,
+        purpose: "p2p".into(),
+        reference: String::new(),
+        fps_transfer: format_id(step(Step::Switch)),
+        reason: None,
+        created_at_s: 0,
+        updated_at_s: 0,
+    };
+    let ordered = AuditEvent {
+        actor: "test".into(),
+        action: "bank.payment.order",
+        subject: payer.into(),
+        outcome: bauhinia_store::audit::Outcome::Success,
+        detail: serde_json::json!({}),
+        request_id: None,
+    };
+    banks.store().insert_payment(&row, &ordered).await?;
+    assert_eq!(
+        balance(banks, payee, &to).await?,
+        hkd(12_345),
+        "not yet credited"
+    );
+    assert_eq!(banks.recover().await?, 1);
+    assert_eq!(banks.recover().await?, 0);
+    assert_eq!(balance(banks, payer, &from).await?, hkd(86_655));
+    assert_eq!(balance(banks, payee, &to).await?, hkd(13_345));
+    assert_eq!(
+        banks.payment(payer, &id).await?.ok_or("payment")?.state,
+        PaymentState::Settled
+    );
+    assert_eq!(banks.history(payee).await?.len(), 2);
+
+    assert_books_balance(banks).await?;
+    assert!(audit_count(db, "bank.payment.order").await? >= 3);
+    assert_eq!(audit_count(db, "bank.payment.receive").await?, 2);
+    assert_eq!(
+        audit_count(db, "bank.deposit").await?,
+        1,
+        "a repeated deposit is audited once"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn banks_on_sqlite() -> Result<(), Error> {
+    let db = TestDb::sqlite().await?;
+    conformance(&db.db).await?;
+    db.cleanup().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn banks_on_postgres() -> Result<(), Error> {
+    let Some(db) = TestDb::postgres().await? else {
+        return Ok(());
+    };
+    conformance(&db.db).await?;
+    db.cleanup().await?;
+    println!("store conformance: postgres banks ok");
+    Ok(())
+}
