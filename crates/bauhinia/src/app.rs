@@ -190,6 +190,8 @@ pub struct AppState {
     pub fps: Arc<bauhinia_fps::switch::Switch>,
     /// The FPS addressing service (proxies).
     pub proxies: Arc<bauhinia_fps::proxy::ProxyService>,
+    /// FPS webhooks: subscriptions and the delivery worker.
+    pub webhooks: Arc<bauhinia_fps::webhooks::Webhooks>,
 }
 
 /// The OpenAPI document and the API routes, built together so neither can lack the other.
@@ -197,6 +199,7 @@ fn api(state: &AppState) -> (Router, OpenApi) {
     let fps_state = bauhinia_fps::http::FpsState {
         switch: Arc::clone(&state.fps),
         admin: Arc::clone(&state.admin_token),
+        webhooks: Arc::clone(&state.webhooks),
     };
     let ops = OpenApiRouter::new()
         .routes(routes!(healthz))
