@@ -275,34 +275,18 @@ async fn a_transfer_reaches_the_participants_endpoint_signed() {
         Some(secret_text.as_str())
     );
 
-    // Deleted by its owner only.
-    let by_other = call(
-        &app,
-        "DELETE",
-        &format!("/api/v1/fps/webhooks/{id}"),
-        &t004,
-        None,
-    )
-    .await;
-    assert_eq!(by_other.status, StatusCode::NOT_FOUND);
-    let deleted = call(
-        &app,
-        "DELETE",
-        &format!("/api/v1/fps/webhooks/{id}"),
-        &t012,
-        None,
-    )
-    .await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    let twice = call(
-        &app,
-        "DELETE",
-        &format!("/api/v1/fps/webhooks/{id}"),
-        &t012,
-        None,
-    )
-    .await;
-    assert_eq!(twice.status, StatusCode::NOT_FOUND);
+    // Deleted by its owner only, once.
+    let path = format!("/api/v1/fps/webhooks/{id}");
+    for (who, expected) in [
+        (&t004, StatusCode::NOT_FOUND),
+        (&t012, StatusCode::NO_CONTENT),
+        (&t012, StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(
+            call(&app, "DELETE", &path, who, None).await.status,
+            expected
+        );
+    }
 
     // Audited, without the secret or the query string.
     let audit: Vec<(String, String)> = app
