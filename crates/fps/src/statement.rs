@@ -173,8 +173,12 @@ pub(crate) fn movement_parts(
             remittance: if remittance.is_empty() {
                 None
             } else {
+                // A refused transfer may carry a reference longer than the 140 characters an
+                // accepted one has; camt.054 shows its beginning.
                 Some(Remittance {
-                    unstructured: vec![Text::new(remittance)?],
+                    unstructured: vec![Text::new(
+                        remittance.chars().take(140).collect::<String>(),
+                    )?],
                 })
             },
             ..TransactionDetails::default()

@@ -106,7 +106,15 @@ pub fn notification(
         .iter()
         .filter(|e| super::domain::is_account_event(&e.kind))
     {
-        let (currency, entry) = entry(event, &own)?;
+        // An entry ISO 20022 cannot carry (an amount beyond 18 digits, only possible for a
+        // refused transfer) is left out rather than withholding every other one.
+        let (currency, entry) = match entry(event, &own) {
+            Ok(made) => made,
+            Err(why) => {
+                tracing::warn!(seq = event.seq, error = %why, "event left out of camt.054");
+                continue;
+            }
+        };
         match by_currency.iter_mut().find(|(c, _)| *c == currency) {
             Some((_, entries)) => entries.push(entry),
             None => by_currency.push((currency, vec![entry])),

@@ -152,8 +152,8 @@ pub fn is_account_event(kind: &str) -> bool {
     kind.starts_with("transfer.") || kind.starts_with("settlement.")
 }
 
-/// A subscription's signing secret. Never printed: `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
+/// A subscription's signing secret. Never printed: `Debug` is redacted; wiped on drop.
+#[derive(Clone, PartialEq, Eq, zeroize::ZeroizeOnDrop)]
 pub struct Secret(Vec<u8>);
 
 impl std::fmt::Debug for Secret {

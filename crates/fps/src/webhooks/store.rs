@@ -344,6 +344,15 @@ impl WebhookStore {
         }))
     }
 
+    /// Whether `fps_events` has rows after the dispatch cursor (a read, so an idle poll
+    /// writes nothing).
+    pub async fn dispatch_behind(&self) -> Result<bool, StoreError> {
+        const SQL: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM fps_events WHERE seq > \
+            (SELECT seq FROM fps_webhook_cursors WHERE name = 'dispatch') LIMIT 1) AS t";
+        let n: i64 = read!(&self.db, conn => sqlx::query_scalar(SQL).fetch_one(conn).await?);
+        Ok(n > 0)
+    }
+
     /// One dispatch transaction (see the module). Returns how many events it read.
     pub async fn dispatch_once(&self, now_s: i64, now_ms: i64) -> Result<usize, StoreError> {
         type Ev = (i64, String, String, i64);

@@ -14,7 +14,7 @@
 //! - refused → `transfer.refused` to the participant that submitted it (or, if the operator
 //!   did, the debtor participant), never to the creditor.
 
-use bauhinia_store::{write_tx, Database, StoreError};
+use bauhinia_store::{read, write_tx, Database, StoreError};
 
 use crate::events::Event;
 use crate::ledger::journal::{Row16, TRANSFER_COLUMNS};
@@ -94,8 +94,19 @@ pub async fn tail_once(db: &Database) -> Result<usize, StoreError> {
     }))
 }
 
+/// Whether the ledger has rows the tailer has not read (a read, so an idle poll writes nothing).
+async fn behind(db: &Database) -> Result<bool, StoreError> {
+    const SQL: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM ledger_transfers WHERE ledger = $1 \
+        AND seq > (SELECT seq FROM fps_webhook_cursors WHERE name = 'ledger') LIMIT 1) AS t";
+    let n: i64 = read!(db, conn => sqlx::query_scalar(SQL).bind(FPS_LEDGER).fetch_one(conn).await?);
+    Ok(n > 0)
+}
+
 /// Runs the tailer until it has caught up. Returns how many ledger rows it read.
 pub async fn catch_up(db: &Database) -> Result<usize, StoreError> {
+    if !behind(db).await? {
+        return Ok(0);
+    }
     let mut total = 0;
     loop {
         let n = tail_once(db).await?;

@@ -22,6 +22,9 @@ use super::domain::{sign, EndpointUrl, Format, Schedule, Secret, RETRY_SCHEDULE}
 use super::store::{AttemptResult, Due};
 use super::Webhooks;
 
+/// The most pages of due deliveries one round takes before it sleeps (and looks for a stop).
+const ROUNDS_PER_TICK_MAX: usize = 16;
+
 /// How the worker runs. The defaults are production's; tests shorten the schedule and poll.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -103,21 +106,28 @@ async fn tick(
     config: &WorkerConfig,
 ) -> Result<(), bauhinia_store::StoreError> {
     super::tailer::catch_up(hooks.store.db()).await?;
-    loop {
+    while hooks.store.dispatch_behind().await? {
         let n = hooks.store.dispatch_once(now_ms() / 1000, now_ms()).await?;
         if i64::try_from(n).unwrap_or(i64::MAX) < super::store::DISPATCH_BATCH_MAX {
             break;
         }
     }
     let limit = i64::try_from(config.concurrency.saturating_mul(4)).unwrap_or(64);
-    let due = hooks.store.due(now_ms(), limit).await?;
-    futures_util::stream::iter(due)
-        .for_each_concurrent(config.concurrency.max(1), |due| async move {
-            if let Err(e) = attempt(hooks, client, config, &due).await {
-                tracing::warn!(error = %e, delivery = due.id, "webhook delivery: not recorded");
-            }
-        })
-        .await;
+    // A full page means more may be due: take a few more pages before sleeping.
+    for _ in 0..ROUNDS_PER_TICK_MAX {
+        let due = hooks.store.due(now_ms(), limit).await?;
+        let full = i64::try_from(due.len()).unwrap_or(0) >= limit;
+        futures_util::stream::iter(due)
+            .for_each_concurrent(config.concurrency.max(1), |due| async move {
+                if let Err(e) = attempt(hooks, client, config, &due).await {
+                    tracing::warn!(error = %e, delivery = due.id, "webhook delivery: not recorded");
+                }
+            })
+            .await;
+        if !full {
+            break;
+        }
+    }
     Ok(())
 }
 
