@@ -180,6 +180,12 @@ async fn a_transfer_reaches_the_participants_endpoint_signed() {
         .json();
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
     assert!(listed[0].get("secret").is_none());
+    let admin = std::fs::read_to_string(app.dir.join("admin.token")).expect("admin token");
+    let operator = call(&app, "GET", "/api/v1/fps/webhooks", admin.trim(), None)
+        .await
+        .json();
+    assert_eq!(operator[0]["id"], id.as_str());
+    assert!(!operator.to_string().contains("s3cr3t-query"), "{operator}");
     let theirs = call(&app, "GET", "/api/v1/fps/webhooks", &t004, None)
         .await
         .json();

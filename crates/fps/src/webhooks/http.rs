@@ -87,6 +87,16 @@ impl From<&SubscriptionRow> for SubscriptionView {
     }
 }
 
+/// A subscription as `caller` sees it: the operator does not see the query string of a
+/// participant's address (it may hold the participant's own credential).
+fn view_for(caller: Caller, row: &SubscriptionRow) -> SubscriptionView {
+    let mut view = SubscriptionView::from(row);
+    if caller == Caller::Operator {
+        view.url = EndpointUrl::parse(&row.url).map_or_else(|_| String::new(), |u| u.redacted());
+    }
+    view
+}
+
 /// A new signing secret.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SecretView {
@@ -208,7 +218,8 @@ async fn create_subscription(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-/// The calling participant's webhook subscriptions (the operator: every participant's).
+/// The calling participant's webhook subscriptions (the operator: every participant's, with
+/// addresses shown without their query strings).
 #[utoipa::path(get, path = "/api/v1/fps/webhooks", tag = TAG,
     security(("fps_token" = [])),
     responses((status = 200, body = [SubscriptionView]),
@@ -218,7 +229,7 @@ async fn list_subscriptions(
     FpsCaller(caller): FpsCaller,
 ) -> Result<Json<Vec<SubscriptionView>>, Problem> {
     let rows = state.webhooks.list(caller).await?;
-    Ok(Json(rows.iter().map(SubscriptionView::from).collect()))
+    Ok(Json(rows.iter().map(|r| view_for(caller, r)).collect()))
 }
 
 /// One webhook subscription (without its secret).
@@ -234,7 +245,7 @@ async fn get_subscription(
     Path(id): Path<String>,
 ) -> Result<Json<SubscriptionView>, Problem> {
     let row = state.webhooks.get(caller, &id).await?;
-    Ok(Json(SubscriptionView::from(&row)))
+    Ok(Json(view_for(caller, &row)))
 }
 
 /// Deletes a webhook subscription; its pending deliveries are cancelled. Audited.
