@@ -362,6 +362,27 @@ mod tests {
         assert_eq!(url.redacted(), "https://h.example/p");
     }
 
+    proptest::proptest! {
+        /// Any text: an answer, never a panic; what is accepted keeps to the rules.
+        #[test]
+        fn parsers_take_any_text(text in "\\PC{0,80}", scheme in "(https?|ftp)://", host in "[a-z0-9.:\\[\\]]{0,20}") {
+            let url = format!("{scheme}{host}/{text}");
+            if let Ok(parsed) = EndpointUrl::parse(&url) {
+                let s = parsed.as_str();
+                proptest::prop_assert!(s.starts_with("https://") || s.starts_with("http://"));
+                proptest::prop_assert!(!parsed.redacted().contains('?'));
+            }
+            let _ = EndpointUrl::parse(&text);
+            if let Ok(p) = EventPattern::parse(&text) {
+                let allowed = |b: u8| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b"._*".contains(&b)
+                };
+                proptest::prop_assert!(p.as_str().bytes().all(allowed), "{}", p.as_str());
+            }
+            let _ = Secret::from_text(&text);
+        }
+    }
+
     #[test]
     fn patterns() {
         let p = |s| EventPattern::parse(s).expect("valid");
