@@ -328,6 +328,75 @@ async fn subscription_store_conformance(db: &Database) -> Result<(), Error> {
     Ok(())
 }
 
+/// Dispatch moves its cursor only over an unbroken run of `seq`s (on PostgreSQL a smaller
+/// `seq` can commit after a larger one), gives each event one delivery however often it reads
+/// it, and gives up on a hole once the event after it is older than the grace period.
+async fn hole_conformance(db: &Database) -> Result<(), Error> {
+    let hooks = Webhooks::new(db, Arc::new(Vault::new(&MasterKey::generate())));
+    let url = EndpointUrl::parse("https://hooks.example.hk/fps")?;
+    hooks
+        .subscribe(code("012")?, &url, &[], Format::Json, "participant:012")
+        .await?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let insert = |seq: i64, at: i64| async move {
+        let sql = "INSERT INTO fps_events (seq, id, participant, type, subject, payload, \
+                   created_at_s) VALUES ($1, $2, '012', 'transfer.settled', 'transfer:x', '{}', $3)";
+        let id = format!("hole-{seq}");
+        bauhinia_store::write_tx!(db, tx, _audit => {
+            sqlx::query(sql).bind(seq).bind(id).bind(at).execute(&mut *tx).await?;
+        });
+        Ok::<(), Error>(())
+    };
+    let state = || async {
+        hooks.store().dispatch_once(now, now * 1000).await?;
+        let cursor: i64 = read!(db, conn => sqlx::query_scalar(
+            "SELECT seq FROM fps_webhook_cursors WHERE name = 'dispatch'",
+        ).fetch_one(conn).await?);
+        let deliveries: i64 = read!(db, conn => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM fps_webhook_deliveries",
+        ).fetch_one(conn).await?);
+        Ok::<(i64, i64), Error>((cursor, deliveries))
+    };
+    insert(1, now).await?;
+    insert(3, now).await?;
+    assert_eq!(
+        state().await?,
+        (1, 2),
+        "3 is dispatched, the cursor waits at the hole"
+    );
+    assert_eq!(state().await?, (1, 2), "read again, no second delivery");
+    insert(2, now).await?;
+    assert_eq!(state().await?, (3, 3), "the hole filled");
+    insert(5, now - bauhinia_fps::webhooks::store::GAP_GRACE_S - 1).await?;
+    assert_eq!(
+        state().await?,
+        (5, 4),
+        "a hole older than the grace is given up"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dispatch_waits_for_holes_on_sqlite() -> Result<(), Error> {
+    let db = TestDb::sqlite().await?;
+    let _ = super::proxy_store::service(&db.db).await?;
+    hole_conformance(&db.db).await?;
+    db.cleanup().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dispatch_waits_for_holes_on_postgres() -> Result<(), Error> {
+    let Some(db) = TestDb::postgres().await? else {
+        return Ok(());
+    };
+    let _ = super::proxy_store::service(&db.db).await?;
+    hole_conformance(&db.db).await?;
+    db.cleanup().await?;
+    println!("store conformance: postgres fps webhook dispatch ok");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptions_on_sqlite() -> Result<(), Error> {
     let db = TestDb::sqlite().await?;
