@@ -20,6 +20,8 @@ const EVENT_TYPE_BYTES_MAX: usize = 64;
 pub const SECRET_BYTES: usize = 32;
 /// The prefix of a secret's text form (Standard Webhooks).
 pub const SECRET_PREFIX: &str = "whsec_";
+/// How long a rotated-out secret keeps signing beside the new one.
+pub const ROTATION_OVERLAP_S: i64 = 24 * 3600;
 
 /// An endpoint address: `https://…`, or `http://…` only to a loopback host (`localhost`,
 /// `127.0.0.0/8`, `::1`), for a participant's gateway on the same machine and for tests. No
@@ -195,6 +197,16 @@ impl Secret {
             .filter(|b| !b.is_empty())
             .map(Secret)
     }
+}
+
+/// The `webhook-signature` header with one signature per secret, space-separated (during a
+/// rotation, the new secret's and the previous one's).
+pub fn sign_all(secrets: &[Secret], id: &str, timestamp_s: i64, body: &[u8]) -> String {
+    secrets
+        .iter()
+        .map(|s| sign(s, id, timestamp_s, body))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The `webhook-signature` value: `v1,` and the standard base64 of

@@ -100,7 +100,7 @@ fn view_for(caller: Caller, row: &SubscriptionRow) -> SubscriptionView {
 /// A new signing secret.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SecretView {
-    /// Shown once; the previous secret no longer signs.
+    /// Shown once; the previous secret signs beside it for 24 hours.
     pub secret: String,
 }
 
@@ -264,8 +264,9 @@ async fn delete_subscription(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Issues a new signing secret for one of the participant's subscriptions, shown once; the
-/// previous secret stops signing at once. Audited.
+/// Issues a new signing secret for one of the participant's subscriptions, shown once. For 24
+/// hours deliveries carry two signatures, by the new and the previous secret, so the receiver
+/// can switch at leisure; then only the new one. Audited.
 #[utoipa::path(post, path = "/api/v1/fps/webhooks/{id}/secret", tag = TAG,
     params(("id" = String, Path, description = "The subscription's id")),
     security(("fps_token" = [])),

@@ -212,8 +212,9 @@ impl Webhooks {
         }
     }
 
-    /// Issues a new secret for a participant's own subscription (the old one stops working at
-    /// once). Audited.
+    /// Issues a new secret for a participant's own subscription; the old one keeps signing
+    /// beside it for [`domain::ROTATION_OVERLAP_S`] (a delivery then carries both signatures).
+    /// Audited.
     pub async fn rotate_secret(&self, caller: Caller, id: &str) -> Result<Secret, WebhookError> {
         let Caller::Participant(_) = caller else {
             return Err(WebhookError::NotAParticipant);
@@ -232,7 +233,13 @@ impl Webhooks {
         );
         if self
             .store
-            .rotate_secret(&row.id, &sealed, now_s(), &event)
+            .rotate_secret(
+                &row.id,
+                &sealed,
+                now_s(),
+                now_s() + domain::ROTATION_OVERLAP_S,
+                &event,
+            )
             .await?
         {
             Ok(secret)

@@ -96,6 +96,8 @@ pub struct Due {
     pub url: String,
     pub format: String,
     pub secret_sealed: Vec<u8>,
+    /// The previous secret, while it still signs after a rotation.
+    pub previous_sealed: Option<Vec<u8>>,
     pub event: crate::events::StoredEvent,
 }
 
@@ -257,22 +259,26 @@ impl WebhookStore {
         }))
     }
 
-    /// Replaces an active subscription's sealed secret. `false`: no such subscription.
+    /// Replaces an active subscription's sealed secret; the current one keeps signing beside it
+    /// until `previous_until_s`. `false`: no such subscription.
     pub async fn rotate_secret(
         &self,
         id: &str,
         sealed: &[u8],
         now_s: i64,
+        previous_until_s: i64,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
         Ok(write_tx!(&self.db, tx, append => {
             let done = sqlx::query(
-                "UPDATE fps_webhook_subscriptions SET secret_sealed = $2, updated_at_s = $3 \
+                "UPDATE fps_webhook_subscriptions SET previous_secret_sealed = secret_sealed, \
+                 previous_until_s = $4, secret_sealed = $2, updated_at_s = $3 \
                  WHERE id = $1 AND status = 'active'",
             )
             .bind(id)
             .bind(sealed)
             .bind(now_s)
+            .bind(previous_until_s)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -432,6 +438,7 @@ impl WebhookStore {
     pub async fn due(&self, now_ms: i64, limit: i64) -> Result<Vec<Due>, StoreError> {
         const SQL: &str = "SELECT d.id, d.attempts, d.next_attempt_at_ms, s.id, s.participant, \
             s.url, s.format, s.secret_sealed, \
+            CASE WHEN s.previous_until_s > $3 THEN s.previous_secret_sealed END, \
             e.seq, e.id, e.participant, e.type, e.subject, e.payload, e.created_at_s \
             FROM fps_webhook_deliveries d \
             JOIN fps_webhook_subscriptions s ON s.id = d.subscription \
@@ -447,6 +454,7 @@ impl WebhookStore {
             String,
             String,
             Vec<u8>,
+            Option<Vec<u8>>,
             i64,
             String,
             String,
@@ -458,6 +466,7 @@ impl WebhookStore {
         let rows: Vec<Flat> = read!(&self.db, conn => sqlx::query_as(SQL)
             .bind(now_ms)
             .bind(limit.clamp(1, 1000))
+            .bind(now_ms / 1000)
             .fetch_all(conn)
             .await?);
         Ok(rows
@@ -471,14 +480,15 @@ impl WebhookStore {
                 url: r.5,
                 format: r.6,
                 secret_sealed: r.7,
+                previous_sealed: r.8,
                 event: crate::events::StoredEvent {
-                    seq: r.8,
-                    id: r.9,
-                    participant: r.10,
-                    kind: r.11,
-                    subject: r.12,
-                    payload: r.13,
-                    created_at_s: r.14,
+                    seq: r.9,
+                    id: r.10,
+                    participant: r.11,
+                    kind: r.12,
+                    subject: r.13,
+                    payload: r.14,
+                    created_at_s: r.15,
                 },
             })
             .collect())

@@ -18,7 +18,7 @@ use bauhinia_store::audit::{AuditEvent, Outcome as AuditOutcome};
 use futures_util::StreamExt as _;
 use tokio::sync::watch;
 
-use super::domain::{sign, EndpointUrl, Format, Schedule, Secret, RETRY_SCHEDULE};
+use super::domain::{sign_all, EndpointUrl, Format, Schedule, Secret, RETRY_SCHEDULE};
 use super::store::{AttemptResult, Due};
 use super::Webhooks;
 
@@ -182,8 +182,16 @@ async fn attempt(
     if !hooks.store.claim(due, now_ms() + lease).await? {
         return Ok(());
     }
-    let (status_code, error) = match hooks.secret_of(&due.subscription, &due.secret_sealed) {
-        Some(secret) => post(client, due, &secret).await,
+    let current = hooks.secret_of(&due.subscription, &due.secret_sealed);
+    let previous = due
+        .previous_sealed
+        .as_ref()
+        .and_then(|sealed| hooks.secret_of(&due.subscription, sealed));
+    let (status_code, error) = match current {
+        Some(secret) => {
+            let secrets: Vec<Secret> = std::iter::once(secret).chain(previous).collect();
+            post(client, due, &secrets).await
+        }
         None => (None, "the signing secret could not be opened".to_owned()),
     };
     let result = match status_code {
@@ -194,10 +202,10 @@ async fn attempt(
 }
 
 /// One POST: the status code, or why there was none.
-async fn post(client: &reqwest::Client, due: &Due, secret: &Secret) -> (Option<i64>, String) {
+async fn post(client: &reqwest::Client, due: &Due, secrets: &[Secret]) -> (Option<i64>, String) {
     let (body, content_type) = render(due);
     let timestamp = now_ms() / 1000;
-    let signature = sign(secret, &due.event.id, timestamp, &body);
+    let signature = sign_all(secrets, &due.event.id, timestamp, &body);
     let sent = client
         .post(&due.url)
         .header("content-type", content_type)

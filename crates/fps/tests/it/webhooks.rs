@@ -444,10 +444,9 @@ fn check_signature(secret: &Secret, r: &Received) -> Result<(), Error> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn deliveries_are_retried_until_2xx_with_the_same_id() -> Result<(), Error> {
-    let db = TestDb::sqlite().await?;
-    let s = setup(&db.db).await?;
+/// Two refusals, then a 2xx: three attempts, one `webhook-id`, each signed.
+async fn retry_conformance(db: &Database) -> Result<(), Error> {
+    let s = setup(db).await?;
     let r = receiver(&[500, 500], 200).await?;
     let (sub, secret) = subscribe(&s, "012", &r, Format::Json).await?;
     pay(&s.switch, 10, 12_550).await?;
@@ -478,7 +477,25 @@ async fn deliveries_are_retried_until_2xx_with_the_same_id() -> Result<(), Error
         (d.status.as_str(), d.attempts, d.last_status_code),
         ("delivered", 3, Some(200))
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deliveries_are_retried_until_2xx_with_the_same_id() -> Result<(), Error> {
+    let db = TestDb::sqlite().await?;
+    retry_conformance(&db.db).await?;
     db.cleanup().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deliveries_are_retried_until_2xx_with_the_same_id_on_postgres() -> Result<(), Error> {
+    let Some(db) = TestDb::postgres().await? else {
+        return Ok(());
+    };
+    retry_conformance(&db.db).await?;
+    db.cleanup().await?;
+    println!("store conformance: postgres fps webhook deliveries ok");
     Ok(())
 }
 
@@ -677,6 +694,36 @@ async fn the_standardwebhooks_library_verifies_json_and_camt054_deliveries() -> 
         "{LINE}: passed ({} deliveries)",
         json_got.len() + xml_got.len()
     );
+    db.cleanup().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rotated_secret_signs_beside_the_new_one() -> Result<(), Error> {
+    let db = TestDb::sqlite().await?;
+    let s = setup(&db.db).await?;
+    let r = receiver(&[], 200).await?;
+    let (sub, old) = subscribe(&s, "012", &r, Format::Json).await?;
+    let new = s
+        .hooks
+        .rotate_secret(Caller::Participant(code("012")?), &sub)
+        .await?;
+    assert_ne!(old, new);
+    pay(&s.switch, 50, 100).await?;
+    s.hooks.start_worker(fast(FAST))?;
+    let got = r.wait(|g| !g.is_empty()).await?;
+    s.hooks.stop_worker().await;
+    let delivery = got.first().ok_or("a delivery")?;
+    let signatures = &delivery.headers["webhook-signature"];
+    assert_eq!(signatures.split(' ').count(), 2, "{signatures}");
+    // Either secret verifies: the receiver can switch whenever it likes within the day.
+    check_signature(&new, delivery)?;
+    check_signature(&old, delivery)?;
+    check_signature(&Secret::generate(), delivery).expect_err("a stranger's secret does not");
+    if let Some(verdicts) = npm_verify(&old, &got)? {
+        assert_eq!(verdicts, [true]);
+        assert_eq!(npm_verify(&new, &got)?, Some(vec![true]));
+    }
     db.cleanup().await?;
     Ok(())
 }

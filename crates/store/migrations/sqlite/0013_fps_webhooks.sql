@@ -24,6 +24,10 @@ CREATE TABLE fps_webhook_subscriptions (
     event_types TEXT NOT NULL,
     format TEXT NOT NULL CHECK (format IN ('json', 'camt.054')),
     secret_sealed BLOB NOT NULL,
+    -- After a rotation, the previous secret (sealed) keeps signing alongside the new one until
+    -- `previous_until_s`, so a receiver can switch without missing a delivery.
+    previous_secret_sealed BLOB,
+    previous_until_s INTEGER,
     status TEXT NOT NULL CHECK (status IN ('active', 'deleted')),
     created_at_s INTEGER NOT NULL,
     updated_at_s INTEGER NOT NULL
