@@ -193,6 +193,8 @@ pub struct AppState {
     pub proxies: Arc<bauhinia_fps::proxy::ProxyService>,
     /// The participant banks whose books are kept here.
     pub banks: Arc<bauhinia_bank::Banks>,
+    /// FPS webhooks: subscriptions and the delivery worker.
+    pub webhooks: Arc<bauhinia_fps::webhooks::Webhooks>,
 }
 
 /// The OpenAPI document and the API routes, built together so neither can lack the other.
@@ -200,6 +202,7 @@ fn api(state: &AppState) -> (Router, OpenApi) {
     let fps_state = bauhinia_fps::http::FpsState {
         switch: Arc::clone(&state.fps),
         admin: Arc::clone(&state.admin_token),
+        webhooks: Arc::clone(&state.webhooks),
     };
     let ops = OpenApiRouter::new()
         .routes(routes!(healthz))

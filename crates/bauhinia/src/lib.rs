@@ -69,6 +69,13 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     let fps = bauhinia_fps::switch::Switch::start(db.clone())
         .await
         .context("starting the FPS switch and its ledger")?;
+    let webhooks = Arc::new(bauhinia_fps::webhooks::Webhooks::new(
+        &db,
+        Arc::clone(&vault),
+    ));
+    webhooks
+        .start_worker(bauhinia_fps::webhooks::WorkerConfig::default())
+        .context("starting the FPS webhook worker")?;
     let proxies = Arc::new(bauhinia_fps::proxy::ProxyService::new(
         &db,
         Arc::clone(&vault),
@@ -101,6 +108,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         fps,
         proxies,
         banks,
+        webhooks,
     })
 }
 

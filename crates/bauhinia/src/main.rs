@@ -185,6 +185,7 @@ fn main() -> anyhow::Result<()> {
                 init_logging(config.log_format);
                 let state = bauhinia::start(&config).await?;
                 bauhinia::bench_fixture::write(&state, count, &out).await?;
+                state.webhooks.stop_worker().await;
                 state.db.close().await;
                 println!("wrote {count} codes to {}", out.display());
                 Ok(())
@@ -216,6 +217,7 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    state.webhooks.stop_worker().await;
     state.db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -287,6 +289,7 @@ async fn enrolment_code(config: Config, hkid: &str) -> anyhow::Result<()> {
         .passkeys
         .issue_enrolment_code(&resident.id, "admin:cli")
         .await?;
+    state.webhooks.stop_worker().await;
     state.db.close().await;
     println!(
         "Enrolment code for {} ({}): {}\nUsable once, until {}. Enrol at {}app/enrol",
@@ -384,6 +387,7 @@ async fn openapi() -> anyhow::Result<()> {
     )?;
     let state = bauhinia::start(&config).await?;
     let doc = bauhinia::app::openapi_document(&state);
+    state.webhooks.stop_worker().await;
     state.db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     println!("{}", serde_json::to_string_pretty(&doc)?);

@@ -22,6 +22,8 @@ use tower::ServiceExt;
 mod fps;
 #[path = "api/passkeys.rs"]
 mod passkeys;
+#[path = "api/webhooks.rs"]
+mod webhooks;
 
 struct TestApp {
     router: Router,

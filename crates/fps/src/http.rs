@@ -35,6 +35,7 @@ const BATCH_BODY_MAX: usize = 4 * 1024 * 1024;
 pub struct FpsState {
     pub switch: Arc<Switch>,
     pub admin: Arc<AdminToken>,
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
 }
 
 impl FromRef<FpsState> for Arc<AdminToken> {
@@ -59,6 +60,7 @@ pub fn router(state: FpsState) -> OpenApiRouter {
         .routes(routes!(statement))
         .with_state(state.clone())
         .merge(batch)
+        .merge(crate::webhooks::http::router(state.clone()))
         .merge(crate::iso_http::router(state))
 }
 

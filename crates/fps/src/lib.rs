@@ -6,6 +6,7 @@
 //! - `iso20022` — the participant interface's ISO 20022 XML messages.
 //! - `proxy` — the addressing service: mobile numbers, email addresses, FPS IDs and HKIDs that
 //!   find a payee's participant and masked name.
+//! - `webhooks` — signed webhooks (Standard Webhooks) with retries, and camt.054 notifications.
 
 pub mod audit;
 pub mod demo;
@@ -18,4 +19,5 @@ pub mod proxy;
 pub mod qr;
 pub mod statement;
 pub mod switch;
+pub mod webhooks;
 pub mod wire;

@@ -150,6 +150,42 @@ fn balance(
     })
 }
 
+/// What camt.053 and camt.054 entries of a movement both carry: the bank transaction code
+/// (payments / received or issued credit transfer / domestic) and one transaction with the
+/// transfer's id (`transfer_hex`, 32 hex digits) and its remittance text.
+pub(crate) fn movement_parts(
+    transfer_hex: &str,
+    remittance: &str,
+    credit: bool,
+) -> Result<(BankTransactionCode, Vec<TransactionDetails>), String> {
+    let code = |c: &str| -> Result<Max4Text, String> { Text::new(c) };
+    Ok((
+        BankTransactionCode {
+            domain: code("PMNT")?,
+            family: code(if credit { "RCDT" } else { "ICDT" })?,
+            sub_family: code("DMCT")?,
+        },
+        vec![TransactionDetails {
+            references: Some(References {
+                transaction_id: Some(Text::new(transfer_hex)?),
+                ..References::default()
+            }),
+            remittance: if remittance.is_empty() {
+                None
+            } else {
+                // A refused transfer may carry a reference longer than the 140 characters an
+                // accepted one has; camt.054 shows its beginning.
+                Some(Remittance {
+                    unstructured: vec![Text::new(
+                        remittance.chars().take(140).collect::<String>(),
+                    )?],
+                })
+            },
+            ..TransactionDetails::default()
+        }],
+    ))
+}
+
 /// The camt.053 statement of `participant`'s settlement account in `currency` for `day`.
 pub async fn end_of_day(
     db: &Database,
@@ -172,7 +208,8 @@ pub async fn end_of_day(
             -i128::from(t.amount)
         };
         let reference = format!("{:032x}", t.id);
-        let code = |c: &str| -> Result<Max4Text, StatementError> { text(c) };
+        let (bank_transaction_code, details) =
+            movement_parts(&reference, &t.reference, credit).map_err(StatementError::Shape)?;
         entries.push(Entry {
             reference: Some(text(&reference)?),
             amount: Amount::new(Money::from_minor(t.amount, currency))
@@ -187,26 +224,8 @@ pub async fn end_of_day(
             booking_date: Some(DateOrDateTime::DateTime(iso_ns(r.timestamp_ns))),
             value_date: Some(DateOrDateTime::Date(IsoDate(day))),
             account_servicer_reference: Some(text(&reference)?),
-            // Payments / received or issued credit transfers / domestic.
-            bank_transaction_code: BankTransactionCode {
-                domain: code("PMNT")?,
-                family: code(if credit { "RCDT" } else { "ICDT" })?,
-                sub_family: code("DMCT")?,
-            },
-            details: vec![TransactionDetails {
-                references: Some(References {
-                    transaction_id: Some(text(&reference)?),
-                    ..References::default()
-                }),
-                remittance: if t.reference.is_empty() {
-                    None
-                } else {
-                    Some(Remittance {
-                        unstructured: vec![text(&t.reference)?],
-                    })
-                },
-                ..TransactionDetails::default()
-            }],
+            bank_transaction_code,
+            details,
             additional_info: None,
         });
     }

@@ -5,3 +5,4 @@ mod proxy_http;
 mod proxy_store;
 mod qr_http;
 mod qr_interop;
+mod webhooks;

@@ -1,0 +1,264 @@
+//! The delivery worker: one tokio task that, every poll, turns new ledger transfers into events
+//! ([`super::tailer`]), events into deliveries ([`super::store::WebhookStore::dispatch_once`]),
+//! and makes the attempts that are due — at most `concurrency` at once, each signed afresh
+//! (Standard Webhooks) and POSTed with a 10-second timeout, no redirect followed, the response
+//! body never read.
+//!
+//! Delivery is at least once: an attempt is claimed by moving the delivery's time forward by a
+//! lease, and recorded after the answer; a crash in between leaves the delivery due again when
+//! the lease runs out, so the receiver may see an event twice (same `webhook-id`) but never
+//! miss one. There is no ordering between deliveries, not even for one participant: a failing
+//! delivery waits for its retry while later events go ahead. Receivers order by the payload's
+//! timestamp or the ledger, not by arrival.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bauhinia_store::audit::{AuditEvent, Outcome as AuditOutcome};
+use futures_util::StreamExt as _;
+use tokio::sync::watch;
+
+use super::domain::{sign_all, EndpointUrl, Format, Schedule, Secret, RETRY_SCHEDULE};
+use super::store::{AttemptResult, Due};
+use super::Webhooks;
+
+/// The most pages of due deliveries one round takes before it sleeps (and looks for a stop).
+const ROUNDS_PER_TICK_MAX: usize = 16;
+
+/// How the worker runs. The defaults are production's; tests shorten the schedule and poll.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub schedule: Schedule,
+    /// How often it looks for new transfers, events and due deliveries.
+    pub poll: Duration,
+    /// How long one attempt may take.
+    pub timeout: Duration,
+    /// How long a claimed delivery is left alone before another worker may try it.
+    pub lease: Duration,
+    /// The most attempts in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> WorkerConfig {
+        WorkerConfig {
+            schedule: RETRY_SCHEDULE,
+            poll: Duration::from_secs(1),
+            timeout: Duration::from_secs(10),
+            lease: Duration::from_secs(60),
+            concurrency: 16,
+        }
+    }
+}
+
+/// The running worker.
+#[derive(Debug)]
+pub struct Worker {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+pub(super) fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
+}
+
+impl Worker {
+    /// Starts the worker on the current runtime.
+    pub fn start(hooks: Arc<Webhooks>, config: WorkerConfig) -> Result<Worker, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .user_agent(concat!("Bauhinia-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let (stop, mut stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            loop {
+                if let Err(e) = tick(&hooks, &client, &config).await {
+                    tracing::warn!(error = %e, "webhook worker: a round failed; retrying");
+                }
+                tokio::select! {
+                    _ = stopped.changed() => break,
+                    () = tokio::time::sleep(config.poll) => {}
+                }
+                if *stopped.borrow() {
+                    break;
+                }
+            }
+        });
+        Ok(Worker { stop, task })
+    }
+
+    /// Stops taking new work, lets the attempts in flight finish and record, and returns.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if let Err(e) = self.task.await {
+            tracing::warn!(error = %e, "webhook worker ended abnormally");
+        }
+    }
+}
+
+/// One round: tail the ledger, dispatch, attempt what is due.
+async fn tick(
+    hooks: &Webhooks,
+    client: &reqwest::Client,
+    config: &WorkerConfig,
+) -> Result<(), bauhinia_store::StoreError> {
+    super::tailer::catch_up(hooks.store.db()).await?;
+    while hooks.store.dispatch_behind().await? {
+        let n = hooks.store.dispatch_once(now_ms() / 1000, now_ms()).await?;
+        if i64::try_from(n).unwrap_or(i64::MAX) < super::store::DISPATCH_BATCH_MAX {
+            break;
+        }
+    }
+    let limit = i64::try_from(config.concurrency.saturating_mul(4)).unwrap_or(64);
+    // A full page means more may be due: take a few more pages before sleeping.
+    for _ in 0..ROUNDS_PER_TICK_MAX {
+        let due = hooks.store.due(now_ms(), limit).await?;
+        let full = i64::try_from(due.len()).unwrap_or(0) >= limit;
+        futures_util::stream::iter(due)
+            .for_each_concurrent(config.concurrency.max(1), |due| async move {
+                if let Err(e) = attempt(hooks, client, config, &due).await {
+                    tracing::warn!(error = %e, delivery = due.id, "webhook delivery: not recorded");
+                }
+            })
+            .await;
+        if !full {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The body and its content type.
+pub fn render(due: &Due) -> (Vec<u8>, &'static str) {
+    let format = Format::parse(&due.format).unwrap_or(Format::Json);
+    let event = &due.event;
+    if format == Format::Camt054 && super::domain::is_account_event(&event.kind) {
+        if let Some(code) = crate::switch::ParticipantCode::parse(&event.participant) {
+            let id = format!("CAMT054-{code}-{}", event.seq);
+            match super::camt054::notification(code, std::slice::from_ref(event), &id) {
+                Ok(message) => return (message.to_xml().into_bytes(), "application/xml"),
+                Err(e) => {
+                    tracing::warn!(error = %e, seq = event.seq, "camt.054 not made; JSON sent")
+                }
+            }
+        }
+    }
+    (envelope(event).into_bytes(), "application/json")
+}
+
+/// The JSON body: `{"id", "type", "timestamp", "participant", "subject", "seq", "data"}`.
+pub fn envelope(event: &crate::events::StoredEvent) -> String {
+    let data: serde_json::Value =
+        serde_json::from_str(&event.payload).unwrap_or(serde_json::Value::Null);
+    let timestamp = time::OffsetDateTime::from_unix_timestamp(event.created_at_s)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    serde_json::json!({
+        "id": event.id,
+        "type": event.kind,
+        "timestamp": timestamp,
+        "participant": event.participant,
+        "subject": event.subject,
+        "seq": event.seq,
+        "data": data,
+    })
+    .to_string()
+}
+
+async fn attempt(
+    hooks: &Webhooks,
+    client: &reqwest::Client,
+    config: &WorkerConfig,
+    due: &Due,
+) -> Result<(), bauhinia_store::StoreError> {
+    let lease = i64::try_from(config.lease.as_millis()).unwrap_or(60_000);
+    if !hooks.store.claim(due, now_ms() + lease).await? {
+        return Ok(());
+    }
+    let current = hooks.secret_of(&due.subscription, &due.secret_sealed);
+    let previous = due
+        .previous_sealed
+        .as_ref()
+        .and_then(|sealed| hooks.secret_of(&due.subscription, sealed));
+    let (status_code, error) = match current {
+        Some(secret) => {
+            let secrets: Vec<Secret> = std::iter::once(secret).chain(previous).collect();
+            post(client, due, &secrets).await
+        }
+        None => (None, "the signing secret could not be opened".to_owned()),
+    };
+    let result = match status_code {
+        Some(code) if (200..300).contains(&code) => AttemptResult::Delivered { status_code: code },
+        _ => failure(due, config, status_code, error),
+    };
+    hooks.store.record(due, &result, now_ms() / 1000).await
+}
+
+/// One POST: the status code, or why there was none.
+async fn post(client: &reqwest::Client, due: &Due, secrets: &[Secret]) -> (Option<i64>, String) {
+    let (body, content_type) = render(due);
+    let timestamp = now_ms() / 1000;
+    let signature = sign_all(secrets, &due.event.id, timestamp, &body);
+    let sent = client
+        .post(&due.url)
+        .header("content-type", content_type)
+        .header("webhook-id", &due.event.id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(body)
+        .send()
+        .await;
+    match sent {
+        // The body is never read: dropping the response closes it.
+        Ok(response) => {
+            let code = response.status().as_u16();
+            (Some(i64::from(code)), format!("HTTP {code}"))
+        }
+        Err(e) => (None, e.without_url().to_string()),
+    }
+}
+
+fn failure(
+    due: &Due,
+    config: &WorkerConfig,
+    status_code: Option<i64>,
+    error: String,
+) -> AttemptResult {
+    let failed = u32::try_from(due.attempts + 1).unwrap_or(u32::MAX);
+    match config.schedule.delay_after(failed) {
+        Some(delay) => {
+            let delay = config.schedule.jittered(delay);
+            AttemptResult::Retry {
+                at_ms: now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2),
+                status_code,
+                error,
+            }
+        }
+        None => AttemptResult::Failed {
+            status_code,
+            audit: AuditEvent {
+                actor: "system:webhooks".into(),
+                action: "fps.webhook.delivery_failed",
+                subject: format!("webhook:{}", due.subscription),
+                outcome: AuditOutcome::Failure,
+                detail: serde_json::json!({
+                    "participant": due.participant,
+                    "event": due.event.id,
+                    "type": due.event.kind,
+                    "attempts": due.attempts + 1,
+                    "last_status_code": status_code,
+                    "url": EndpointUrl::parse(&due.url).map(|u| u.redacted()).unwrap_or_default(),
+                }),
+                request_id: None,
+            },
+            error,
+        },
+    }
+}
