@@ -190,6 +190,8 @@ pub struct AppState {
     pub fps: Arc<bauhinia_fps::switch::Switch>,
     /// The FPS addressing service (proxies).
     pub proxies: Arc<bauhinia_fps::proxy::ProxyService>,
+    /// FPS requests to pay, mandates, direct debits, returns and refunds.
+    pub flows: Arc<bauhinia_fps::flows::FlowService>,
 }
 
 /// The OpenAPI document and the API routes, built together so neither can lack the other.
@@ -197,6 +199,7 @@ fn api(state: &AppState) -> (Router, OpenApi) {
     let fps_state = bauhinia_fps::http::FpsState {
         switch: Arc::clone(&state.fps),
         admin: Arc::clone(&state.admin_token),
+        flows: Arc::clone(&state.flows),
     };
     let ops = OpenApiRouter::new()
         .routes(routes!(healthz))

@@ -69,6 +69,10 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     let fps = bauhinia_fps::switch::Switch::start(db.clone())
         .await
         .context("starting the FPS switch and its ledger")?;
+    let flows = Arc::new(bauhinia_fps::flows::FlowService::new(
+        Arc::clone(&fps),
+        Arc::clone(&vault),
+    ));
     let proxies = Arc::new(bauhinia_fps::proxy::ProxyService::new(
         &db,
         vault,
@@ -90,6 +94,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         demo,
         fps,
         proxies,
+        flows,
     })
 }
 

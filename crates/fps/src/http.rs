@@ -35,6 +35,8 @@ const BATCH_BODY_MAX: usize = 4 * 1024 * 1024;
 pub struct FpsState {
     pub switch: Arc<Switch>,
     pub admin: Arc<AdminToken>,
+    /// Requests to pay, mandates, direct debits, returns and refunds.
+    pub flows: Arc<crate::flows::FlowService>,
 }
 
 impl FromRef<FpsState> for Arc<AdminToken> {
@@ -59,6 +61,7 @@ pub fn router(state: FpsState) -> OpenApiRouter {
         .routes(routes!(statement))
         .with_state(state.clone())
         .merge(batch)
+        .merge(crate::flows::http::router(state.clone()))
         .merge(crate::iso_http::router(state))
 }
 

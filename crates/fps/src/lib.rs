@@ -6,10 +6,12 @@
 //! - `iso20022` — the participant interface's ISO 20022 XML messages.
 //! - `proxy` — the addressing service: mobile numbers, email addresses, FPS IDs and HKIDs that
 //!   find a payee's participant and masked name.
+//! - `flows` — requests to pay, eDDA mandates and direct debits, returns and refunds.
 
 pub mod audit;
 pub mod demo;
 pub mod events;
+pub mod flows;
 pub mod http;
 pub mod iso20022;
 pub mod iso_http;

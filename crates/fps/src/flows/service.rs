@@ -1,0 +1,1741 @@
+//! `FlowService`: requests to pay, eDDA mandates, direct debits and returns/refunds on top of
+//! the switch. It checks who may act (the domain's rules), seals account references, reserves
+//! limits and amounts in the store before any money moves, settles through `Switch` (which
+//! stays the only way money moves), and records the outcome — with its outbox events, one per
+//! participant concerned, and its audit event — in one transaction.
+//!
+//! A settlement that was reserved but not finished (the process stopped between the ledger's
+//! answer and the write of the outcome) is finished by the client's retry with the same id: the
+//! ledger answers a transfer id once, so resubmitting it never moves money twice.
+
+use std::sync::Arc;
+
+use bauhinia_core::crypto::{CryptoError, Vault};
+use bauhinia_core::{Currency, ErrorCode, FieldError, Money, Problem};
+use bauhinia_store::audit::{AuditEvent, Outcome as AuditOutcome};
+use bauhinia_store::StoreError;
+use serde::Serialize;
+use time::Date;
+
+use super::domain::{
+    check_debit, mandate_move, request_expiry, request_move, returnable, DebitFault, MandateAction,
+    MandateKind, MandateStatus, MandateTerms, Period, Refusal, RequestAction, RequestStatus,
+    ReturnKind, Side, PAGE_MAX,
+};
+use super::store::{
+    Arg, DebitRow, FlowStore, MandateRow, RequestRow, ReturnRow, Step, Table, Unchanged,
+};
+use super::wire::{
+    format_date, format_time_s, DebitView, MandateView, NewDebit, NewMandate, NewRequest,
+    NewReturn, RequestView, ReturnView, ReturnsPage,
+};
+use crate::events::Event;
+use crate::ledger::{Id, Kind, Outcome, Transfer};
+use crate::switch::{account_owner, Caller, ParticipantCode, Switch, SwitchError};
+use crate::wire::{format_id, parse_id, Purpose};
+
+const FINGERPRINT_CONTEXT: &str = "fps.flows.fingerprint";
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    /// Invalid input (`code` is the flow's `*_invalid`), every fault named.
+    #[error("invalid input")]
+    Invalid(ErrorCode, Vec<FieldError>),
+    #[error("not found")]
+    NotFound(ErrorCode),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The status does not allow it (`code` is the flow's `*_state`).
+    #[error("{1}")]
+    State(ErrorCode, String),
+    /// The id was used for a different body.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the debit exceeds the mandate's {0} limit")]
+    LimitExceeded(&'static str),
+    #[error("only {remaining} remains of the original transfer")]
+    ExceedsOriginal { remaining: String },
+    /// The ledger refused the transfer (its stable code and text).
+    #[error("{1}")]
+    Refused(&'static str, &'static str),
+    #[error("the transfer id was already used for a different transfer")]
+    TransferIdConflict,
+    #[error(transparent)]
+    Switch(#[from] SwitchError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+impl From<FlowError> for Problem {
+    fn from(error: FlowError) -> Problem {
+        match error {
+            FlowError::Invalid(code, errors) => Problem::new(code).errors(errors),
+            FlowError::NotFound(code) => Problem::new(code),
+            FlowError::Forbidden(why) => Problem::new(ErrorCode::FpsFlowForbidden).detail(why),
+            FlowError::State(code, why) => Problem::new(code).detail(why),
+            FlowError::Conflict(why) => Problem::new(ErrorCode::FpsRequestConflict).detail(why),
+            e @ FlowError::LimitExceeded(_) => {
+                Problem::new(ErrorCode::FpsMandateLimitExceeded).detail(e.to_string())
+            }
+            e @ FlowError::ExceedsOriginal { .. } => {
+                Problem::new(ErrorCode::FpsReturnExceedsOriginal).detail(e.to_string())
+            }
+            FlowError::Refused(code, text) => Problem::new(ErrorCode::FpsTransferRefused)
+                .reason(code)
+                .detail(text),
+            FlowError::TransferIdConflict => Problem::new(ErrorCode::FpsTransferIdConflict),
+            FlowError::Switch(e) => e.into(),
+            FlowError::Store(StoreError::Sqlx(sqlx::Error::PoolTimedOut)) => {
+                Problem::new(ErrorCode::StoreUnavailable)
+            }
+            other => Problem::internal(&other),
+        }
+    }
+}
+
+fn invalid(code: ErrorCode, pointer: &str, why: impl Into<String>) -> FlowError {
+    FlowError::Invalid(code, vec![FieldError::new(pointer, why)])
+}
+
+fn corrupt(what: &str) -> FlowError {
+    FlowError::Store(StoreError::Corrupt(what.to_owned()))
+}
+
+fn code_of(text: &str) -> Result<ParticipantCode, FlowError> {
+    ParticipantCode::parse(text).ok_or_else(|| corrupt("a participant code"))
+}
+
+fn currency_of(text: &str) -> Result<Currency, FlowError> {
+    crate::switch::CURRENCIES
+        .into_iter()
+        .find(|c| c.code() == text)
+        .ok_or_else(|| corrupt("a currency"))
+}
+
+fn id_of(text: &str) -> Result<Id, FlowError> {
+    parse_id(text).ok_or_else(|| corrupt("an id"))
+}
+
+fn date_of(text: &str) -> Result<Date, FlowError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(text, &format).map_err(|_| corrupt("a date"))
+}
+
+fn decimal(minor: i64, currency: &str) -> Result<String, FlowError> {
+    Ok(Money::from_minor(minor, currency_of(currency)?).to_decimal_string())
+}
+
+/// Hong Kong's date at `now_s`.
+pub fn hong_kong_date(now_s: i64) -> Date {
+    time::OffsetDateTime::from_unix_timestamp(now_s)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(crate::statement::hong_kong())
+        .date()
+}
+
+/// One event for each of the two participants concerned.
+fn to_both(
+    parties: [ParticipantCode; 2],
+    kind: &'static str,
+    subject: &str,
+    payload: &impl Serialize,
+) -> Vec<Event> {
+    parties
+        .into_iter()
+        .map(|p| Event::new(p, kind, subject.to_owned(), payload))
+        .collect()
+}
+
+fn audit(
+    actor: String,
+    action: &'static str,
+    subject: &str,
+    success: bool,
+    detail: serde_json::Value,
+) -> AuditEvent {
+    AuditEvent {
+        actor,
+        action,
+        subject: subject.to_owned(),
+        outcome: if success {
+            AuditOutcome::Success
+        } else {
+            AuditOutcome::Failure
+        },
+        detail,
+        request_id: None,
+    }
+}
+
+fn actor(code: ParticipantCode) -> String {
+    Caller::Participant(code).actor()
+}
+
+/// Whether an answer was made now or is the original answer to a retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer<T> {
+    pub created: bool,
+    pub view: T,
+}
+
+/// A page of a list, newest first; `next` is the cursor for the following page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<i64>,
+}
+
+/// How a settlement ended, for the outcome's write.
+enum Settled {
+    Accepted,
+    /// The ledger's (or the switch's) reason.
+    Refused(&'static str, &'static str),
+    IdConflict,
+}
+
+fn settled(outcome: Result<Vec<Outcome>, SwitchError>) -> Result<Settled, FlowError> {
+    let outcome = match outcome {
+        Ok(outcomes) => outcomes
+            .into_iter()
+            .next()
+            .ok_or_else(|| corrupt("the ledger gave no answer"))?,
+        Err(SwitchError::Inadmissible(_)) => {
+            return Ok(Settled::Refused(
+                "creditor_suspended",
+                "The receiving participant is suspended and cannot be paid.",
+            ))
+        }
+        Err(other) => return Err(other.into()),
+    };
+    Ok(match outcome {
+        Outcome::Created { .. } | Outcome::Exists(Ok(_)) => Settled::Accepted,
+        Outcome::Refused(r) | Outcome::Exists(Err(r)) => Settled::Refused(r.code(), r.text()),
+        Outcome::IdConflict => Settled::IdConflict,
+    })
+}
+
+#[derive(Debug)]
+pub struct FlowService {
+    store: FlowStore,
+    switch: Arc<Switch>,
+    vault: Arc<Vault>,
+}
+
+impl FlowService {
+    pub fn new(switch: Arc<Switch>, vault: Arc<Vault>) -> FlowService {
+        FlowService {
+            store: FlowStore::new(switch.db()),
+            switch,
+            vault,
+        }
+    }
+
+    pub fn store(&self) -> &FlowStore {
+        &self.store
+    }
+
+    /// A keyed hash of a request's fields: a retry is recognised without keeping the fields
+    /// (some are account references) in a guessable form.
+    fn fingerprint(&self, parts: &[&str]) -> Vec<u8> {
+        self.vault
+            .lookup_hash(FINGERPRINT_CONTEXT, parts.join("\u{1f}").as_bytes())
+            .to_vec()
+    }
+
+    fn known(
+        &self,
+        code: ParticipantCode,
+        pointer: &str,
+        invalid: ErrorCode,
+    ) -> Result<(), FlowError> {
+        match self.switch.participant(code) {
+            Some(_) => Ok(()),
+            None => Err(self::invalid(
+                invalid,
+                pointer,
+                "no participant has this code",
+            )),
+        }
+    }
+
+    /// Creates a row by `insert` (an `INSERT … ON CONFLICT (id) DO NOTHING`, step 0 of
+    /// `steps`) with its events and audit, or — the id being taken — answers the stored row if
+    /// it was made from the same fields, and a conflict if not.
+    async fn create<T: Fingerprinted>(
+        &self,
+        table: Table,
+        id: &str,
+        fingerprint: &[u8],
+        steps: &[Step],
+        events: &[Event],
+        audit: &[AuditEvent],
+    ) -> Result<Result<Answer<T>, Unchanged>, FlowError> {
+        let done = self.store.apply(steps, events, audit).await?;
+        if let Err(Unchanged(i)) = done {
+            if i != 0 {
+                return Ok(Err(Unchanged(i)));
+            }
+        }
+        let row: T = self
+            .store
+            .by_id(table, id)
+            .await?
+            .ok_or_else(|| corrupt("a row just written"))?;
+        if done.is_err() && row.fingerprint() != fingerprint {
+            return Err(FlowError::Conflict(format!(
+                "{id} was already used for a different request"
+            )));
+        }
+        Ok(Ok(Answer {
+            created: done.is_ok(),
+            view: row,
+        }))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Requests to pay
+
+    fn request_view(&self, row: &RequestRow, now_s: i64) -> Result<RequestView, FlowError> {
+        let status = RequestStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("a request status"))?
+            .as_of(row.expires_at_s, now_s);
+        Ok(RequestView {
+            id: row.id.clone(),
+            payee: row.payee.clone(),
+            payer: row.payer.clone(),
+            currency: row.currency.clone(),
+            amount: decimal(row.amount_minor, &row.currency)?,
+            reference: row.reference.clone(),
+            payee_masked_name: row.payee_masked_name.clone(),
+            expires_at: format_time_s(row.expires_at_s),
+            status: status.as_str().to_owned(),
+            transfer_id: row.transfer_id.clone(),
+            created_at: format_time_s(row.created_at_s),
+            updated_at: format_time_s(row.updated_at_s),
+        })
+    }
+
+    /// The payee's participant asks the payer's for money.
+    pub async fn create_request(
+        &self,
+        payee: ParticipantCode,
+        new: NewRequest,
+        now_s: i64,
+    ) -> Result<Answer<RequestView>, FlowError> {
+        let code = ErrorCode::FpsRequestInvalid;
+        if new.payer == payee {
+            return Err(invalid(
+                code,
+                "/payer",
+                "must be another participant than the payee",
+            ));
+        }
+        self.known(new.payer, "/payer", code)?;
+        let expires_at_s = request_expiry(now_s, new.expires_at_s)
+            .map_err(|why| invalid(code, "/expires_at", why))?;
+        let id = format_id(new.id);
+        let fingerprint = self.fingerprint(&[
+            "request",
+            &payee.as_str(),
+            &new.payer.as_str(),
+            new.amount.currency.code(),
+            &new.amount.minor.to_string(),
+            &new.reference,
+            &new.expires_at_s.map(|s| s.to_string()).unwrap_or_default(),
+            &new.payee_masked_name,
+        ]);
+        let row = RequestRow {
+            seq: 0,
+            id: id.clone(),
+            payee: payee.as_str(),
+            payer: new.payer.as_str(),
+            currency: new.amount.currency.code().to_owned(),
+            amount_minor: new.amount.minor,
+            reference: new.reference,
+            payee_masked_name: new.payee_masked_name,
+            expires_at_s,
+            status: RequestStatus::Pending.as_str().to_owned(),
+            transfer_id: None,
+            fingerprint: fingerprint.clone(),
+            created_at_s: now_s,
+            updated_at_s: now_s,
+        };
+        let view = self.request_view(&row, now_s)?;
+        let subject = format!("request:{id}");
+        let insert = Step::must(
+            "INSERT INTO fps_requests (id, payee, payer, currency, amount_minor, reference, \
+             payee_masked_name, expires_at_s, status, fingerprint, created_at_s, updated_at_s) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT (id) DO NOTHING",
+            vec![
+                row.id.clone().into(),
+                row.payee.clone().into(),
+                row.payer.clone().into(),
+                row.currency.clone().into(),
+                row.amount_minor.into(),
+                row.reference.clone().into(),
+                row.payee_masked_name.clone().into(),
+                expires_at_s.into(),
+                row.status.clone().into(),
+                fingerprint.clone().into(),
+                now_s.into(),
+            ],
+        );
+        let events = to_both([payee, new.payer], "request.created", &subject, &view);
+        let audit = [audit(
+            actor(payee),
+            "fps.request.create",
+            &subject,
+            true,
+            serde_json::json!({ "payer": view.payer, "currency": view.currency, "amount": view.amount, "expires_at": view.expires_at }),
+        )];
+        let answer = self
+            .create::<RequestRow>(
+                Table::Requests,
+                &id,
+                &fingerprint,
+                &[insert],
+                &events,
+                &audit,
+            )
+            .await?
+            .map_err(|_| corrupt("a request insert"))?;
+        Ok(Answer {
+            created: answer.created,
+            view: self.request_view(&answer.view, now_s)?,
+        })
+    }
+
+    /// A request the participant is payee or payer of, and its side.
+    async fn request_row(
+        &self,
+        caller: ParticipantCode,
+        id: &str,
+    ) -> Result<(RequestRow, Side), FlowError> {
+        let not_found = || FlowError::NotFound(ErrorCode::FpsRequestNotFound);
+        let id = parse_id(id).map(format_id).ok_or_else(not_found)?;
+        let row: RequestRow = self
+            .store
+            .by_id(Table::Requests, &id)
+            .await?
+            .ok_or_else(not_found)?;
+        let me = caller.as_str();
+        let side = if row.payer == me {
+            Side::Payer
+        } else if row.payee == me {
+            Side::Payee
+        } else {
+            return Err(not_found());
+        };
+        Ok((row, side))
+    }
+
+    pub async fn request(
+        &self,
+        caller: ParticipantCode,
+        id: &str,
+        now_s: i64,
+    ) -> Result<RequestView, FlowError> {
+        let (row, _) = self.request_row(caller, id).await?;
+        self.request_view(&row, now_s)
+    }
+
+    /// The participant's requests (as payer, payee or either), newest first.
+    pub async fn requests(
+        &self,
+        caller: ParticipantCode,
+        side: Option<Side>,
+        status: Option<RequestStatus>,
+        before: Option<i64>,
+        limit: i64,
+        now_s: i64,
+    ) -> Result<Page<RequestView>, FlowError> {
+        let who = match side {
+            Some(Side::Payer) => "payer = $1",
+            Some(Side::Payee) => "payee = $1",
+            None => "(payer = $1 OR payee = $1)",
+        };
+        let mut args = vec![
+            Arg::from(caller.as_str()),
+            before.unwrap_or(i64::MAX).into(),
+            limit.clamp(1, PAGE_MAX).into(),
+        ];
+        // Expiry is computed on read: a pending row past its expiry lists as expired.
+        let filter = match status {
+            None => "",
+            Some(RequestStatus::Pending) => " AND status = 'pending' AND expires_at_s > $4",
+            Some(RequestStatus::Expired) => {
+                " AND (status = 'expired' OR (status = 'pending' AND expires_at_s <= $4))"
+            }
+            Some(_) => " AND status = $4",
+        };
+        match status {
+            Some(RequestStatus::Pending | RequestStatus::Expired) => args.push(now_s.into()),
+            Some(s) => args.push(s.as_str().into()),
+            None => {}
+        }
+        let sql = format!(
+            "SELECT * FROM fps_requests WHERE {who} AND seq < $2{filter} ORDER BY seq DESC LIMIT $3"
+        );
+        let rows: Vec<RequestRow> = self.store.rows(&sql, &args).await?;
+        page(rows, limit, |r| r.seq, |r| self.request_view(r, now_s))
+    }
+
+    /// Writes a request's status change `from` → `to` with its events and audit; `false` if
+    /// the row was no longer in `from` (or, moving from pending, had expired).
+    #[allow(clippy::too_many_arguments)]
+    async fn move_request_row(
+        &self,
+        row: &RequestRow,
+        from: RequestStatus,
+        to: RequestStatus,
+        by: String,
+        event: Option<&'static str>,
+        transfer_id: Option<String>,
+        now_s: i64,
+        detail: serde_json::Value,
+    ) -> Result<bool, FlowError> {
+        let (unexpired, expiring) = match (from, to) {
+            (RequestStatus::Pending, RequestStatus::Expired) => ("", " AND expires_at_s <= $4"),
+            (RequestStatus::Pending, _) => (" AND expires_at_s > $4", ""),
+            _ => ("", ""),
+        };
+        let mut args = vec![
+            row.id.clone().into(),
+            from.as_str().into(),
+            to.as_str().into(),
+            now_s.into(),
+            transfer_id.clone().into(),
+        ];
+        // Settling is left only by the payment that began it.
+        let same_payment = if from == RequestStatus::Settling {
+            args.push(row.transfer_id.clone().into());
+            " AND transfer_id = $6"
+        } else {
+            ""
+        };
+        let step = Step::must(
+            format!(
+                "UPDATE fps_requests SET status = $3, updated_at_s = $4, transfer_id = $5 \
+                 WHERE id = $1 AND status = $2{unexpired}{expiring}{same_payment}"
+            ),
+            args,
+        );
+        let after = RequestRow {
+            status: to.as_str().to_owned(),
+            transfer_id,
+            updated_at_s: now_s,
+            ..row.clone()
+        };
+        let view = self.request_view(&after, now_s)?;
+        let subject = format!("request:{}", row.id);
+        let parties = [code_of(&row.payee)?, code_of(&row.payer)?];
+        let events = event.map_or_else(Vec::new, |kind| to_both(parties, kind, &subject, &view));
+        let action = match to {
+            RequestStatus::Paid => "fps.request.paid",
+            RequestStatus::Declined => "fps.request.decline",
+            RequestStatus::Cancelled => "fps.request.cancel",
+            RequestStatus::Expired => "fps.request.expire",
+            RequestStatus::Settling => "fps.request.pay",
+            RequestStatus::Pending => "fps.request.payment_refused",
+        };
+        let success = to != RequestStatus::Pending;
+        let audit = [audit(by, action, &subject, success, detail)];
+        Ok(self.store.apply(&[step], &events, &audit).await?.is_ok())
+    }
+
+    fn request_refusal(refusal: Refusal) -> FlowError {
+        match refusal {
+            Refusal::Forbidden(why) => FlowError::Forbidden(why),
+            Refusal::State(why) => FlowError::State(ErrorCode::FpsRequestState, why.to_owned()),
+        }
+    }
+
+    /// Writes the expiry of a pending request whose time has passed (once: a conditional
+    /// update), with its events.
+    async fn expire(&self, row: &RequestRow, now_s: i64) -> Result<(), FlowError> {
+        let stored = RequestStatus::parse(&row.status);
+        if stored == Some(RequestStatus::Pending) && now_s >= row.expires_at_s {
+            self.move_request_row(
+                row,
+                RequestStatus::Pending,
+                RequestStatus::Expired,
+                "system".into(),
+                Some("request.expired"),
+                None,
+                now_s,
+                serde_json::json!({}),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the expiry of up to `limit` requests whose time has passed; how many.
+    pub async fn expire_due(&self, now_s: i64, limit: i64) -> Result<usize, FlowError> {
+        let rows: Vec<RequestRow> = self
+            .store
+            .rows(
+                "SELECT * FROM fps_requests WHERE status = 'pending' AND expires_at_s <= $1 \
+                 ORDER BY expires_at_s LIMIT $2",
+                &[now_s.into(), limit.clamp(1, 10_000).into()],
+            )
+            .await?;
+        for row in &rows {
+            self.expire(row, now_s).await?;
+        }
+        Ok(rows.len())
+    }
+
+    /// The payer's participant declines, or the payee's cancels, a pending request.
+    pub async fn move_request(
+        &self,
+        caller: ParticipantCode,
+        id: &str,
+        action: RequestAction,
+        now_s: i64,
+    ) -> Result<RequestView, FlowError> {
+        let (row, side) = self.request_row(caller, id).await?;
+        self.expire(&row, now_s).await?;
+        let status = RequestStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("a request status"))?
+            .as_of(row.expires_at_s, now_s);
+        let to = request_move(status, action, side).map_err(Self::request_refusal)?;
+        let event = match action {
+            RequestAction::Decline => "request.declined",
+            _ => "request.cancelled",
+        };
+        let moved = self
+            .move_request_row(
+                &row,
+                RequestStatus::Pending,
+                to,
+                actor(caller),
+                Some(event),
+                None,
+                now_s,
+                serde_json::json!({}),
+            )
+            .await?;
+        if !moved {
+            return Err(FlowError::State(
+                ErrorCode::FpsRequestState,
+                "the request changed meanwhile; read it again".into(),
+            ));
+        }
+        self.request(caller, id, now_s).await
+    }
+
+    /// The payer's participant pays a request with a transfer of its amount, purpose
+    /// `request_to_pay`, `related_id` the request. Marked paid only once the ledger accepted the
+    /// transfer; a retry with the same transfer id answers (or finishes) the same payment.
+    pub async fn pay_request(
+        &self,
+        caller: ParticipantCode,
+        id: &str,
+        transfer_id: Id,
+        now_s: i64,
+    ) -> Result<RequestView, FlowError> {
+        let (row, side) = self.request_row(caller, id).await?;
+        let transfer_text = format_id(transfer_id);
+        let same_transfer = row.transfer_id.as_deref() == Some(transfer_text.as_str());
+        let stored =
+            RequestStatus::parse(&row.status).ok_or_else(|| corrupt("a request status"))?;
+        match stored {
+            RequestStatus::Paid if same_transfer && side == Side::Payer => {
+                return self.request_view(&row, now_s)
+            }
+            RequestStatus::Settling if same_transfer && side == Side::Payer => {}
+            _ => {
+                self.expire(&row, now_s).await?;
+                let status = stored.as_of(row.expires_at_s, now_s);
+                request_move(status, RequestAction::Pay, side).map_err(Self::request_refusal)?;
+                let begun = self
+                    .move_request_row(
+                        &row,
+                        RequestStatus::Pending,
+                        RequestStatus::Settling,
+                        actor(caller),
+                        None,
+                        Some(transfer_text.clone()),
+                        now_s,
+                        serde_json::json!({ "transfer": transfer_text }),
+                    )
+                    .await?;
+                if !begun {
+                    return Err(FlowError::State(
+                        ErrorCode::FpsRequestState,
+                        "the request changed meanwhile; read it again".into(),
+                    ));
+                }
+            }
+        }
+        let row = RequestRow {
+            status: RequestStatus::Settling.as_str().to_owned(),
+            transfer_id: Some(transfer_text.clone()),
+            ..row
+        };
+        let currency = currency_of(&row.currency)?;
+        let transfer = Transfer {
+            id: transfer_id,
+            debit_account: code_of(&row.payer)?.settlement_account(currency),
+            credit_account: code_of(&row.payee)?.settlement_account(currency),
+            amount: row.amount_minor,
+            currency,
+            kind: Kind::Single,
+            linked: false,
+            code: Purpose::RequestToPay.code(),
+            user_data: id_of(&row.id)?,
+            reference: row.reference.clone(),
+        };
+        let outcome = settled(
+            self.switch
+                .submit(vec![transfer], Caller::Participant(caller))
+                .await,
+        )?;
+        let detail = serde_json::json!({ "transfer": transfer_text });
+        let (to, event, error) = match outcome {
+            Settled::Accepted => (RequestStatus::Paid, Some("request.paid"), None),
+            Settled::Refused(code, text) => (
+                RequestStatus::Pending,
+                None,
+                Some(FlowError::Refused(code, text)),
+            ),
+            Settled::IdConflict => (
+                RequestStatus::Pending,
+                None,
+                Some(FlowError::TransferIdConflict),
+            ),
+        };
+        let transfer = (to == RequestStatus::Paid).then(|| transfer_text.clone());
+        self.move_request_row(
+            &row,
+            RequestStatus::Settling,
+            to,
+            actor(caller),
+            event,
+            transfer,
+            now_s,
+            detail,
+        )
+        .await?;
+        match error {
+            Some(e) => Err(e),
+            None => self.request(caller, id, now_s).await,
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Mandates
+
+    fn reference_context(id: &str, side: Side) -> String {
+        match side {
+            Side::Payee => format!("fps.mandate.creditor_reference:{id}"),
+            Side::Payer => format!("fps.mandate.debtor_reference:{id}"),
+        }
+    }
+
+    /// The mandate as `viewer` sees it: the account reference of its own side only (none for
+    /// an event's payload).
+    fn mandate_view(
+        &self,
+        row: &MandateRow,
+        viewer: Option<Side>,
+    ) -> Result<MandateView, FlowError> {
+        let open = |side: Side, sealed: &[u8]| -> Result<Option<String>, FlowError> {
+            if viewer != Some(side) {
+                return Ok(None);
+            }
+            let plain = self
+                .vault
+                .open(&Self::reference_context(&row.id, side), sealed)?;
+            Ok(Some(
+                String::from_utf8(plain).map_err(|_| corrupt("a sealed account reference"))?,
+            ))
+        };
+        Ok(MandateView {
+            id: row.id.clone(),
+            kind: row.kind.clone(),
+            creditor: row.creditor.clone(),
+            creditor_reference: open(Side::Payee, &row.creditor_reference_sealed)?,
+            debtor: row.debtor.clone(),
+            debtor_reference: open(Side::Payer, &row.debtor_reference_sealed)?,
+            debtor_masked_name: row.debtor_masked_name.clone(),
+            currency: row.currency.clone(),
+            per_debit_limit: decimal(row.per_debit_minor, &row.currency)?,
+            period_limit: decimal(row.period_limit_minor, &row.currency)?,
+            period: row.period.clone(),
+            valid_from: row.valid_from.clone(),
+            valid_until: row.valid_until.clone(),
+            status: row.status.clone(),
+            created_at: format_time_s(row.created_at_s),
+            updated_at: format_time_s(row.updated_at_s),
+        })
+    }
+
+    /// Sets up a mandate: `standard` by the debtor's participant (active at once), `simplified`
+    /// by the creditor's (pending until the debtor's confirms).
+    pub async fn create_mandate(
+        &self,
+        caller: ParticipantCode,
+        new: NewMandate,
+        now_s: i64,
+    ) -> Result<Answer<MandateView>, FlowError> {
+        let code = ErrorCode::FpsMandateInvalid;
+        let (own, other, other_field) = match new.kind.set_up_by() {
+            Side::Payer => (new.debtor, new.creditor, "/creditor"),
+            Side::Payee => (new.creditor, new.debtor, "/debtor"),
+        };
+        if own != caller {
+            return Err(FlowError::Forbidden(match new.kind {
+                MandateKind::Standard => {
+                    "a standard mandate is set up by the debtor's participant (the caller must be the debtor)"
+                }
+                MandateKind::Simplified => {
+                    "a simplified mandate is set up by the creditor's participant (the caller must be the creditor)"
+                }
+            }));
+        }
+        self.known(other, other_field, code)?;
+        let terms = MandateTerms {
+            status: new.kind.initial_status(),
+            per_debit: new.per_debit,
+            period: new.period,
+            period_limit: new.period_limit.minor,
+            valid_from: new.valid_from,
+            valid_until: new.valid_until,
+        };
+        terms
+            .check()
+            .map_err(|(field, why)| invalid(code, field, why))?;
+        let id = format_id(new.id);
+        let valid_until = new.valid_until.map(format_date);
+        let fingerprint = self.fingerprint(&[
+            "mandate",
+            new.kind.as_str(),
+            &new.creditor.as_str(),
+            new.creditor_reference.expose(),
+            &new.debtor.as_str(),
+            new.debtor_reference.expose(),
+            &new.debtor_masked_name,
+            new.per_debit.currency.code(),
+            &new.per_debit.minor.to_string(),
+            &new.period_limit.minor.to_string(),
+            new.period.as_str(),
+            &format_date(new.valid_from),
+            valid_until.as_deref().unwrap_or(""),
+        ]);
+        let row = MandateRow {
+            seq: 0,
+            id: id.clone(),
+            kind: new.kind.as_str().to_owned(),
+            creditor: new.creditor.as_str(),
+            creditor_reference_sealed: self.vault.seal(
+                &Self::reference_context(&id, Side::Payee),
+                new.creditor_reference.expose().as_bytes(),
+            )?,
+            debtor: new.debtor.as_str(),
+            debtor_reference_sealed: self.vault.seal(
+                &Self::reference_context(&id, Side::Payer),
+                new.debtor_reference.expose().as_bytes(),
+            )?,
+            debtor_masked_name: new.debtor_masked_name,
+            currency: new.per_debit.currency.code().to_owned(),
+            per_debit_minor: new.per_debit.minor,
+            period: new.period.as_str().to_owned(),
+            period_limit_minor: new.period_limit.minor,
+            valid_from: format_date(new.valid_from),
+            valid_until,
+            status: terms.status.as_str().to_owned(),
+            fingerprint: fingerprint.clone(),
+            created_at_s: now_s,
+            updated_at_s: now_s,
+        };
+        let insert = Step::must(
+            "INSERT INTO fps_mandates (id, kind, creditor, creditor_reference_sealed, debtor, \
+             debtor_reference_sealed, debtor_masked_name, currency, per_debit_minor, period, \
+             period_limit_minor, valid_from, valid_until, status, fingerprint, created_at_s, \
+             updated_at_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $16) ON CONFLICT (id) DO NOTHING",
+            vec![
+                row.id.clone().into(),
+                row.kind.clone().into(),
+                row.creditor.clone().into(),
+                row.creditor_reference_sealed.clone().into(),
+                row.debtor.clone().into(),
+                row.debtor_reference_sealed.clone().into(),
+                row.debtor_masked_name.clone().into(),
+                row.currency.clone().into(),
+                row.per_debit_minor.into(),
+                row.period.clone().into(),
+                row.period_limit_minor.into(),
+                row.valid_from.clone().into(),
+                row.valid_until.clone().into(),
+                row.status.clone().into(),
+                fingerprint.clone().into(),
+                now_s.into(),
+            ],
+        );
+        let subject = format!("mandate:{id}");
+        let payload = self.mandate_view(&row, None)?;
+        let mut events = to_both(
+            [new.creditor, new.debtor],
+            "mandate.created",
+            &subject,
+            &payload,
+        );
+        if terms.status == MandateStatus::Active {
+            events.extend(to_both(
+                [new.creditor, new.debtor],
+                "mandate.activated",
+                &subject,
+                &payload,
+            ));
+        }
+        let audit = [audit(
+            actor(caller),
+            "fps.mandate.create",
+            &subject,
+            true,
+            serde_json::json!({
+                "kind": row.kind, "creditor": row.creditor, "debtor": row.debtor,
+                "debtor_masked_name": row.debtor_masked_name, "status": row.status,
+                "currency": row.currency, "per_debit_limit": payload.per_debit_limit,
+                "period_limit": payload.period_limit, "period": row.period,
+            }),
+        )];
+        let answer = self
+            .create::<MandateRow>(
+                Table::Mandates,
+                &id,
+                &fingerprint,
+                &[insert],
+                &events,
+                &audit,
+            )
+            .await?
+            .map_err(|_| corrupt("a mandate insert"))?;
+        Ok(Answer {
+            created: answer.created,
+            view: self.mandate_view(&answer.view, Some(new.kind.set_up_by()))?,
+        })
+    }
+
+    async fn mandate_row(
+        &self,
+        caller: ParticipantCode,
+        id: &str,
+    ) -> Result<(MandateRow, Side), FlowError> {
+        let not_found = || FlowError::NotFound(ErrorCode::FpsMandateNotFound);
+        let id = parse_id(id).map(format_id).ok_or_else(not_found)?;
+        let row: MandateRow = self
+            .store
+            .by_id(Table::Mandates, &id)
+            .await?
+            .ok_or_else(not_found)?;
+        let me = caller.as_str();
+        let side = if row.debtor == me {
+            Side::Payer
+        } else if row.creditor == me {
+            Side::Payee
+        } else {
+            return Err(not_found());
+        };
+        Ok((row, side))
+    }
+
+    pub async fn mandate(
+        &self,
+        caller: ParticipantCode,
+        id: &str,
+    ) -> Result<MandateView, FlowError> {
+        let (row, side) = self.mandate_row(caller, id).await?;
+        self.mandate_view(&row, Some(side))
+    }
+
+    /// The participant's mandates (as debtor, creditor or either), newest first.
+    pub async fn mandates(
+        &self,
+        caller: ParticipantCode,
+        side: Option<Side>,
+        status: Option<MandateStatus>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<MandateView>, FlowError> {
+        let who = match side {
+            Some(Side::Payer) => "debtor = $1",
+            Some(Side::Payee) => "creditor = $1",
+            None => "(debtor = $1 OR creditor = $1)",
+        };
+        let mut args = vec![
+            Arg::from(caller.as_str()),
+            before.unwrap_or(i64::MAX).into(),
+            limit.clamp(1, PAGE_MAX).into(),
+        ];
+        let filter = match status {
+            Some(s) => {
+                args.push(s.as_str().into());
+                " AND status = $4"
+            }
+            None => "",
+        };
+        let sql = format!(
+            "SELECT * FROM fps_mandates WHERE {who} AND seq < $2{filter} ORDER BY seq DESC LIMIT $3"
+        );
+        let rows: Vec<MandateRow> = self.store.rows(&sql, &args).await?;
+        let me = caller.as_str();
+        page(
+            rows,
+            limit,
+            |r| r.seq,
+            |r| {
+                let side = if r.debtor == me {
+                    Side::Payer
+                } else {
+                    Side::Payee
+                };
+                self.mandate_view(r, Some(side))
+            },
+        )
+    }
+
+    /// Confirms, rejects, suspends, resumes or cancels a mandate (see `domain::mandate_move`).
+    pub async fn move_mandate(
+        &self,
+        caller: ParticipantCode,
+        id: &str,
+        action: MandateAction,
+        now_s: i64,
+    ) -> Result<MandateView, FlowError> {
+        let (row, side) = self.mandate_row(caller, id).await?;
+        let from = MandateStatus::parse(&row.status).ok_or_else(|| corrupt("a mandate status"))?;
+        let to = mandate_move(from, action, side).map_err(|r| match r {
+            Refusal::Forbidden(why) => FlowError::Forbidden(why),
+            Refusal::State(why) => FlowError::State(ErrorCode::FpsMandateState, why.to_owned()),
+        })?;
+        let after = MandateRow {
+            status: to.as_str().to_owned(),
+            updated_at_s: now_s,
+            ..row.clone()
+        };
+        let subject = format!("mandate:{}", row.id);
+        let payload = self.mandate_view(&after, None)?;
+        let parties = [code_of(&row.creditor)?, code_of(&row.debtor)?];
+        let step = Step::must(
+            "UPDATE fps_mandates SET status = $3, updated_at_s = $4 WHERE id = $1 AND status = $2",
+            vec![
+                row.id.clone().into(),
+                from.as_str().into(),
+                to.as_str().into(),
+                now_s.into(),
+            ],
+        );
+        let events = to_both(parties, action.event(), &subject, &payload);
+        let audit = [audit(
+            actor(caller),
+            mandate_audit_action(action),
+            &subject,
+            true,
+            serde_json::json!({ "from": from.as_str(), "to": to.as_str() }),
+        )];
+        if self.store.apply(&[step], &events, &audit).await?.is_err() {
+            return Err(FlowError::State(
+                ErrorCode::FpsMandateState,
+                "the mandate changed meanwhile; read it again".into(),
+            ));
+        }
+        self.mandate_view(&after, Some(side))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Direct debits
+
+    fn debit_view(row: &DebitRow) -> Result<DebitView, FlowError> {
+        Ok(DebitView {
+            id: row.id.clone(),
+            mandate_id: row.mandate_id.clone(),
+            creditor: row.creditor.clone(),
+            debtor: row.debtor.clone(),
+            currency: row.currency.clone(),
+            amount: decimal(row.amount_minor, &row.currency)?,
+            reference: row.reference.clone(),
+            collection_date: row.collection_date.clone(),
+            status: row.status.clone(),
+            reason: row.reason.clone(),
+            created_at: format_time_s(row.created_at_s),
+            updated_at: format_time_s(row.updated_at_s),
+        })
+    }
+
+    /// The creditor's participant collects under an active mandate: the debit is checked
+    /// against the mandate, its amount reserved against the period's limit together with the
+    /// debit's row, then settled debtor → creditor on the mandate's authority. A refused
+    /// settlement releases the reservation.
+    pub async fn debit(
+        &self,
+        caller: ParticipantCode,
+        mandate_id: &str,
+        new: NewDebit,
+        now_s: i64,
+    ) -> Result<Answer<DebitView>, FlowError> {
+        let (mandate, side) = self.mandate_row(caller, mandate_id).await?;
+        if side != Side::Payee {
+            return Err(FlowError::Forbidden(
+                "only the mandate's creditor participant presents direct debits",
+            ));
+        }
+        let id = format_id(new.id);
+        let fingerprint = self.fingerprint(&[
+            "debit",
+            &mandate.id,
+            new.amount.currency.code(),
+            &new.amount.minor.to_string(),
+            &new.reference,
+            &new.collection_date.map(format_date).unwrap_or_default(),
+        ]);
+        if let Some(existing) = self.store.by_id::<DebitRow>(Table::Debits, &id).await? {
+            return self.debit_retry(existing, &fingerprint, now_s).await;
+        }
+        let today = hong_kong_date(now_s);
+        let collection = new.collection_date.unwrap_or(today);
+        let terms = mandate_terms(&mandate)?;
+        let period_start =
+            check_debit(&terms, new.amount, collection, today).map_err(|f| match f {
+                DebitFault::NotActive(status) => FlowError::State(
+                    ErrorCode::FpsMandateState,
+                    format!("the mandate is {}, not active", status.as_str()),
+                ),
+                DebitFault::Field(pointer, why) => {
+                    invalid(ErrorCode::FpsDebitInvalid, pointer, why)
+                }
+                DebitFault::ExceedsPerDebit => FlowError::LimitExceeded("per-debit"),
+            })?;
+        let period_start = format_date(period_start);
+        let row = DebitRow {
+            seq: 0,
+            id: id.clone(),
+            mandate_id: mandate.id.clone(),
+            creditor: mandate.creditor.clone(),
+            debtor: mandate.debtor.clone(),
+            currency: mandate.currency.clone(),
+            amount_minor: new.amount.minor,
+            reference: new.reference,
+            collection_date: format_date(collection),
+            period_start: period_start.clone(),
+            status: "pending".into(),
+            reason: None,
+            fingerprint: fingerprint.clone(),
+            created_at_s: now_s,
+            updated_at_s: now_s,
+        };
+        let usage = vec![
+            Arg::from(mandate.id.clone()),
+            period_start.clone().into(),
+            row.amount_minor.into(),
+            mandate.period_limit_minor.into(),
+        ];
+        let steps = [
+            // Locks the mandate's row (PostgreSQL) and requires it still active.
+            Step::must(
+                "UPDATE fps_mandates SET updated_at_s = updated_at_s WHERE id = $1 AND status = 'active'",
+                vec![mandate.id.clone().into()],
+            ),
+            Step::must(
+                "INSERT INTO fps_debits (id, mandate_id, creditor, debtor, currency, amount_minor, \
+                 reference, collection_date, period_start, status, fingerprint, created_at_s, \
+                 updated_at_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+                 ON CONFLICT (id) DO NOTHING",
+                vec![
+                    row.id.clone().into(),
+                    row.mandate_id.clone().into(),
+                    row.creditor.clone().into(),
+                    row.debtor.clone().into(),
+                    row.currency.clone().into(),
+                    row.amount_minor.into(),
+                    row.reference.clone().into(),
+                    row.collection_date.clone().into(),
+                    row.period_start.clone().into(),
+                    row.status.clone().into(),
+                    fingerprint.clone().into(),
+                    now_s.into(),
+                ],
+            ),
+            Step::may(
+                "INSERT INTO fps_mandate_usage (mandate_id, period_start, used_minor) \
+                 VALUES ($1, $2, 0) ON CONFLICT (mandate_id, period_start) DO NOTHING",
+                vec![mandate.id.clone().into(), period_start.clone().into()],
+            ),
+            Step::must(
+                "UPDATE fps_mandate_usage SET used_minor = used_minor + $3 \
+                 WHERE mandate_id = $1 AND period_start = $2 AND used_minor + $3 <= $4",
+                usage,
+            ),
+        ];
+        let subject = format!("debit:{id}");
+        let audit = [audit(
+            actor(caller),
+            "fps.debit.create",
+            &subject,
+            true,
+            serde_json::json!({ "mandate": mandate.id, "currency": row.currency, "amount": Self::debit_view(&row)?.amount, "collection_date": row.collection_date }),
+        )];
+        match self.store.apply(&steps, &[], &audit).await? {
+            Ok(()) => {}
+            Err(Unchanged(0)) => {
+                return Err(FlowError::State(
+                    ErrorCode::FpsMandateState,
+                    "the mandate is no longer active".into(),
+                ))
+            }
+            Err(Unchanged(1)) => {
+                let existing = self
+                    .store
+                    .by_id::<DebitRow>(Table::Debits, &id)
+                    .await?
+                    .ok_or_else(|| corrupt("a debit row"))?;
+                return self.debit_retry(existing, &fingerprint, now_s).await;
+            }
+            Err(_) => return Err(FlowError::LimitExceeded("per-period")),
+        }
+        let view = self.settle_debit(&row, now_s).await?;
+        Ok(Answer {
+            created: true,
+            view,
+        })
+    }
+
+    /// A debit id used before: the same answer (finishing a settlement left pending), or a
+    /// conflict if the body differs.
+    async fn debit_retry(
+        &self,
+        existing: DebitRow,
+        fingerprint: &[u8],
+        now_s: i64,
+    ) -> Result<Answer<DebitView>, FlowError> {
+        if existing.fingerprint != fingerprint {
+            return Err(FlowError::Conflict(format!(
+                "{} was already used for a different debit",
+                existing.id
+            )));
+        }
+        let view = if existing.status == "pending" {
+            self.settle_debit(&existing, now_s).await?
+        } else {
+            Self::debit_view(&existing)?
+        };
+        Ok(Answer {
+            created: false,
+            view,
+        })
+    }
+
+    async fn settle_debit(&self, row: &DebitRow, now_s: i64) -> Result<DebitView, FlowError> {
+        let currency = currency_of(&row.currency)?;
+        let (creditor, debtor) = (code_of(&row.creditor)?, code_of(&row.debtor)?);
+        let mandate = id_of(&row.mandate_id)?;
+        let transfer = Transfer {
+            id: id_of(&row.id)?,
+            debit_account: debtor.settlement_account(currency),
+            credit_account: creditor.settlement_account(currency),
+            amount: row.amount_minor,
+            currency,
+            kind: Kind::Single,
+            linked: false,
+            code: Purpose::DirectDebit.code(),
+            user_data: mandate,
+            reference: row.reference.clone(),
+        };
+        let outcome = settled(
+            self.switch
+                .submit_under_mandate(vec![transfer], creditor, mandate)
+                .await,
+        )?;
+        let release = Step::must(
+            "UPDATE fps_mandate_usage SET used_minor = used_minor - $3 \
+             WHERE mandate_id = $1 AND period_start = $2",
+            vec![
+                row.mandate_id.clone().into(),
+                row.period_start.clone().into(),
+                row.amount_minor.into(),
+            ],
+        );
+        let finished = self
+            .finish(
+                Finish {
+                    table: Table::Debits,
+                    id: &row.id,
+                    reason_column: "reason",
+                    kind: "debit",
+                    parties: [creditor, debtor],
+                    actor: format!("{} under mandate:{}", actor(creditor), row.mandate_id),
+                },
+                outcome,
+                release,
+                now_s,
+                |status, reason| {
+                    Self::debit_view(&DebitRow {
+                        status: status.to_owned(),
+                        reason,
+                        updated_at_s: now_s,
+                        ..row.clone()
+                    })
+                },
+            )
+            .await?;
+        Ok(finished)
+    }
+
+    /// Writes how a reserved settlement ended: `settled`, or `refused` with the reason and
+    /// the reservation released by `release`; with one event per party (`<kind>.settled` or
+    /// `<kind>.refused`) and the audit event. A row already finished (by a concurrent retry)
+    /// is answered as stored.
+    async fn finish<V: Serialize>(
+        &self,
+        what: Finish<'_>,
+        outcome: Settled,
+        release: Step,
+        now_s: i64,
+        view: impl Fn(&str, Option<String>) -> Result<V, FlowError>,
+    ) -> Result<V, FlowError> {
+        let (status, reason) = match outcome {
+            Settled::Accepted => ("settled", None),
+            Settled::Refused(code, _) => ("refused", Some(code.to_owned())),
+            Settled::IdConflict => ("refused", Some("id_conflict".to_owned())),
+        };
+        let after = view(status, reason.clone())?;
+        let mark = Step::must(
+            format!(
+                "UPDATE {} SET status = $2, {} = $3, updated_at_s = $4 WHERE id = $1 AND status = 'pending'",
+                what.table.name(),
+                what.reason_column
+            ),
+            vec![
+                what.id.into(),
+                status.into(),
+                reason.clone().into(),
+                now_s.into(),
+            ],
+        );
+        let steps = if reason.is_some() {
+            vec![mark, release]
+        } else {
+            vec![mark]
+        };
+        let event_kind: &'static str = match (what.kind, reason.is_some()) {
+            ("debit", false) => "debit.settled",
+            ("debit", true) => "debit.refused",
+            ("return", false) => "return.settled",
+            ("return", true) => "return.refused",
+            ("refund", false) => "refund.settled",
+            _ => "refund.refused",
+        };
+        let subject = format!("{}:{}", what.kind, what.id);
+        let events = to_both(what.parties, event_kind, &subject, &after);
+        let audit_action: &'static str = match (what.kind, reason.is_some()) {
+            ("debit", false) => "fps.debit.settled",
+            ("debit", true) => "fps.debit.refused",
+            (_, false) => "fps.return.settled",
+            (_, true) => "fps.return.refused",
+        };
+        let audit = [audit(
+            what.actor,
+            audit_action,
+            &subject,
+            reason.is_none(),
+            serde_json::json!({ "status": status, "reason": reason }),
+        )];
+        if self.store.apply(&steps, &events, &audit).await?.is_err() {
+            // Finished meanwhile by a concurrent retry: answer what is stored.
+            return match what.table {
+                Table::Debits => {
+                    let row: DebitRow = self
+                        .store
+                        .by_id(Table::Debits, what.id)
+                        .await?
+                        .ok_or_else(|| corrupt("a debit row"))?;
+                    view(&row.status, row.reason)
+                }
+                _ => {
+                    let row: ReturnRow = self
+                        .store
+                        .by_id(Table::Returns, what.id)
+                        .await?
+                        .ok_or_else(|| corrupt("a return row"))?;
+                    view(&row.status, row.refusal)
+                }
+            };
+        }
+        Ok(after)
+    }
+
+    /// The debits of a mandate, newest first (either party).
+    pub async fn debits(
+        &self,
+        caller: ParticipantCode,
+        mandate_id: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<DebitView>, FlowError> {
+        let (mandate, _) = self.mandate_row(caller, mandate_id).await?;
+        let rows: Vec<DebitRow> = self
+            .store
+            .rows(
+                "SELECT * FROM fps_debits WHERE mandate_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+                &[
+                    mandate.id.into(),
+                    before.unwrap_or(i64::MAX).into(),
+                    limit.clamp(1, PAGE_MAX).into(),
+                ],
+            )
+            .await?;
+        page(rows, limit, |r| r.seq, Self::debit_view)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Returns and refunds
+
+    fn return_view(row: &ReturnRow) -> Result<ReturnView, FlowError> {
+        Ok(ReturnView {
+            id: row.id.clone(),
+            kind: row.kind.clone(),
+            original_id: row.original_id.clone(),
+            creditor: row.creditor.clone(),
+            debtor: row.debtor.clone(),
+            currency: row.currency.clone(),
+            amount: decimal(row.amount_minor, &row.currency)?,
+            reason: row.reason_code.clone(),
+            reference: row.reference.clone(),
+            status: row.status.clone(),
+            refusal: row.refusal.clone(),
+            created_at: format_time_s(row.created_at_s),
+            updated_at: format_time_s(row.updated_at_s),
+        })
+    }
+
+    /// A settled transfer the caller is a party of: (creditor, debtor, the transfer).
+    async fn original(
+        &self,
+        caller: ParticipantCode,
+        original: Id,
+    ) -> Result<(ParticipantCode, ParticipantCode, crate::ledger::Recorded), FlowError> {
+        let not_found = || FlowError::NotFound(ErrorCode::FpsTransferNotFound);
+        let recorded = self
+            .switch
+            .transfer(original)
+            .await?
+            .ok_or_else(not_found)?;
+        let t = &recorded.transfer;
+        let creditor = account_owner(t.credit_account).map(|(c, _)| c);
+        let debtor = account_owner(t.debit_account).map(|(c, _)| c);
+        match (creditor, debtor) {
+            (Some(c), Some(d)) if c == caller || d == caller => Ok((c, d, recorded)),
+            _ => Err(not_found()),
+        }
+    }
+
+    /// The original's creditor returns (with an ISO reason) or refunds part or all of a settled
+    /// transfer: never more in total than the original. Settled creditor → debtor with
+    /// `related_id` the original.
+    pub async fn return_transfer(
+        &self,
+        caller: ParticipantCode,
+        original_id: Id,
+        new: NewReturn,
+        now_s: i64,
+    ) -> Result<Answer<ReturnView>, FlowError> {
+        let code = ErrorCode::FpsReturnInvalid;
+        let (creditor, debtor, recorded) = self.original(caller, original_id).await?;
+        if creditor != caller {
+            return Err(FlowError::Forbidden(
+                "only the original transfer's creditor participant returns or refunds it",
+            ));
+        }
+        let t = &recorded.transfer;
+        returnable(recorded.result.is_ok(), t.kind, Purpose::from_code(t.code))
+            .map_err(|why| FlowError::Invalid(code, vec![FieldError::new("", why)]))?;
+        let amount = match Money::parse_decimal(&new.amount, t.currency) {
+            Ok(m) if m.minor > 0 => m,
+            Ok(_) => return Err(invalid(code, "/amount", "must be more than zero")),
+            Err(e) => return Err(invalid(code, "/amount", e.to_string())),
+        };
+        let id = format_id(new.id);
+        let original = format_id(original_id);
+        let fingerprint = self.fingerprint(&[
+            "return",
+            new.kind.as_str(),
+            &original,
+            &amount.minor.to_string(),
+            new.reason.as_deref().unwrap_or(""),
+            &new.reference,
+        ]);
+        if let Some(existing) = self.store.by_id::<ReturnRow>(Table::Returns, &id).await? {
+            return self.return_retry(existing, &fingerprint, now_s).await;
+        }
+        let row = ReturnRow {
+            seq: 0,
+            id: id.clone(),
+            kind: new.kind.as_str().to_owned(),
+            original_id: original.clone(),
+            creditor: creditor.as_str(),
+            debtor: debtor.as_str(),
+            currency: t.currency.code().to_owned(),
+            amount_minor: amount.minor,
+            reason_code: new.reason.clone(),
+            reference: new.reference.clone(),
+            status: "pending".into(),
+            refusal: None,
+            fingerprint: fingerprint.clone(),
+            created_at_s: now_s,
+            updated_at_s: now_s,
+        };
+        let steps = [
+            Step::must(
+                "INSERT INTO fps_returns (id, kind, original_id, creditor, debtor, currency, \
+                 amount_minor, reason_code, reference, status, fingerprint, created_at_s, \
+                 updated_at_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+                 ON CONFLICT (id) DO NOTHING",
+                vec![
+                    row.id.clone().into(),
+                    row.kind.clone().into(),
+                    row.original_id.clone().into(),
+                    row.creditor.clone().into(),
+                    row.debtor.clone().into(),
+                    row.currency.clone().into(),
+                    row.amount_minor.into(),
+                    row.reason_code.clone().into(),
+                    row.reference.clone().into(),
+                    row.status.clone().into(),
+                    fingerprint.clone().into(),
+                    now_s.into(),
+                ],
+            ),
+            Step::may(
+                "INSERT INTO fps_return_totals (original_id, original_minor, returned_minor) \
+                 VALUES ($1, $2, 0) ON CONFLICT (original_id) DO NOTHING",
+                vec![original.clone().into(), t.amount.into()],
+            ),
+            Step::must(
+                "UPDATE fps_return_totals SET returned_minor = returned_minor + $2 \
+                 WHERE original_id = $1 AND returned_minor + $2 <= original_minor",
+                vec![original.clone().into(), amount.minor.into()],
+            ),
+        ];
+        let subject = format!("{}:{id}", new.kind.as_str());
+        let audit = [audit(
+            actor(caller),
+            "fps.return.create",
+            &subject,
+            true,
+            serde_json::json!({ "kind": row.kind, "original": original, "currency": row.currency, "amount": amount.to_decimal_string(), "reason": row.reason_code }),
+        )];
+        match self.store.apply(&steps, &[], &audit).await? {
+            Ok(()) => {}
+            Err(Unchanged(0)) => {
+                let existing = self
+                    .store
+                    .by_id::<ReturnRow>(Table::Returns, &id)
+                    .await?
+                    .ok_or_else(|| corrupt("a return row"))?;
+                return self.return_retry(existing, &fingerprint, now_s).await;
+            }
+            Err(_) => {
+                let remaining = self.remaining(&original, t.amount).await?;
+                return Err(FlowError::ExceedsOriginal {
+                    remaining: Money::from_minor(remaining, t.currency).to_decimal_string(),
+                });
+            }
+        }
+        let view = self.settle_return(&row, now_s).await?;
+        Ok(Answer {
+            created: true,
+            view,
+        })
+    }
+
+    async fn return_retry(
+        &self,
+        existing: ReturnRow,
+        fingerprint: &[u8],
+        now_s: i64,
+    ) -> Result<Answer<ReturnView>, FlowError> {
+        if existing.fingerprint != fingerprint {
+            return Err(FlowError::Conflict(format!(
+                "{} was already used for a different return or refund",
+                existing.id
+            )));
+        }
+        let view = if existing.status == "pending" {
+            self.settle_return(&existing, now_s).await?
+        } else {
+            Self::return_view(&existing)?
+        };
+        Ok(Answer {
+            created: false,
+            view,
+        })
+    }
+
+    async fn settle_return(&self, row: &ReturnRow, now_s: i64) -> Result<ReturnView, FlowError> {
+        let currency = currency_of(&row.currency)?;
+        let (creditor, debtor) = (code_of(&row.creditor)?, code_of(&row.debtor)?);
+        let kind = ReturnKind::parse(&row.kind).ok_or_else(|| corrupt("a return kind"))?;
+        let transfer = Transfer {
+            id: id_of(&row.id)?,
+            // The original's creditor pays back its debtor.
+            debit_account: creditor.settlement_account(currency),
+            credit_account: debtor.settlement_account(currency),
+            amount: row.amount_minor,
+            currency,
+            kind: Kind::Single,
+            linked: false,
+            code: kind.purpose().code(),
+            user_data: id_of(&row.original_id)?,
+            reference: row.reference.clone(),
+        };
+        let outcome = settled(
+            self.switch
+                .submit(vec![transfer], Caller::Participant(creditor))
+                .await,
+        )?;
+        let release = Step::must(
+            "UPDATE fps_return_totals SET returned_minor = returned_minor - $2 WHERE original_id = $1",
+            vec![row.original_id.clone().into(), row.amount_minor.into()],
+        );
+        self.finish(
+            Finish {
+                table: Table::Returns,
+                id: &row.id,
+                reason_column: "refusal",
+                kind: kind.as_str(),
+                parties: [creditor, debtor],
+                actor: actor(creditor),
+            },
+            outcome,
+            release,
+            now_s,
+            |status, refusal| {
+                Self::return_view(&ReturnRow {
+                    status: status.to_owned(),
+                    refusal,
+                    updated_at_s: now_s,
+                    ..row.clone()
+                })
+            },
+        )
+        .await
+    }
+
+    async fn remaining(&self, original: &str, original_minor: i64) -> Result<i64, FlowError> {
+        let used: Vec<(i64,)> = self
+            .store
+            .rows(
+                "SELECT returned_minor FROM fps_return_totals WHERE original_id = $1",
+                &[original.into()],
+            )
+            .await?;
+        Ok(original_minor - used.first().map_or(0, |r| r.0))
+    }
+
+    /// The returns and refunds of a transfer (either party of it), newest first, and what
+    /// remains of it.
+    pub async fn returns(
+        &self,
+        caller: ParticipantCode,
+        original_id: Id,
+    ) -> Result<ReturnsPage, FlowError> {
+        let (_, _, recorded) = self.original(caller, original_id).await?;
+        let original = format_id(original_id);
+        let rows: Vec<ReturnRow> = self
+            .store
+            .rows(
+                "SELECT * FROM fps_returns WHERE original_id = $1 ORDER BY seq DESC LIMIT $2",
+                &[original.clone().into(), PAGE_MAX.into()],
+            )
+            .await?;
+        let t = &recorded.transfer;
+        let remaining = self.remaining(&original, t.amount).await?;
+        Ok(ReturnsPage {
+            original_id: original,
+            remaining: Money::from_minor(remaining, t.currency).to_decimal_string(),
+            returns: rows
+                .iter()
+                .map(Self::return_view)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// Which row a settlement's outcome is written to, and for whom.
+struct Finish<'a> {
+    table: Table,
+    id: &'a str,
+    reason_column: &'static str,
+    /// `debit`, `return` or `refund`: the event's and subject's prefix.
+    kind: &'static str,
+    parties: [ParticipantCode; 2],
+    actor: String,
+}
+
+fn mandate_audit_action(action: MandateAction) -> &'static str {
+    match action {
+        MandateAction::Confirm => "fps.mandate.confirm",
+        MandateAction::Reject => "fps.mandate.reject",
+        MandateAction::Suspend => "fps.mandate.suspend",
+        MandateAction::Resume => "fps.mandate.resume",
+        MandateAction::Cancel => "fps.mandate.cancel",
+    }
+}
+
+fn mandate_terms(row: &MandateRow) -> Result<MandateTerms, FlowError> {
+    let currency = currency_of(&row.currency)?;
+    Ok(MandateTerms {
+        status: MandateStatus::parse(&row.status).ok_or_else(|| corrupt("a mandate status"))?,
+        per_debit: Money::from_minor(row.per_debit_minor, currency),
+        period: Period::parse(&row.period).ok_or_else(|| corrupt("a mandate period"))?,
+        period_limit: row.period_limit_minor,
+        valid_from: date_of(&row.valid_from)?,
+        valid_until: row.valid_until.as_deref().map(date_of).transpose()?,
+    })
+}
+
+/// A page of views of `rows` (fetched with `limit`), with the cursor of the next page.
+fn page<R, V>(
+    rows: Vec<R>,
+    limit: i64,
+    seq: impl Fn(&R) -> i64,
+    view: impl Fn(&R) -> Result<V, FlowError>,
+) -> Result<Page<V>, FlowError> {
+    let limit = limit.clamp(1, PAGE_MAX);
+    let next = if i64::try_from(rows.len()).unwrap_or(0) == limit {
+        rows.last().map(&seq)
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows.iter().map(view).collect::<Result<_, _>>()?,
+        next,
+    })
+}
+
+/// Rows created with a fingerprint of their request.
+pub trait Fingerprinted:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+    + Send
+    + Unpin
+{
+    fn fingerprint(&self) -> &[u8];
+}
+
+impl Fingerprinted for RequestRow {
+    fn fingerprint(&self) -> &[u8] {
+        &self.fingerprint
+    }
+}
+
+impl Fingerprinted for MandateRow {
+    fn fingerprint(&self) -> &[u8] {
+        &self.fingerprint
+    }
+}
