@@ -24,7 +24,7 @@ fn two_transactions(tag: &str) -> String {
         .replace("<NbOfTxs>1</NbOfTxs>", "<NbOfTxs>2</NbOfTxs>")
 }
 
-async fn token(app: &TestApp, code: &str) -> String {
+pub(super) async fn token(app: &TestApp, code: &str) -> String {
     let admin = std::fs::read_to_string(app.dir.join("admin.token")).expect("admin token");
     let answer = send(
         app,
