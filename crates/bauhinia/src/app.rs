@@ -53,7 +53,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
         (name = "identity-admin", description = "智方便 iAM Smart administration: services (relying parties) and signing keys. Needs the administrator token."),
         (name = "identity", description = "智方便 iAM Smart: enrolment, passkey sign-in, and a signed-in resident's passkeys"),
         (name = "signing", description = "智方便 iAM Smart digital signing: public verification of document signatures and the CA certificates"),
-        (name = "fps", description = "轉數快 FPS: participants, settlement funding, transfers (single and batched; two-phase; linked), positions; the addressing service (proxies: mobile, email, FPS ID, HKID — register, change, remove, look up one or up to 1,000); the Hong Kong common QR code (EMVCo merchant-presented mode) — decode, encode, draw. Participants use their API token, the operator the administrator token."),
+        (name = "fps", description = "轉數快 FPS: participants, settlement funding, transfers (single and batched; two-phase; linked), positions; the addressing service (proxies: mobile, email, FPS ID, HKID — register, change, remove, look up one or up to 1,000); payment flows (requests to pay, eDDA mandates and direct debits, returns and refunds); the Hong Kong common QR code (EMVCo merchant-presented mode) — decode, encode, draw. Participants use their API token, the operator the administrator token."),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
     modifiers(&AdminTokenScheme),
