@@ -760,3 +760,174 @@ async fn returns_and_refunds_never_exceed_the_original() {
         "{audited:?}"
     );
 }
+
+const PACS_008: &str = include_str!("../../../fps/tests/iso20022/samples/pacs.008.xml");
+const PACS_004: &str = include_str!("../../../fps/tests/iso20022/samples/pacs.004.xml");
+const PACS_003: &str = include_str!("../../../fps/tests/iso20022/samples/pacs.003.xml");
+
+async fn send_xml(app: &TestApp, token: &str, message: &str, xml: String) -> Answer {
+    send(
+        app,
+        Request::post(format!("/api/v1/fps/iso20022/{message}"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/xml")
+            .body(Body::from(xml))
+            .expect("request"),
+    )
+    .await
+}
+
+/// Each transaction's (status, reason) in a pacs.002 answer.
+fn statuses(answer: &Answer) -> Vec<(String, String)> {
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let report = bauhinia_fps::iso20022::parse_status_report(&answer.body).expect("a pacs.002");
+    lines(&report)
+}
+
+/// Each transaction's (status, reason) in a pacs.002.
+pub(super) fn lines(report: &bauhinia_fps::iso20022::StatusReport) -> Vec<(String, String)> {
+    report
+        .transactions
+        .iter()
+        .map(|t| {
+            let status = t.status.map(|s| s.code()).unwrap_or_default().to_owned();
+            let reason = t
+                .reasons
+                .first()
+                .and_then(|r| r.reason.as_ref())
+                .map(|r| r.value().to_owned())
+                .unwrap_or_default();
+            (status, reason)
+        })
+        .collect()
+}
+
+fn accepted() -> Vec<(String, String)> {
+    vec![("ACSC".to_owned(), String::new())]
+}
+
+fn rejected(reason: &str) -> Vec<(String, String)> {
+    vec![("RJCT".to_owned(), reason.to_owned())]
+}
+
+#[tokio::test]
+async fn pacs_004_returns_and_pacs_003_debits_answered_by_pacs_002() {
+    let app = app().await;
+    let (hsbc, bochk, hang_seng) = (
+        token(&app, "004").await,
+        token(&app, "012").await,
+        token(&app, "024").await,
+    );
+    // 004 pays 012 HK$1,234.50 by pacs.008; 012 returns it by pacs.004 (InstdAgt: 004).
+    let paid = send_xml(&app, &hsbc, "pacs.008", PACS_008.to_owned()).await;
+    assert_eq!(statuses(&paid), accepted());
+    let agent = "<InstdAgt><FinInstnId><ClrSysMmbId><MmbId>004</MmbId></ClrSysMmbId></FinInstnId></InstdAgt>";
+    let pacs_004 = PACS_004.replace(
+        "<ChrgBr>SLEV</ChrgBr>",
+        &format!("<ChrgBr>SLEV</ChrgBr>{agent}"),
+    );
+    let before = balance(&app, &hsbc, "004").await;
+    assert_eq!(
+        statuses(&send_xml(&app, &bochk, "pacs.004", pacs_004.clone()).await),
+        accepted()
+    );
+    let after = balance(&app, &hsbc, "004").await;
+    assert_ne!(before, after);
+    // Resent: the same answer, nothing settles twice; more than remains: AM02.
+    assert_eq!(
+        statuses(&send_xml(&app, &bochk, "pacs.004", pacs_004.clone()).await),
+        accepted()
+    );
+    assert_eq!(balance(&app, &hsbc, "004").await, after);
+    let again = pacs_004
+        .replace("RTR-0001", "RTR-0002")
+        .replace(">1234.5<", ">1.00<");
+    assert_eq!(
+        statuses(&send_xml(&app, &bochk, "pacs.004", again).await),
+        rejected("AM02")
+    );
+    // Without InstdAgt the pacs.008 original cannot be found; 004 cannot return what it paid.
+    let orphan = PACS_004.replace("RTR-0001", "RTR-0003");
+    assert_eq!(
+        statuses(&send_xml(&app, &bochk, "pacs.004", orphan).await),
+        rejected("NARR")
+    );
+    let wrong_side = pacs_004.replace("RTR-0001", "RTR-0004");
+    assert_eq!(
+        statuses(&send_xml(&app, &hsbc, "pacs.004", wrong_side).await),
+        rejected("NARR")
+    );
+
+    // A standard mandate 004 → 024 (HK$500 a debit, HK$1,000 a month); 024 collects by pacs.003.
+    let mandate_id = uuid();
+    let mut body = mandate(&mandate_id, "standard");
+    body["creditor"] = json!("024");
+    body["per_debit_limit"] = json!("500.00");
+    body["period_limit"] = json!("1000.00");
+    let made = post(&app, &hsbc, "/api/v1/fps/mandates", &body).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).expect("offset"))
+        .date()
+        .to_string();
+    let debit = |tx: &str, amount: &str| {
+        PACS_003
+            // Max35Text: the UUID's 32 hex digits, without hyphens.
+            .replace("EDDA-024-000123", &mandate_id.replace('-', ""))
+            .replace(
+                "2026-03-05</IntrBkSttlmDt>",
+                &format!("{today}</IntrBkSttlmDt>"),
+            )
+            .replace("FPS2026030500000042", tx)
+            .replace(">456.70<", &format!(">{amount}<"))
+    };
+    let before = balance(&app, &hsbc, "004").await;
+    assert_eq!(
+        statuses(&send_xml(&app, &hang_seng, "pacs.003", debit("DD-1", "456.70")).await),
+        accepted()
+    );
+    let after = balance(&app, &hsbc, "004").await;
+    assert_ne!(before, after);
+    assert_eq!(
+        statuses(&send_xml(&app, &hang_seng, "pacs.003", debit("DD-1", "456.70")).await),
+        accepted()
+    );
+    assert_eq!(balance(&app, &hsbc, "004").await, after);
+    assert_eq!(
+        statuses(&send_xml(&app, &hang_seng, "pacs.003", debit("DD-1", "1.00")).await),
+        rejected("DUPL")
+    );
+    assert_eq!(
+        statuses(&send_xml(&app, &hang_seng, "pacs.003", debit("DD-2", "500.01")).await),
+        rejected("AM02")
+    );
+    assert_eq!(
+        statuses(&send_xml(&app, &hang_seng, "pacs.003", debit("DD-3", "500.00")).await),
+        accepted()
+    );
+    assert_eq!(
+        statuses(&send_xml(&app, &hang_seng, "pacs.003", debit("DD-4", "43.31")).await),
+        rejected("AM02")
+    );
+    let unknown =
+        debit("DD-5", "1.00").replace(&mandate_id.replace('-', ""), &uuid().replace('-', ""));
+    assert_eq!(
+        statuses(&send_xml(&app, &hang_seng, "pacs.003", unknown).await),
+        rejected("MD01")
+    );
+    // Only the creditor agent collects.
+    let answer = send_xml(&app, &bochk, "pacs.003", debit("DD-6", "1.00")).await;
+    problem(&answer, StatusCode::FORBIDDEN, "fps.forbidden", None);
+    let listed = get(
+        &app,
+        &hsbc,
+        &format!("/api/v1/fps/mandates/{mandate_id}/debits"),
+    )
+    .await
+    .json();
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
+}

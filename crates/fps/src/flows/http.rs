@@ -46,7 +46,8 @@ pub fn router(state: FpsState) -> OpenApiRouter {
         .routes(routes!(return_transfer))
         .routes(routes!(refund_transfer))
         .routes(routes!(list_returns))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(super::iso::router(state))
 }
 
 /// A participant, proven by its API token; the operator's token is refused (403): flows are

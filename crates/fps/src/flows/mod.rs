@@ -7,7 +7,8 @@
 //!   outbox events and audit event; limits and returned amounts reserved by conditional updates.
 //! - `service` — `FlowService`: checks, reserves, settles through `Switch`, records the outcome.
 //! - `wire` — the JSON shapes; `http` — `/api/v1/fps/requests…`, `/mandates…`,
-//!   `/transfers/{id}/return|refund|returns`.
+//!   `/transfers/{id}/return|refund|returns`; `iso` — the same in ISO 20022: pacs.004 returns
+//!   and pacs.003 direct debits, answered by a pacs.002.
 //!
 //! Money moves only through the switch's ledger, whose transfer ids make every settlement
 //! idempotent; this module never holds an account reference in clear outside a request and
@@ -15,6 +16,7 @@
 
 pub mod domain;
 pub mod http;
+pub mod iso;
 pub mod service;
 pub mod store;
 pub mod wire;

@@ -1454,6 +1454,13 @@ impl FlowService {
         let t = &recorded.transfer;
         returnable(recorded.result.is_ok(), t.kind, Purpose::from_code(t.code))
             .map_err(|why| FlowError::Invalid(code, vec![FieldError::new("", why)]))?;
+        if new.currency.is_some_and(|c| c != t.currency) {
+            return Err(invalid(
+                code,
+                "/currency",
+                "must be the original transfer's currency",
+            ));
+        }
         let amount = match Money::parse_decimal(&new.amount, t.currency) {
             Ok(m) if m.minor > 0 => m,
             Ok(_) => return Err(invalid(code, "/amount", "must be more than zero")),

@@ -471,6 +471,9 @@ pub struct NewReturn {
     pub kind: ReturnKind,
     /// Decimal text, parsed in the original's currency by the service.
     pub amount: String,
+    /// The currency the amount was given in, when the message names one (ISO 20022): it must
+    /// be the original's.
+    pub currency: Option<Currency>,
     pub reason: Option<String>,
     pub reference: String,
 }
@@ -488,6 +491,7 @@ impl ReturnBody {
             id,
             kind,
             amount: self.amount.clone(),
+            currency: None,
             reason: self.reason.clone(),
             reference,
         })
