@@ -23,7 +23,8 @@ use super::domain::{
     ReturnKind, Side, PAGE_MAX,
 };
 use super::store::{
-    Arg, DebitRow, FlowStore, MandateRow, RequestRow, ReturnRow, Step, Table, Unchanged,
+    self, DebitRow, FlowStore, MandateRow, RequestRow, ReturnRow, Step, Table, Unchanged,
+    DEBIT_ID_TAKEN, DEBIT_MANDATE_NOT_ACTIVE, RETURN_ID_TAKEN,
 };
 use super::wire::{
     format_date, format_time_s, DebitView, MandateView, NewDebit, NewMandate, NewRequest,
@@ -364,24 +365,7 @@ impl FlowService {
         };
         let view = self.request_view(&row, now_s)?;
         let subject = format!("request:{id}");
-        let insert = Step::must(
-            "INSERT INTO fps_requests (id, payee, payer, currency, amount_minor, reference, \
-             payee_masked_name, expires_at_s, status, fingerprint, created_at_s, updated_at_s) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT (id) DO NOTHING",
-            vec![
-                row.id.clone().into(),
-                row.payee.clone().into(),
-                row.payer.clone().into(),
-                row.currency.clone().into(),
-                row.amount_minor.into(),
-                row.reference.clone().into(),
-                row.payee_masked_name.clone().into(),
-                expires_at_s.into(),
-                row.status.clone().into(),
-                fingerprint.clone().into(),
-                now_s.into(),
-            ],
-        );
+        let insert = row.insert();
         let events = to_both([payee, new.payer], "request.created", &subject, &view);
         let audit = [audit(
             actor(payee),
@@ -451,34 +435,10 @@ impl FlowService {
         limit: i64,
         now_s: i64,
     ) -> Result<Page<RequestView>, FlowError> {
-        let who = match side {
-            Some(Side::Payer) => "payer = $1",
-            Some(Side::Payee) => "payee = $1",
-            None => "(payer = $1 OR payee = $1)",
-        };
-        let mut args = vec![
-            Arg::from(caller.as_str()),
-            before.unwrap_or(i64::MAX).into(),
-            limit.clamp(1, PAGE_MAX).into(),
-        ];
-        // Expiry is computed on read: a pending row past its expiry lists as expired.
-        let filter = match status {
-            None => "",
-            Some(RequestStatus::Pending) => " AND status = 'pending' AND expires_at_s > $4",
-            Some(RequestStatus::Expired) => {
-                " AND (status = 'expired' OR (status = 'pending' AND expires_at_s <= $4))"
-            }
-            Some(_) => " AND status = $4",
-        };
-        match status {
-            Some(RequestStatus::Pending | RequestStatus::Expired) => args.push(now_s.into()),
-            Some(s) => args.push(s.as_str().into()),
-            None => {}
-        }
-        let sql = format!(
-            "SELECT * FROM fps_requests WHERE {who} AND seq < $2{filter} ORDER BY seq DESC LIMIT $3"
-        );
-        let rows: Vec<RequestRow> = self.store.rows(&sql, &args).await?;
+        let rows = self
+            .store
+            .requests(&caller.as_str(), side, status, (before, limit), now_s)
+            .await?;
         page(rows, limit, |r| r.seq, |r| self.request_view(r, now_s))
     }
 
@@ -496,32 +456,7 @@ impl FlowService {
         now_s: i64,
         detail: serde_json::Value,
     ) -> Result<bool, FlowError> {
-        let (unexpired, expiring) = match (from, to) {
-            (RequestStatus::Pending, RequestStatus::Expired) => ("", " AND expires_at_s <= $4"),
-            (RequestStatus::Pending, _) => (" AND expires_at_s > $4", ""),
-            _ => ("", ""),
-        };
-        let mut args = vec![
-            row.id.clone().into(),
-            from.as_str().into(),
-            to.as_str().into(),
-            now_s.into(),
-            transfer_id.clone().into(),
-        ];
-        // Settling is left only by the payment that began it.
-        let same_payment = if from == RequestStatus::Settling {
-            args.push(row.transfer_id.clone().into());
-            " AND transfer_id = $6"
-        } else {
-            ""
-        };
-        let step = Step::must(
-            format!(
-                "UPDATE fps_requests SET status = $3, updated_at_s = $4, transfer_id = $5 \
-                 WHERE id = $1 AND status = $2{unexpired}{expiring}{same_payment}"
-            ),
-            args,
-        );
+        let step = row.change(from, to, transfer_id.clone(), now_s);
         let after = RequestRow {
             status: to.as_str().to_owned(),
             transfer_id,
@@ -574,14 +509,7 @@ impl FlowService {
 
     /// Writes the expiry of up to `limit` requests whose time has passed; how many.
     pub async fn expire_due(&self, now_s: i64, limit: i64) -> Result<usize, FlowError> {
-        let rows: Vec<RequestRow> = self
-            .store
-            .rows(
-                "SELECT * FROM fps_requests WHERE status = 'pending' AND expires_at_s <= $1 \
-                 ORDER BY expires_at_s LIMIT $2",
-                &[now_s.into(), limit.clamp(1, 10_000).into()],
-            )
-            .await?;
+        let rows = self.store.due_requests(now_s, limit).await?;
         for row in &rows {
             self.expire(row, now_s).await?;
         }
@@ -852,31 +780,7 @@ impl FlowService {
             created_at_s: now_s,
             updated_at_s: now_s,
         };
-        let insert = Step::must(
-            "INSERT INTO fps_mandates (id, kind, creditor, creditor_reference_sealed, debtor, \
-             debtor_reference_sealed, debtor_masked_name, currency, per_debit_minor, period, \
-             period_limit_minor, valid_from, valid_until, status, fingerprint, created_at_s, \
-             updated_at_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $16) ON CONFLICT (id) DO NOTHING",
-            vec![
-                row.id.clone().into(),
-                row.kind.clone().into(),
-                row.creditor.clone().into(),
-                row.creditor_reference_sealed.clone().into(),
-                row.debtor.clone().into(),
-                row.debtor_reference_sealed.clone().into(),
-                row.debtor_masked_name.clone().into(),
-                row.currency.clone().into(),
-                row.per_debit_minor.into(),
-                row.period.clone().into(),
-                row.period_limit_minor.into(),
-                row.valid_from.clone().into(),
-                row.valid_until.clone().into(),
-                row.status.clone().into(),
-                fingerprint.clone().into(),
-                now_s.into(),
-            ],
-        );
+        let insert = row.insert();
         let subject = format!("mandate:{id}");
         let payload = self.mandate_view(&row, None)?;
         let mut events = to_both(
@@ -963,27 +867,10 @@ impl FlowService {
         before: Option<i64>,
         limit: i64,
     ) -> Result<Page<MandateView>, FlowError> {
-        let who = match side {
-            Some(Side::Payer) => "debtor = $1",
-            Some(Side::Payee) => "creditor = $1",
-            None => "(debtor = $1 OR creditor = $1)",
-        };
-        let mut args = vec![
-            Arg::from(caller.as_str()),
-            before.unwrap_or(i64::MAX).into(),
-            limit.clamp(1, PAGE_MAX).into(),
-        ];
-        let filter = match status {
-            Some(s) => {
-                args.push(s.as_str().into());
-                " AND status = $4"
-            }
-            None => "",
-        };
-        let sql = format!(
-            "SELECT * FROM fps_mandates WHERE {who} AND seq < $2{filter} ORDER BY seq DESC LIMIT $3"
-        );
-        let rows: Vec<MandateRow> = self.store.rows(&sql, &args).await?;
+        let rows = self
+            .store
+            .mandates(&caller.as_str(), side, status, (before, limit))
+            .await?;
         let me = caller.as_str();
         page(
             rows,
@@ -1022,15 +909,7 @@ impl FlowService {
         let subject = format!("mandate:{}", row.id);
         let payload = self.mandate_view(&after, None)?;
         let parties = [code_of(&row.creditor)?, code_of(&row.debtor)?];
-        let step = Step::must(
-            "UPDATE fps_mandates SET status = $3, updated_at_s = $4 WHERE id = $1 AND status = $2",
-            vec![
-                row.id.clone().into(),
-                from.as_str().into(),
-                to.as_str().into(),
-                now_s.into(),
-            ],
-        );
+        let step = row.change(from, to, now_s);
         let events = to_both(parties, action.event(), &subject, &payload);
         let audit = [audit(
             actor(caller),
@@ -1129,49 +1008,7 @@ impl FlowService {
             created_at_s: now_s,
             updated_at_s: now_s,
         };
-        let usage = vec![
-            Arg::from(mandate.id.clone()),
-            period_start.clone().into(),
-            row.amount_minor.into(),
-            mandate.period_limit_minor.into(),
-        ];
-        let steps = [
-            // Locks the mandate's row (PostgreSQL) and requires it still active.
-            Step::must(
-                "UPDATE fps_mandates SET updated_at_s = updated_at_s WHERE id = $1 AND status = 'active'",
-                vec![mandate.id.clone().into()],
-            ),
-            Step::must(
-                "INSERT INTO fps_debits (id, mandate_id, creditor, debtor, currency, amount_minor, \
-                 reference, collection_date, period_start, status, fingerprint, created_at_s, \
-                 updated_at_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
-                 ON CONFLICT (id) DO NOTHING",
-                vec![
-                    row.id.clone().into(),
-                    row.mandate_id.clone().into(),
-                    row.creditor.clone().into(),
-                    row.debtor.clone().into(),
-                    row.currency.clone().into(),
-                    row.amount_minor.into(),
-                    row.reference.clone().into(),
-                    row.collection_date.clone().into(),
-                    row.period_start.clone().into(),
-                    row.status.clone().into(),
-                    fingerprint.clone().into(),
-                    now_s.into(),
-                ],
-            ),
-            Step::may(
-                "INSERT INTO fps_mandate_usage (mandate_id, period_start, used_minor) \
-                 VALUES ($1, $2, 0) ON CONFLICT (mandate_id, period_start) DO NOTHING",
-                vec![mandate.id.clone().into(), period_start.clone().into()],
-            ),
-            Step::must(
-                "UPDATE fps_mandate_usage SET used_minor = used_minor + $3 \
-                 WHERE mandate_id = $1 AND period_start = $2 AND used_minor + $3 <= $4",
-                usage,
-            ),
-        ];
+        let steps = row.reserve(mandate.period_limit_minor);
         let subject = format!("debit:{id}");
         let audit = [audit(
             actor(caller),
@@ -1182,13 +1019,13 @@ impl FlowService {
         )];
         match self.store.apply(&steps, &[], &audit).await? {
             Ok(()) => {}
-            Err(Unchanged(0)) => {
+            Err(Unchanged(DEBIT_MANDATE_NOT_ACTIVE)) => {
                 return Err(FlowError::State(
                     ErrorCode::FpsMandateState,
                     "the mandate is no longer active".into(),
                 ))
             }
-            Err(Unchanged(1)) => {
+            Err(Unchanged(DEBIT_ID_TAKEN)) => {
                 let existing = self
                     .store
                     .by_id::<DebitRow>(Table::Debits, &id)
@@ -1251,39 +1088,22 @@ impl FlowService {
                 .submit_under_mandate(vec![transfer], creditor, mandate)
                 .await,
         )?;
-        let release = Step::must(
-            "UPDATE fps_mandate_usage SET used_minor = used_minor - $3 \
-             WHERE mandate_id = $1 AND period_start = $2",
-            vec![
-                row.mandate_id.clone().into(),
-                row.period_start.clone().into(),
-                row.amount_minor.into(),
-            ],
-        );
-        let finished = self
-            .finish(
-                Finish {
-                    table: Table::Debits,
-                    id: &row.id,
-                    reason_column: "reason",
-                    kind: "debit",
-                    parties: [creditor, debtor],
-                    actor: format!("{} under mandate:{}", actor(creditor), row.mandate_id),
-                },
-                outcome,
-                release,
-                now_s,
-                |status, reason| {
-                    Self::debit_view(&DebitRow {
-                        status: status.to_owned(),
-                        reason,
-                        updated_at_s: now_s,
-                        ..row.clone()
-                    })
-                },
-            )
-            .await?;
-        Ok(finished)
+        let actor = format!("{} under mandate:{}", actor(creditor), row.mandate_id);
+        let what = Finish {
+            what: Settles::Debit,
+            id: &row.id,
+            parties: [creditor, debtor],
+            actor,
+        };
+        self.finish(what, outcome, row.release(), now_s, |status, reason| {
+            Self::debit_view(&DebitRow {
+                status: status.to_owned(),
+                reason,
+                updated_at_s: now_s,
+                ..row.clone()
+            })
+        })
+        .await
     }
 
     /// Writes how a reserved settlement ended: `settled`, or `refused` with the reason and
@@ -1304,51 +1124,26 @@ impl FlowService {
             Settled::IdConflict => ("refused", Some("id_conflict".to_owned())),
         };
         let after = view(status, reason.clone())?;
-        let mark = Step::must(
-            format!(
-                "UPDATE {} SET status = $2, {} = $3, updated_at_s = $4 WHERE id = $1 AND status = 'pending'",
-                what.table.name(),
-                what.reason_column
-            ),
-            vec![
-                what.id.into(),
-                status.into(),
-                reason.clone().into(),
-                now_s.into(),
-            ],
-        );
-        let steps = if reason.is_some() {
+        let refused = reason.is_some();
+        let mark = store::finish(what.what.table(), what.id, reason.clone(), now_s);
+        let steps = if refused {
             vec![mark, release]
         } else {
             vec![mark]
         };
-        let event_kind: &'static str = match (what.kind, reason.is_some()) {
-            ("debit", false) => "debit.settled",
-            ("debit", true) => "debit.refused",
-            ("return", false) => "return.settled",
-            ("return", true) => "return.refused",
-            ("refund", false) => "refund.settled",
-            _ => "refund.refused",
-        };
-        let subject = format!("{}:{}", what.kind, what.id);
-        let events = to_both(what.parties, event_kind, &subject, &after);
-        let audit_action: &'static str = match (what.kind, reason.is_some()) {
-            ("debit", false) => "fps.debit.settled",
-            ("debit", true) => "fps.debit.refused",
-            (_, false) => "fps.return.settled",
-            (_, true) => "fps.return.refused",
-        };
+        let subject = format!("{}:{}", what.what.prefix(), what.id);
+        let events = to_both(what.parties, what.what.event(refused), &subject, &after);
         let audit = [audit(
             what.actor,
-            audit_action,
+            what.what.audit_action(refused),
             &subject,
-            reason.is_none(),
+            !refused,
             serde_json::json!({ "status": status, "reason": reason }),
         )];
         if self.store.apply(&steps, &events, &audit).await?.is_err() {
             // Finished meanwhile by a concurrent retry: answer what is stored.
-            return match what.table {
-                Table::Debits => {
+            return match what.what {
+                Settles::Debit => {
                     let row: DebitRow = self
                         .store
                         .by_id(Table::Debits, what.id)
@@ -1356,7 +1151,7 @@ impl FlowService {
                         .ok_or_else(|| corrupt("a debit row"))?;
                     view(&row.status, row.reason)
                 }
-                _ => {
+                Settles::Return(_) => {
                     let row: ReturnRow = self
                         .store
                         .by_id(Table::Returns, what.id)
@@ -1378,17 +1173,7 @@ impl FlowService {
         limit: i64,
     ) -> Result<Page<DebitView>, FlowError> {
         let (mandate, _) = self.mandate_row(caller, mandate_id).await?;
-        let rows: Vec<DebitRow> = self
-            .store
-            .rows(
-                "SELECT * FROM fps_debits WHERE mandate_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
-                &[
-                    mandate.id.into(),
-                    before.unwrap_or(i64::MAX).into(),
-                    limit.clamp(1, PAGE_MAX).into(),
-                ],
-            )
-            .await?;
+        let rows = self.store.debits(&mandate.id, (before, limit)).await?;
         page(rows, limit, |r| r.seq, Self::debit_view)
     }
 
@@ -1496,38 +1281,7 @@ impl FlowService {
             created_at_s: now_s,
             updated_at_s: now_s,
         };
-        let steps = [
-            Step::must(
-                "INSERT INTO fps_returns (id, kind, original_id, creditor, debtor, currency, \
-                 amount_minor, reason_code, reference, status, fingerprint, created_at_s, \
-                 updated_at_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
-                 ON CONFLICT (id) DO NOTHING",
-                vec![
-                    row.id.clone().into(),
-                    row.kind.clone().into(),
-                    row.original_id.clone().into(),
-                    row.creditor.clone().into(),
-                    row.debtor.clone().into(),
-                    row.currency.clone().into(),
-                    row.amount_minor.into(),
-                    row.reason_code.clone().into(),
-                    row.reference.clone().into(),
-                    row.status.clone().into(),
-                    fingerprint.clone().into(),
-                    now_s.into(),
-                ],
-            ),
-            Step::may(
-                "INSERT INTO fps_return_totals (original_id, original_minor, returned_minor) \
-                 VALUES ($1, $2, 0) ON CONFLICT (original_id) DO NOTHING",
-                vec![original.clone().into(), t.amount.into()],
-            ),
-            Step::must(
-                "UPDATE fps_return_totals SET returned_minor = returned_minor + $2 \
-                 WHERE original_id = $1 AND returned_minor + $2 <= original_minor",
-                vec![original.clone().into(), amount.minor.into()],
-            ),
-        ];
+        let steps = row.reserve(t.amount);
         let subject = format!("{}:{id}", new.kind.as_str());
         let audit = [audit(
             actor(caller),
@@ -1538,7 +1292,7 @@ impl FlowService {
         )];
         match self.store.apply(&steps, &[], &audit).await? {
             Ok(()) => {}
-            Err(Unchanged(0)) => {
+            Err(Unchanged(RETURN_ID_TAKEN)) => {
                 let existing = self
                     .store
                     .by_id::<ReturnRow>(Table::Returns, &id)
@@ -1605,43 +1359,25 @@ impl FlowService {
                 .submit(vec![transfer], Caller::Participant(creditor))
                 .await,
         )?;
-        let release = Step::must(
-            "UPDATE fps_return_totals SET returned_minor = returned_minor - $2 WHERE original_id = $1",
-            vec![row.original_id.clone().into(), row.amount_minor.into()],
-        );
-        self.finish(
-            Finish {
-                table: Table::Returns,
-                id: &row.id,
-                reason_column: "refusal",
-                kind: kind.as_str(),
-                parties: [creditor, debtor],
-                actor: actor(creditor),
-            },
-            outcome,
-            release,
-            now_s,
-            |status, refusal| {
-                Self::return_view(&ReturnRow {
-                    status: status.to_owned(),
-                    refusal,
-                    updated_at_s: now_s,
-                    ..row.clone()
-                })
-            },
-        )
+        let what = Finish {
+            what: Settles::Return(kind),
+            id: &row.id,
+            parties: [creditor, debtor],
+            actor: actor(creditor),
+        };
+        self.finish(what, outcome, row.release(), now_s, |status, refusal| {
+            Self::return_view(&ReturnRow {
+                status: status.to_owned(),
+                refusal,
+                updated_at_s: now_s,
+                ..row.clone()
+            })
+        })
         .await
     }
 
     async fn remaining(&self, original: &str, original_minor: i64) -> Result<i64, FlowError> {
-        let used: Vec<(i64,)> = self
-            .store
-            .rows(
-                "SELECT returned_minor FROM fps_return_totals WHERE original_id = $1",
-                &[original.into()],
-            )
-            .await?;
-        Ok(original_minor - used.first().map_or(0, |r| r.0))
+        Ok(original_minor - self.store.returned(original).await?)
     }
 
     /// The returns and refunds of a transfer (either party of it), newest first, and what
@@ -1653,13 +1389,7 @@ impl FlowService {
     ) -> Result<ReturnsPage, FlowError> {
         let (_, _, recorded) = self.original(caller, original_id).await?;
         let original = format_id(original_id);
-        let rows: Vec<ReturnRow> = self
-            .store
-            .rows(
-                "SELECT * FROM fps_returns WHERE original_id = $1 ORDER BY seq DESC LIMIT $2",
-                &[original.clone().into(), PAGE_MAX.into()],
-            )
-            .await?;
+        let rows = self.store.returns_of(&original).await?;
         let t = &recorded.transfer;
         let remaining = self.remaining(&original, t.amount).await?;
         Ok(ReturnsPage {
@@ -1673,13 +1403,54 @@ impl FlowService {
     }
 }
 
+/// What a reserved settlement was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settles {
+    Debit,
+    Return(ReturnKind),
+}
+
+impl Settles {
+    fn table(self) -> Table {
+        match self {
+            Settles::Debit => Table::Debits,
+            Settles::Return(_) => Table::Returns,
+        }
+    }
+
+    /// The subject's prefix: `debit`, `return` or `refund`.
+    fn prefix(self) -> &'static str {
+        match self {
+            Settles::Debit => "debit",
+            Settles::Return(kind) => kind.as_str(),
+        }
+    }
+
+    fn event(self, refused: bool) -> &'static str {
+        match (self, refused) {
+            (Settles::Debit, false) => "debit.settled",
+            (Settles::Debit, true) => "debit.refused",
+            (Settles::Return(ReturnKind::Return), false) => "return.settled",
+            (Settles::Return(ReturnKind::Return), true) => "return.refused",
+            (Settles::Return(ReturnKind::Refund), false) => "refund.settled",
+            (Settles::Return(ReturnKind::Refund), true) => "refund.refused",
+        }
+    }
+
+    fn audit_action(self, refused: bool) -> &'static str {
+        match (self, refused) {
+            (Settles::Debit, false) => "fps.debit.settled",
+            (Settles::Debit, true) => "fps.debit.refused",
+            (Settles::Return(_), false) => "fps.return.settled",
+            (Settles::Return(_), true) => "fps.return.refused",
+        }
+    }
+}
+
 /// Which row a settlement's outcome is written to, and for whom.
 struct Finish<'a> {
-    table: Table,
+    what: Settles,
     id: &'a str,
-    reason_column: &'static str,
-    /// `debit`, `return` or `refund`: the event's and subject's prefix.
-    kind: &'static str,
     parties: [ParticipantCode; 2],
     actor: String,
 }
