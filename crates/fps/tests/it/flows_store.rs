@@ -9,7 +9,8 @@ use std::sync::Arc;
 use bauhinia_core::crypto::{MasterKey, Vault};
 use bauhinia_core::{Currency, Money};
 use bauhinia_fps::events;
-use bauhinia_fps::flows::domain::{MandateAction, RequestAction, ReturnKind};
+use bauhinia_fps::flows::domain::{MandateAction, RequestAction, RequestStatus, ReturnKind};
+use bauhinia_fps::flows::store::{RequestRow, Table};
 use bauhinia_fps::flows::wire::{DebitBody, MandateBody, RequestToPayBody, ReturnBody};
 use bauhinia_fps::flows::{FlowError, FlowService};
 use bauhinia_fps::ledger::{Kind, Transfer};
@@ -562,9 +563,84 @@ async fn returns(db: &Database, switch: &Switch, flows: &FlowService) -> Result<
     Ok(())
 }
 
+/// A payment the ledger refuses leaves the request pending; a payment whose outcome was never
+/// written (the process stopped after reserving) is finished by the retry, once.
+async fn interrupted_and_refused(
+    db: &Database,
+    switch: &Switch,
+    flows: &FlowService,
+) -> Result<(), Error> {
+    let payee = code("012")?;
+    let new_request = |payer: &str| -> Result<_, Error> {
+        let b: RequestToPayBody = body(json!({
+            "id": format_id(uuid()), "payer": payer, "currency": "HKD", "amount": "2.00",
+            "payee_name": "Chan Tai Man"
+        }))?;
+        b.check().map_err(|e| format!("{e:?}").into())
+    };
+    let unfunded = flows
+        .create_request(payee, new_request("024")?, now())
+        .await?
+        .view;
+    match flows
+        .pay_request(code("024")?, &unfunded.id, uuid(), now())
+        .await
+    {
+        Err(FlowError::Refused(reason, _)) => assert_eq!(reason, "exceeds_debit_cap"),
+        other => return Err(format!("expected a refusal, got {other:?}").into()),
+    }
+    let after = flows.request(payee, &unfunded.id, now()).await?;
+    assert_eq!(
+        (after.status.as_str(), after.transfer_id),
+        ("pending", None)
+    );
+
+    // Reserved (settling) but never settled: the retry with the same transfer settles it.
+    let request = flows
+        .create_request(payee, new_request("004")?, now())
+        .await?
+        .view;
+    let row: RequestRow = flows
+        .store()
+        .by_id(Table::Requests, &request.id)
+        .await?
+        .ok_or("no row")?;
+    let transfer = uuid();
+    let begin = row.change(
+        RequestStatus::Pending,
+        RequestStatus::Settling,
+        Some(format_id(transfer)),
+        now(),
+    );
+    assert!(flows.store().apply(&[begin], &[], &[]).await?.is_ok());
+    assert_eq!(
+        flows.request(payee, &request.id, now()).await?.status,
+        "settling"
+    );
+    assert!(matches!(
+        flows
+            .pay_request(code("004")?, &request.id, uuid(), now())
+            .await,
+        Err(FlowError::State(..))
+    ));
+    let paid = flows
+        .pay_request(code("004")?, &request.id, transfer, now())
+        .await?;
+    assert_eq!(paid.status, "paid");
+    assert!(switch.transfer(transfer).await?.is_some());
+    let kinds: Vec<String> = events_of(db, &format!("request:{}", request.id))
+        .await?
+        .into_iter()
+        .map(|e| e.1)
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "request.paid").count(), 2);
+    Ok(())
+}
+
 async fn conformance(db: &Database) -> Result<(), Error> {
     let (switch, flows) = setup(db).await?;
     requests(db, &switch, &flows).await?;
+    interrupted_and_refused(db, &switch, &flows).await?;
     mandates(db, &switch, &flows).await?;
     returns(db, &switch, &flows).await?;
     Ok(())
