@@ -32,6 +32,7 @@ use super::wire::{
 };
 use crate::events::Event;
 use crate::ledger::{Id, Kind, Outcome, Transfer};
+use crate::proxy::AccountReference;
 use crate::switch::{account_owner, Caller, ParticipantCode, Switch, SwitchError};
 use crate::wire::{format_id, parse_id, Purpose};
 
@@ -267,32 +268,28 @@ impl FlowService {
     async fn create<T: Fingerprinted>(
         &self,
         table: Table,
-        id: &str,
-        fingerprint: &[u8],
-        steps: &[Step],
+        new: &T,
+        insert: Step,
         events: &[Event],
         audit: &[AuditEvent],
-    ) -> Result<Result<Answer<T>, Unchanged>, FlowError> {
-        let done = self.store.apply(steps, events, audit).await?;
-        if let Err(Unchanged(i)) = done {
-            if i != 0 {
-                return Ok(Err(Unchanged(i)));
-            }
-        }
-        let row: T = self
-            .store
-            .by_id(table, id)
-            .await?
-            .ok_or_else(|| corrupt("a row just written"))?;
-        if done.is_err() && row.fingerprint() != fingerprint {
+    ) -> Result<Answer<T>, FlowError> {
+        let created = self.store.apply(&[insert], events, audit).await?.is_ok();
+        let row: T = self.stored(table, new.id()).await?;
+        if !created && row.fingerprint() != new.fingerprint() {
             return Err(FlowError::Conflict(format!(
-                "{id} was already used for a different request"
+                "{} was already used for a different request",
+                new.id()
             )));
         }
-        Ok(Ok(Answer {
-            created: done.is_ok(),
-            view: row,
-        }))
+        Ok(Answer { created, view: row })
+    }
+
+    /// A row known to exist (just written, or found by a failed insert).
+    async fn stored<T: Fingerprinted>(&self, table: Table, id: &str) -> Result<T, FlowError> {
+        self.store
+            .by_id(table, id)
+            .await?
+            .ok_or_else(|| corrupt(table.name()))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -375,16 +372,8 @@ impl FlowService {
             serde_json::json!({ "payer": view.payer, "currency": view.currency, "amount": view.amount, "expires_at": view.expires_at }),
         )];
         let answer = self
-            .create::<RequestRow>(
-                Table::Requests,
-                &id,
-                &fingerprint,
-                &[insert],
-                &events,
-                &audit,
-            )
-            .await?
-            .map_err(|_| corrupt("a request insert"))?;
+            .create(Table::Requests, &row, insert, &events, &audit)
+            .await?;
         Ok(Answer {
             created: answer.created,
             view: self.request_view(&answer.view, now_s)?,
@@ -604,25 +593,12 @@ impl FlowService {
             transfer_id: Some(transfer_text.clone()),
             ..row
         };
-        let currency = currency_of(&row.currency)?;
-        let transfer = Transfer {
-            id: transfer_id,
-            debit_account: code_of(&row.payer)?.settlement_account(currency),
-            credit_account: code_of(&row.payee)?.settlement_account(currency),
-            amount: row.amount_minor,
-            currency,
-            kind: Kind::Single,
-            linked: false,
-            code: Purpose::RequestToPay.code(),
-            user_data: id_of(&row.id)?,
-            reference: row.reference.clone(),
-        };
+        let transfer = Self::payment(&row, transfer_id)?;
         let outcome = settled(
             self.switch
                 .submit(vec![transfer], Caller::Participant(caller))
                 .await,
         )?;
-        let detail = serde_json::json!({ "transfer": transfer_text });
         let (to, event, error) = match outcome {
             Settled::Accepted => (RequestStatus::Paid, Some("request.paid"), None),
             Settled::Refused(code, text) => (
@@ -637,21 +613,33 @@ impl FlowService {
             ),
         };
         let transfer = (to == RequestStatus::Paid).then(|| transfer_text.clone());
-        self.move_request_row(
-            &row,
-            RequestStatus::Settling,
-            to,
-            actor(caller),
-            event,
-            transfer,
-            now_s,
-            detail,
-        )
-        .await?;
+        let detail = serde_json::json!({ "transfer": transfer_text });
+        let by = actor(caller);
+        let from = RequestStatus::Settling;
+        self.move_request_row(&row, from, to, by, event, transfer, now_s, detail)
+            .await?;
         match error {
             Some(e) => Err(e),
             None => self.request(caller, id, now_s).await,
         }
+    }
+
+    /// The transfer that pays a request: payer → payee, its amount, purpose `request_to_pay`,
+    /// `related_id` the request.
+    fn payment(row: &RequestRow, transfer_id: Id) -> Result<Transfer, FlowError> {
+        let currency = currency_of(&row.currency)?;
+        Ok(Transfer {
+            id: transfer_id,
+            debit_account: code_of(&row.payer)?.settlement_account(currency),
+            credit_account: code_of(&row.payee)?.settlement_account(currency),
+            amount: row.amount_minor,
+            currency,
+            kind: Kind::Single,
+            linked: false,
+            code: Purpose::RequestToPay.code(),
+            user_data: id_of(&row.id)?,
+            reference: row.reference.clone(),
+        })
     }
 
     // -----------------------------------------------------------------------------------------
@@ -737,6 +725,46 @@ impl FlowService {
         terms
             .check()
             .map_err(|(field, why)| invalid(code, field, why))?;
+        let set_up_by = new.kind.set_up_by();
+        let row = self.new_mandate_row(new, terms.status, now_s)?;
+        let id = row.id.clone();
+        let insert = row.insert();
+        let subject = format!("mandate:{id}");
+        let payload = self.mandate_view(&row, None)?;
+        let parties = [code_of(&row.creditor)?, code_of(&row.debtor)?];
+        let mut events = to_both(parties, "mandate.created", &subject, &payload);
+        if terms.status == MandateStatus::Active {
+            events.extend(to_both(parties, "mandate.activated", &subject, &payload));
+        }
+        let audit = [audit(
+            actor(caller),
+            "fps.mandate.create",
+            &subject,
+            true,
+            serde_json::json!({
+                "kind": row.kind, "creditor": row.creditor, "debtor": row.debtor,
+                "debtor_masked_name": row.debtor_masked_name, "status": row.status,
+                "currency": row.currency, "per_debit_limit": payload.per_debit_limit,
+                "period_limit": payload.period_limit, "period": row.period,
+            }),
+        )];
+        let answer = self
+            .create(Table::Mandates, &row, insert, &events, &audit)
+            .await?;
+        Ok(Answer {
+            created: answer.created,
+            view: self.mandate_view(&answer.view, Some(set_up_by))?,
+        })
+    }
+
+    /// The row of a new mandate: its account references sealed (each bound to the mandate and
+    /// its side), its fingerprint keyed.
+    fn new_mandate_row(
+        &self,
+        new: NewMandate,
+        status: MandateStatus,
+        now_s: i64,
+    ) -> Result<MandateRow, FlowError> {
         let id = format_id(new.id);
         let valid_until = new.valid_until.map(format_date);
         let fingerprint = self.fingerprint(&[
@@ -754,20 +782,20 @@ impl FlowService {
             &format_date(new.valid_from),
             valid_until.as_deref().unwrap_or(""),
         ]);
-        let row = MandateRow {
+        let seal = |side: Side, reference: &AccountReference| {
+            self.vault.seal(
+                &Self::reference_context(&id, side),
+                reference.expose().as_bytes(),
+            )
+        };
+        Ok(MandateRow {
             seq: 0,
             id: id.clone(),
             kind: new.kind.as_str().to_owned(),
             creditor: new.creditor.as_str(),
-            creditor_reference_sealed: self.vault.seal(
-                &Self::reference_context(&id, Side::Payee),
-                new.creditor_reference.expose().as_bytes(),
-            )?,
+            creditor_reference_sealed: seal(Side::Payee, &new.creditor_reference)?,
             debtor: new.debtor.as_str(),
-            debtor_reference_sealed: self.vault.seal(
-                &Self::reference_context(&id, Side::Payer),
-                new.debtor_reference.expose().as_bytes(),
-            )?,
+            debtor_reference_sealed: seal(Side::Payer, &new.debtor_reference)?,
             debtor_masked_name: new.debtor_masked_name,
             currency: new.per_debit.currency.code().to_owned(),
             per_debit_minor: new.per_debit.minor,
@@ -775,54 +803,10 @@ impl FlowService {
             period_limit_minor: new.period_limit.minor,
             valid_from: format_date(new.valid_from),
             valid_until,
-            status: terms.status.as_str().to_owned(),
-            fingerprint: fingerprint.clone(),
+            status: status.as_str().to_owned(),
+            fingerprint,
             created_at_s: now_s,
             updated_at_s: now_s,
-        };
-        let insert = row.insert();
-        let subject = format!("mandate:{id}");
-        let payload = self.mandate_view(&row, None)?;
-        let mut events = to_both(
-            [new.creditor, new.debtor],
-            "mandate.created",
-            &subject,
-            &payload,
-        );
-        if terms.status == MandateStatus::Active {
-            events.extend(to_both(
-                [new.creditor, new.debtor],
-                "mandate.activated",
-                &subject,
-                &payload,
-            ));
-        }
-        let audit = [audit(
-            actor(caller),
-            "fps.mandate.create",
-            &subject,
-            true,
-            serde_json::json!({
-                "kind": row.kind, "creditor": row.creditor, "debtor": row.debtor,
-                "debtor_masked_name": row.debtor_masked_name, "status": row.status,
-                "currency": row.currency, "per_debit_limit": payload.per_debit_limit,
-                "period_limit": payload.period_limit, "period": row.period,
-            }),
-        )];
-        let answer = self
-            .create::<MandateRow>(
-                Table::Mandates,
-                &id,
-                &fingerprint,
-                &[insert],
-                &events,
-                &audit,
-            )
-            .await?
-            .map_err(|_| corrupt("a mandate insert"))?;
-        Ok(Answer {
-            created: answer.created,
-            view: self.mandate_view(&answer.view, Some(new.kind.set_up_by()))?,
         })
     }
 
@@ -980,17 +964,7 @@ impl FlowService {
         let collection = new.collection_date.unwrap_or(today);
         let terms = mandate_terms(&mandate)?;
         let period_start =
-            check_debit(&terms, new.amount, collection, today).map_err(|f| match f {
-                DebitFault::NotActive(status) => FlowError::State(
-                    ErrorCode::FpsMandateState,
-                    format!("the mandate is {}, not active", status.as_str()),
-                ),
-                DebitFault::Field(pointer, why) => {
-                    invalid(ErrorCode::FpsDebitInvalid, pointer, why)
-                }
-                DebitFault::ExceedsPerDebit => FlowError::LimitExceeded("per-debit"),
-            })?;
-        let period_start = format_date(period_start);
+            format_date(check_debit(&terms, new.amount, collection, today).map_err(debit_fault)?);
         let row = DebitRow {
             seq: 0,
             id: id.clone(),
@@ -1026,11 +1000,7 @@ impl FlowService {
                 ))
             }
             Err(Unchanged(DEBIT_ID_TAKEN)) => {
-                let existing = self
-                    .store
-                    .by_id::<DebitRow>(Table::Debits, &id)
-                    .await?
-                    .ok_or_else(|| corrupt("a debit row"))?;
+                let existing = self.stored::<DebitRow>(Table::Debits, &id).await?;
                 return self.debit_retry(existing, &fingerprint, now_s).await;
             }
             Err(_) => return Err(FlowError::LimitExceeded("per-period")),
@@ -1144,19 +1114,11 @@ impl FlowService {
             // Finished meanwhile by a concurrent retry: answer what is stored.
             return match what.what {
                 Settles::Debit => {
-                    let row: DebitRow = self
-                        .store
-                        .by_id(Table::Debits, what.id)
-                        .await?
-                        .ok_or_else(|| corrupt("a debit row"))?;
+                    let row = self.stored::<DebitRow>(Table::Debits, what.id).await?;
                     view(&row.status, row.reason)
                 }
                 Settles::Return(_) => {
-                    let row: ReturnRow = self
-                        .store
-                        .by_id(Table::Returns, what.id)
-                        .await?
-                        .ok_or_else(|| corrupt("a return row"))?;
+                    let row = self.stored::<ReturnRow>(Table::Returns, what.id).await?;
                     view(&row.status, row.refusal)
                 }
             };
@@ -1239,18 +1201,7 @@ impl FlowService {
         let t = &recorded.transfer;
         returnable(recorded.result.is_ok(), t.kind, Purpose::from_code(t.code))
             .map_err(|why| FlowError::Invalid(code, vec![FieldError::new("", why)]))?;
-        if new.currency.is_some_and(|c| c != t.currency) {
-            return Err(invalid(
-                code,
-                "/currency",
-                "must be the original transfer's currency",
-            ));
-        }
-        let amount = match Money::parse_decimal(&new.amount, t.currency) {
-            Ok(m) if m.minor > 0 => m,
-            Ok(_) => return Err(invalid(code, "/amount", "must be more than zero")),
-            Err(e) => return Err(invalid(code, "/amount", e.to_string())),
-        };
+        let amount = return_amount(&new, t.currency)?;
         let id = format_id(new.id);
         let original = format_id(original_id);
         let fingerprint = self.fingerprint(&[
@@ -1293,11 +1244,7 @@ impl FlowService {
         match self.store.apply(&steps, &[], &audit).await? {
             Ok(()) => {}
             Err(Unchanged(RETURN_ID_TAKEN)) => {
-                let existing = self
-                    .store
-                    .by_id::<ReturnRow>(Table::Returns, &id)
-                    .await?
-                    .ok_or_else(|| corrupt("a return row"))?;
+                let existing = self.stored::<ReturnRow>(Table::Returns, &id).await?;
                 return self.return_retry(existing, &fingerprint, now_s).await;
             }
             Err(_) => {
@@ -1455,6 +1402,34 @@ struct Finish<'a> {
     actor: String,
 }
 
+/// A return's amount, in the original's currency.
+fn return_amount(new: &NewReturn, original: Currency) -> Result<Money, FlowError> {
+    let code = ErrorCode::FpsReturnInvalid;
+    if new.currency.is_some_and(|c| c != original) {
+        return Err(invalid(
+            code,
+            "/currency",
+            "must be the original transfer's currency",
+        ));
+    }
+    match Money::parse_decimal(&new.amount, original) {
+        Ok(m) if m.minor > 0 => Ok(m),
+        Ok(_) => Err(invalid(code, "/amount", "must be more than zero")),
+        Err(e) => Err(invalid(code, "/amount", e.to_string())),
+    }
+}
+
+fn debit_fault(fault: DebitFault) -> FlowError {
+    match fault {
+        DebitFault::NotActive(status) => FlowError::State(
+            ErrorCode::FpsMandateState,
+            format!("the mandate is {}, not active", status.as_str()),
+        ),
+        DebitFault::Field(pointer, why) => invalid(ErrorCode::FpsDebitInvalid, pointer, why),
+        DebitFault::ExceedsPerDebit => FlowError::LimitExceeded("per-debit"),
+    }
+}
+
 fn mandate_audit_action(action: MandateAction) -> &'static str {
     match action {
         MandateAction::Confirm => "fps.mandate.confirm",
@@ -1503,17 +1478,22 @@ pub trait Fingerprinted:
     + Send
     + Unpin
 {
+    fn id(&self) -> &str;
     fn fingerprint(&self) -> &[u8];
 }
 
-impl Fingerprinted for RequestRow {
-    fn fingerprint(&self) -> &[u8] {
-        &self.fingerprint
-    }
+macro_rules! fingerprinted {
+    ($($row:ty),*) => {$(
+        impl Fingerprinted for $row {
+            fn id(&self) -> &str {
+                &self.id
+            }
+
+            fn fingerprint(&self) -> &[u8] {
+                &self.fingerprint
+            }
+        }
+    )*};
 }
 
-impl Fingerprinted for MandateRow {
-    fn fingerprint(&self) -> &[u8] {
-        &self.fingerprint
-    }
-}
+fingerprinted!(RequestRow, MandateRow, DebitRow, ReturnRow);
