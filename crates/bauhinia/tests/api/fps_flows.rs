@@ -587,6 +587,17 @@ async fn mandates_and_direct_debits_within_their_limits() {
     .await;
     assert_eq!(debit_events.len(), 2, "{debit_events:?}");
     assert!(debit_events.iter().all(|e| e.1 == "debit.settled"));
+    let debit_audit = audit(
+        &app,
+        &format!("debit:{}", settled["id"].as_str().expect("id")),
+    )
+    .await;
+    for action in ["fps.debit.create", "fps.debit.settled"] {
+        assert!(
+            debit_audit.contains(&("participant:012".into(), action.into())),
+            "{action}: {debit_audit:?}"
+        );
+    }
     let audited = audit(&app, &format!("mandate:{id}")).await;
     assert!(
         audited.contains(&("participant:004".into(), "fps.mandate.confirm".into())),

@@ -1058,12 +1058,12 @@ impl FlowService {
                 .submit_under_mandate(vec![transfer], creditor, mandate)
                 .await,
         )?;
-        let actor = format!("{} under mandate:{}", actor(creditor), row.mandate_id);
+        // Audited as the creditor's participant; the ledger records the mandate's authority.
         let what = Finish {
             what: Settles::Debit,
             id: &row.id,
             parties: [creditor, debtor],
-            actor,
+            actor: actor(creditor),
         };
         self.finish(what, outcome, row.release(), now_s, |status, reason| {
             Self::debit_view(&DebitRow {
