@@ -532,3 +532,65 @@ pub struct ReturnsPage {
     pub remaining: String,
     pub returns: Vec<ReturnView>,
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn request(amount: &str, payer: &str, name: &str) -> RequestToPayBody {
+        RequestToPayBody {
+            id: "0190bbbb-0000-7000-8000-000000000001".into(),
+            payer: payer.into(),
+            currency: Currency::Hkd,
+            amount: amount.into(),
+            reference: String::new(),
+            expires_at: None,
+            payee_name: name.into(),
+        }
+    }
+
+    #[test]
+    fn faults_name_every_field() {
+        let bad = RequestToPayBody {
+            id: "nope".into(),
+            expires_at: Some("tomorrow".into()),
+            ..request("1.001", "4", "")
+        };
+        let pointers: Vec<String> = bad
+            .check()
+            .unwrap_err()
+            .iter()
+            .map(|e| e.field().to_owned())
+            .collect();
+        assert_eq!(
+            pointers,
+            ["id", "payer", "amount", "expires_at", "payee_name"]
+        );
+        let ok = request("88.5", "004", "Chan Tai Man").check().unwrap();
+        assert_eq!(ok.amount.minor, 8_850);
+        assert_eq!(ok.payee_masked_name, "CHAN T** M**");
+    }
+
+    proptest! {
+        /// Any text in any field is either accepted or refused with named fields — never a
+        /// panic, and an accepted amount is exactly the decimal given.
+        #[test]
+        fn request_bodies_never_panic(
+            amount in "\\PC{0,24}",
+            payer in "\\PC{0,6}",
+            name in "\\PC{0,40}",
+            cents in 1i64..10_000_000,
+        ) {
+            match request(&amount, &payer, &name).check() {
+                Ok(new) => prop_assert!(new.amount.minor > 0),
+                Err(errors) => prop_assert!(!errors.is_empty()),
+            }
+            let text = format!("{}.{:02}", cents / 100, cents % 100);
+            let ok = request(&text, "012", "Wong").check().map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            prop_assert_eq!(ok.amount.minor, cents);
+        }
+    }
+}
