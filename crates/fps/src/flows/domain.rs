@@ -327,9 +327,11 @@ impl Period {
     pub fn start(self, date: Date) -> Date {
         match self {
             Period::Day => date,
-            Period::Week => {
-                date - Duration::days(i64::from(date.weekday().number_days_from_monday()))
-            }
+            Period::Week => date
+                .checked_sub(Duration::days(i64::from(
+                    date.weekday().number_days_from_monday(),
+                )))
+                .unwrap_or(date),
             Period::Month => date.replace_day(1).unwrap_or(date),
             Period::Year => date.replace_ordinal(1).unwrap_or(date),
         }
