@@ -942,3 +942,44 @@ async fn pacs_004_returns_and_pacs_003_debits_answered_by_pacs_002() {
         "{listed}"
     );
 }
+
+#[tokio::test]
+async fn a_request_lapses_at_its_expiry() {
+    let app = app().await;
+    let (payee, payer) = (token(&app, "012").await, token(&app, "004").await);
+    let id = uuid();
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    let expires_at = soon
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("format");
+    let body = json!({
+        "id": id, "payer": "004", "currency": "HKD", "amount": "5.00",
+        "payee_name": "Chan Tai Man", "expires_at": expires_at,
+    });
+    let made = post(&app, &payee, "/api/v1/fps/requests", &body).await;
+    assert_eq!(made.json()["status"], "pending", "{}", made.text());
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let read = get(&app, &payer, &format!("/api/v1/fps/requests/{id}")).await;
+    assert_eq!(read.json()["status"], "expired");
+    let listed = get(
+        &app,
+        &payee,
+        "/api/v1/fps/requests?role=payee&status=expired",
+    )
+    .await;
+    assert!(listed.json()["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|r| r["id"] == id.as_str()));
+    let pay = json!({ "transfer_id": uuid() });
+    let uri = format!("/api/v1/fps/requests/{id}/pay");
+    refused(&app, &payer, &uri, &pay, REQUEST_STATE, None).await;
+    // Touching it wrote the expiry, with an event for each participant.
+    let kinds = events(&app, &format!("request:{id}")).await;
+    assert_eq!(
+        kinds.iter().filter(|(_, k)| k == "request.expired").count(),
+        2,
+        "{kinds:?}"
+    );
+}
