@@ -76,6 +76,10 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     webhooks
         .start_worker(bauhinia_fps::webhooks::WorkerConfig::default())
         .context("starting the FPS webhook worker")?;
+    let flows = Arc::new(bauhinia_fps::flows::FlowService::new(
+        Arc::clone(&fps),
+        Arc::clone(&vault),
+    ));
     let proxies = Arc::new(bauhinia_fps::proxy::ProxyService::new(
         &db,
         Arc::clone(&vault),
@@ -109,6 +113,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         proxies,
         banks,
         webhooks,
+        flows,
     })
 }
 

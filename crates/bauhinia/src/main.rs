@@ -206,6 +206,7 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     let limits = bauhinia::app::Limits::from_config(&config);
     spawn_rate_limit_cleanup(limits.rate_limit.clone());
     spawn_expiry_purge(std::sync::Arc::clone(&state.provider));
+    spawn_request_expiry(std::sync::Arc::clone(&state.flows));
     let app = bauhinia::app::build(state.clone(), limits);
     // The public URL, not the socket: passkeys work only at the origin they were made for, and
     // browsers refuse them on a bare IP address.
@@ -234,6 +235,23 @@ fn spawn_expiry_purge(provider: std::sync::Arc<bauhinia_identity::oidc::Provider
                 Ok(n) if n > 0 => tracing::debug!(purged = n, "expired replay records purged"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purging expired replay records failed"),
+            }
+        }
+    });
+}
+
+/// Writes the expiry of FPS requests to pay whose time has passed, once a minute, so their
+/// participants hear of it (a request reads as expired at once either way).
+fn spawn_request_expiry(flows: std::sync::Arc<bauhinia_fps::flows::FlowService>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            interval.tick().await;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            match flows.expire_due(now, 1_000).await {
+                Ok(n) if n > 0 => tracing::debug!(expired = n, "FPS requests to pay expired"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "expiring FPS requests to pay failed"),
             }
         }
     });

@@ -20,6 +20,8 @@ use tower::ServiceExt;
 
 #[path = "api/fps.rs"]
 mod fps;
+#[path = "api/fps_flows.rs"]
+mod fps_flows;
 #[path = "api/passkeys.rs"]
 mod passkeys;
 #[path = "api/webhooks.rs"]

@@ -98,6 +98,18 @@ error_codes! {
     FpsProxyNotFound => ("fps.proxy_not_found", NOT_FOUND, "No active default registration has this proxy (or, for a change, this participant has no registration of it)."),
     FpsProxyExists => ("fps.proxy_exists", CONFLICT, "This participant has already registered this proxy; change it instead."),
     FpsProxyForbidden => ("fps.proxy_forbidden", FORBIDDEN, "This caller may not make this proxy request (HKID lookups are for payroll in bulk only; the operator neither registers nor looks up proxies)."),
+    FpsRequestNotFound => ("fps.request_not_found", NOT_FOUND, "No request to pay with this id concerns this participant."),
+    FpsRequestInvalid => ("fps.request_invalid", UNPROCESSABLE_ENTITY, "The request to pay is invalid; `errors` names the fields. Nothing was recorded."),
+    FpsRequestState => ("fps.request_state", CONFLICT, "The request to pay is no longer pending (paid, declined, cancelled or expired), or is being paid with another transfer."),
+    FpsRequestConflict => ("fps.request_conflict", CONFLICT, "This id was already used for a different request to pay, mandate, debit, return or refund; nothing changed."),
+    FpsFlowForbidden => ("fps.flow_forbidden", FORBIDDEN, "This participant may not act on this request, mandate, debit or transfer in this way (or the caller is the operator)."),
+    FpsMandateNotFound => ("fps.mandate_not_found", NOT_FOUND, "No eDDA mandate with this id concerns this participant."),
+    FpsMandateInvalid => ("fps.mandate_invalid", UNPROCESSABLE_ENTITY, "The mandate is invalid; `errors` names the fields. Nothing was recorded."),
+    FpsMandateState => ("fps.mandate_state", CONFLICT, "The mandate's status does not allow this (e.g. confirming an active mandate, debiting a suspended one)."),
+    FpsMandateLimitExceeded => ("fps.mandate_limit_exceeded", UNPROCESSABLE_ENTITY, "The debit exceeds the mandate's per-debit or per-period limit; nothing was collected."),
+    FpsDebitInvalid => ("fps.debit_invalid", UNPROCESSABLE_ENTITY, "The direct debit is invalid (amount, currency, reference, collection date outside the mandate); `errors` names the fields."),
+    FpsReturnInvalid => ("fps.return_invalid", UNPROCESSABLE_ENTITY, "The return or refund is invalid (the original is not a settled transfer to this participant, or a field is wrong); `errors` names the fields."),
+    FpsReturnExceedsOriginal => ("fps.return_exceeds_original", UNPROCESSABLE_ENTITY, "The amount exceeds what remains of the original transfer after its earlier returns and refunds."),
 }
 
 impl std::fmt::Display for ErrorCode {

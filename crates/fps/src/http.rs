@@ -36,6 +36,8 @@ pub struct FpsState {
     pub switch: Arc<Switch>,
     pub admin: Arc<AdminToken>,
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    /// Requests to pay, mandates, direct debits, returns and refunds.
+    pub flows: Arc<crate::flows::FlowService>,
 }
 
 impl FromRef<FpsState> for Arc<AdminToken> {
@@ -61,6 +63,7 @@ pub fn router(state: FpsState) -> OpenApiRouter {
         .with_state(state.clone())
         .merge(batch)
         .merge(crate::webhooks::http::router(state.clone()))
+        .merge(crate::flows::http::router(state.clone()))
         .merge(crate::iso_http::router(state))
 }
 

@@ -16,7 +16,8 @@ use utoipa_axum::routes;
 use crate::http::{FpsCaller, FpsState};
 use crate::iso20022::{
     self, reason, CreditTransfer, CreditTransferTransaction, IsoDateTime, Max105Text, Max35Text,
-    OriginalGroupStatus, PaymentStatus, ReasonInfo, ReportHeader, StatusReport, TransactionStatus,
+    OriginalGroupStatus, PaymentStatus, ReasonInfo, ReportHeader, SettlementHeader, StatusReport,
+    TransactionStatus,
 };
 use crate::ledger::model::{Kind, Outcome, Refusal, REFERENCE_MAX};
 use crate::ledger::Transfer;
@@ -78,7 +79,7 @@ pub fn reason_code(refusal: Option<Refusal>) -> &'static str {
     }
 }
 
-fn bad_xml(error: &iso20022::Iso20022Error) -> Problem {
+pub(crate) fn bad_xml(error: &iso20022::Iso20022Error) -> Problem {
     Problem::new(ErrorCode::FpsIso20022Invalid)
         .reason(error.kind())
         .detail(error.to_string())
@@ -125,49 +126,55 @@ fn now_ns() -> i64 {
     i64::try_from(t).unwrap_or(i64::MAX)
 }
 
-/// The pacs.002 answering `message` with one outcome per transaction.
-pub fn status_report(message: &CreditTransfer, outcomes: &[Outcome]) -> StatusReport {
-    let now = now_ns();
-    let created = iso_now(now).unwrap_or(message.header.created);
-    let transactions: Vec<TransactionStatus> = message
-        .transactions
-        .as_slice()
-        .iter()
-        .zip(outcomes)
-        .map(|(tx, outcome)| {
-            let (status, reasons, accepted) = match outcome.result() {
-                Ok(ts) => (
-                    PaymentStatus::AcceptedSettlementCompleted,
-                    Vec::new(),
-                    iso_now(ts),
-                ),
-                Err(refusal) => {
-                    let mut info = ReasonInfo::code(reason_code(refusal)).unwrap_or(ReasonInfo {
-                        reason: None,
-                        additional_info: Vec::new(),
-                    });
-                    let why = refusal.map_or("id_conflict", Refusal::code);
-                    if let Ok(text) = Max105Text::new(why) {
-                        info.additional_info.push(text);
-                    }
-                    (PaymentStatus::Rejected, vec![info], None)
-                }
-            };
-            TransactionStatus {
-                status_id: None,
-                original_group: None,
-                original_instruction_id: tx.payment_id.instruction_id.clone(),
-                original_end_to_end_id: Some(tx.payment_id.end_to_end_id.clone()),
-                original_transaction_id: Some(tx.payment_id.transaction_id.clone()),
-                status: Some(status),
-                reasons,
-                accepted,
-                clearing_reference: None,
-                instructing_agent: None,
-                instructed_agent: None,
+/// One transaction's line in a pacs.002: `ACSC` (settled at `accepted`, nanoseconds), or `RJCT`
+/// with an ISO reason and, as additional information, the stable code of why.
+pub(crate) fn status_line(
+    instruction_id: Option<Max35Text>,
+    end_to_end_id: Option<Max35Text>,
+    transaction_id: Option<Max35Text>,
+    result: Result<Option<i64>, (&'static str, &str)>,
+) -> TransactionStatus {
+    let (status, reasons, accepted) = match result {
+        Ok(ts) => (
+            PaymentStatus::AcceptedSettlementCompleted,
+            Vec::new(),
+            ts.and_then(iso_now),
+        ),
+        Err((code, why)) => {
+            let mut info = ReasonInfo::code(code).unwrap_or(ReasonInfo {
+                reason: None,
+                additional_info: Vec::new(),
+            });
+            if let Ok(text) = Max105Text::new(why) {
+                info.additional_info.push(text);
             }
-        })
-        .collect();
+            (PaymentStatus::Rejected, vec![info], None)
+        }
+    };
+    TransactionStatus {
+        status_id: None,
+        original_group: None,
+        original_instruction_id: instruction_id,
+        original_end_to_end_id: end_to_end_id,
+        original_transaction_id: transaction_id,
+        status: Some(status),
+        reasons,
+        accepted,
+        clearing_reference: None,
+        instructing_agent: None,
+        instructed_agent: None,
+    }
+}
+
+/// The pacs.002 answering a message (its header and name, e.g. `pacs.008.001.08`) with one
+/// line per transaction; the group is accepted, partially accepted or rejected accordingly.
+pub(crate) fn status_report_of(
+    original: &SettlementHeader,
+    message_name: &str,
+    transactions: Vec<TransactionStatus>,
+) -> StatusReport {
+    let now = now_ns();
+    let created = iso_now(now).unwrap_or(original.created);
     let accepted = transactions
         .iter()
         .filter(|t| t.status == Some(PaymentStatus::AcceptedSettlementCompleted))
@@ -179,8 +186,8 @@ pub fn status_report(message: &CreditTransfer, outcomes: &[Outcome]) -> StatusRe
     } else {
         PaymentStatus::PartiallyAccepted
     };
-    let message_id = Max35Text::new(format!("BAUHINIA-{now:x}"))
-        .unwrap_or_else(|_| message.header.message_id.clone());
+    let message_id =
+        Max35Text::new(format!("BAUHINIA-{now:x}")).unwrap_or_else(|_| original.message_id.clone());
     StatusReport {
         header: ReportHeader {
             message_id,
@@ -189,16 +196,72 @@ pub fn status_report(message: &CreditTransfer, outcomes: &[Outcome]) -> StatusRe
             instructed_agent: None,
         },
         groups: vec![OriginalGroupStatus {
-            message_id: message.header.message_id.clone(),
-            message_name: Max35Text::new("pacs.008.001.08")
-                .unwrap_or_else(|_| message.header.message_id.clone()),
-            created: Some(message.header.created),
+            message_id: original.message_id.clone(),
+            message_name: Max35Text::new(message_name)
+                .unwrap_or_else(|_| original.message_id.clone()),
+            created: Some(original.created),
             number_of_transactions: u64::try_from(transactions.len()).ok(),
             status: Some(group_status),
             reasons: Vec::new(),
         }],
         transactions,
     }
+}
+
+/// The pacs.002 answering `message` with one outcome per transaction.
+pub fn status_report(message: &CreditTransfer, outcomes: &[Outcome]) -> StatusReport {
+    let transactions = message
+        .transactions
+        .as_slice()
+        .iter()
+        .zip(outcomes)
+        .map(|(tx, outcome)| {
+            let result = match outcome.result() {
+                Ok(ts) => Ok(Some(ts)),
+                Err(refusal) => Err((
+                    reason_code(refusal),
+                    refusal.map_or("id_conflict", Refusal::code),
+                )),
+            };
+            status_line(
+                tx.payment_id.instruction_id.clone(),
+                Some(tx.payment_id.end_to_end_id.clone()),
+                Some(tx.payment_id.transaction_id.clone()),
+                result,
+            )
+        })
+        .collect();
+    status_report_of(&message.header, "pacs.008.001.08", transactions)
+}
+
+/// Refuses a body that is not sent as XML.
+pub(crate) fn require_xml(headers: &HeaderMap, message: &str) -> Result<(), Problem> {
+    let xml_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+        .is_some_and(|v| v.eq_ignore_ascii_case(XML) || v.eq_ignore_ascii_case("text/xml"));
+    if xml_type {
+        Ok(())
+    } else {
+        Err(
+            Problem::new(ErrorCode::UnsupportedMediaType).detail(format!(
+                "send the {message} document with `Content-Type: application/xml`"
+            )),
+        )
+    }
+}
+
+/// A status report as the XML response.
+pub(crate) fn xml_response(report: StatusReport) -> Response {
+    let xml = iso20022::Message::StatusReport(report).to_xml();
+    let mut response = (StatusCode::OK, xml).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml; charset=utf-8"),
+    );
+    response
 }
 
 /// Submits a pacs.008.001.08 credit transfer (XML); answers with a pacs.002.001.10 status
@@ -223,16 +286,7 @@ async fn credit_transfer(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let xml_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(str::trim)
-        .is_some_and(|v| v.eq_ignore_ascii_case(XML) || v.eq_ignore_ascii_case("text/xml"));
-    if !xml_type {
-        return Err(Problem::new(ErrorCode::UnsupportedMediaType)
-            .detail("send the pacs.008 document with `Content-Type: application/xml`"));
-    }
+    require_xml(&headers, "pacs.008")?;
     let message = iso20022::parse_credit_transfer(&body).map_err(|e| bad_xml(&e))?;
     let transactions = message.transactions.as_slice();
     let transfers = transactions
@@ -247,11 +301,5 @@ async fn credit_transfer(
             SwitchError::Inadmissible(list) => iso_inadmissible(transactions, &list),
             other => other.into(),
         })?;
-    let report = iso20022::Message::StatusReport(status_report(&message, &outcomes));
-    let mut response = (StatusCode::OK, report.to_xml()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml; charset=utf-8"),
-    );
-    Ok(response)
+    Ok(xml_response(status_report(&message, &outcomes)))
 }

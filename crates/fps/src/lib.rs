@@ -7,10 +7,12 @@
 //! - `proxy` — the addressing service: mobile numbers, email addresses, FPS IDs and HKIDs that
 //!   find a payee's participant and masked name.
 //! - `webhooks` — signed webhooks (Standard Webhooks) with retries, and camt.054 notifications.
+//! - `flows` — requests to pay, eDDA mandates and direct debits, returns and refunds.
 
 pub mod audit;
 pub mod demo;
 pub mod events;
+pub mod flows;
 pub mod http;
 pub mod iso20022;
 pub mod iso_http;

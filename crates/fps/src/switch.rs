@@ -461,6 +461,29 @@ impl Switch {
         Ok(self.ledger.submit(transfers, caller.actor()).await?)
     }
 
+    /// Submits a direct debit on the authority of an eDDA mandate: the debtor's participant
+    /// authorised it in advance, so it is admitted as the operator's would be (it debits the
+    /// debtor's settlement account) but recorded honestly as submitted by
+    /// `participant:<creditor> under mandate:<id>`. Only the flows service calls it, after
+    /// checking the mandate.
+    pub(crate) async fn submit_under_mandate(
+        &self,
+        transfers: Vec<Transfer>,
+        creditor: ParticipantCode,
+        mandate: Id,
+    ) -> Result<Vec<Outcome>, SwitchError> {
+        let refused = self.inadmissible(&transfers, Caller::Operator);
+        if !refused.is_empty() {
+            return Err(SwitchError::Inadmissible(refused));
+        }
+        let actor = format!(
+            "{} under mandate:{}",
+            Caller::Participant(creditor).actor(),
+            crate::wire::format_id(mandate)
+        );
+        Ok(self.ledger.submit(transfers, actor).await?)
+    }
+
     fn inadmissible(&self, transfers: &[Transfer], caller: Caller) -> Vec<Inadmissible> {
         let settlement = [
             crate::wire::Purpose::SettlementFunding.code(),

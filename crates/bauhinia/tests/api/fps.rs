@@ -73,20 +73,7 @@ fn statuses(xml: &[u8]) -> Vec<(String, String)> {
         report.groups[0].status,
         Some(PaymentStatus::PartiallyAccepted)
     );
-    report
-        .transactions
-        .iter()
-        .map(|t| {
-            let status = t.status.map(|s| s.code()).unwrap_or_default().to_owned();
-            let reason = t
-                .reasons
-                .first()
-                .and_then(|r| r.reason.as_ref())
-                .map(|r| r.value().to_owned())
-                .unwrap_or_default();
-            (status, reason)
-        })
-        .collect()
+    super::fps_flows::lines(&report)
 }
 
 #[tokio::test]

@@ -47,6 +47,12 @@ async fn api() -> Result<Api, Error> {
                     &bauhinia_core::crypto::MasterKey::generate(),
                 )),
             )),
+            flows: Arc::new(bauhinia_fps::flows::FlowService::new(
+                Arc::clone(&switch),
+                Arc::new(bauhinia_core::crypto::Vault::new(
+                    &bauhinia_core::crypto::MasterKey::generate(),
+                )),
+            )),
             switch,
             admin: Arc::new(AdminToken::from_secret(ADMIN)?),
         },
