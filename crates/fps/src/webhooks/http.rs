@@ -29,7 +29,7 @@ pub fn router(state: FpsState) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(create_subscription, list_subscriptions))
         .routes(routes!(get_subscription, delete_subscription))
-        .routes(routes!(rotate_secret))
+        .routes(routes!(rotate_webhook_secret))
         .routes(routes!(list_deliveries))
         .routes(routes!(redeliver))
         .routes(routes!(notifications))
@@ -274,7 +274,7 @@ async fn delete_subscription(
         (status = 401, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
         (status = 403, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
         (status = 404, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json")))]
-async fn rotate_secret(
+async fn rotate_webhook_secret(
     State(state): State<FpsState>,
     FpsCaller(caller): FpsCaller,
     Path(id): Path<String>,
