@@ -7,10 +7,12 @@ use std::sync::Arc;
 use bauhinia_bank::domain::{own_account, step_id, Step, FPS_POSITION};
 use bauhinia_bank::store::PaymentRow;
 use bauhinia_bank::{
-    AccountKind, AccountNumber, BankError, Banks, Payee, PaymentOrder, PaymentState,
+    AccountKind, AccountNumber, BankError, Banks, Payee, PaymentOrder, PaymentState, RequestOrder,
 };
 use bauhinia_core::crypto::{MasterKey, Vault};
 use bauhinia_core::{Currency, Money};
+use bauhinia_fps::flows::domain::RequestStatus;
+use bauhinia_fps::flows::FlowService;
 use bauhinia_fps::ledger::{Kind, Transfer};
 use bauhinia_fps::proxy::domain::{MobileNumber, ProxyKey, ProxyKind};
 use bauhinia_fps::proxy::ProxyService;
@@ -45,7 +47,8 @@ async fn world(db: &Database) -> Result<World, Error> {
         Arc::clone(&vault),
         Arc::clone(&switch),
     ));
-    let banks = Banks::start(db, Arc::clone(&vault), Arc::clone(&switch), proxies).await?;
+    let flows = Arc::new(FlowService::new(Arc::clone(&switch), Arc::clone(&vault)));
+    let banks = Banks::start(db, Arc::clone(&vault), Arc::clone(&switch), proxies, flows).await?;
     banks.host(code("004")?, "test").await?;
     banks.host(code("387")?, "test").await?;
     Ok(World {
@@ -330,10 +333,164 @@ async fn conformance(db: &Database) -> Result<(), Error> {
     Ok(())
 }
 
+/// A customer at `bank` with `deposit` (minor units) in an HKD savings account.
+async fn customer(
+    banks: &Banks,
+    bank: &str,
+    owner: &str,
+    name: &str,
+    deposit: i64,
+) -> Result<AccountNumber, Error> {
+    let number = banks
+        .open_account(
+            code(bank)?,
+            owner,
+            name,
+            Currency::Hkd,
+            AccountKind::Savings,
+            "test",
+        )
+        .await?;
+    if deposit > 0 {
+        banks
+            .deposit(uuid::Uuid::new_v4(), &number, hkd(deposit), "test")
+            .await?;
+    }
+    Ok(number)
+}
+
+fn ask(to: &AccountNumber, payer: &Payee, minor: i64, reference: &str) -> RequestOrder {
+    RequestOrder {
+        id: uuid::Uuid::new_v4(),
+        to: to.clone(),
+        payer: payer.clone(),
+        amount: hkd(minor),
+        reference: reference.to_owned(),
+    }
+}
+
+/// Request money: the payee's bank asks the payer's through the switch; the payer sees it,
+/// pays it once however often asked, or declines it; no one else may do either.
+async fn requests_to_pay(db: &Database) -> Result<(), Error> {
+    let w = world(db).await?;
+    let banks = &w.banks;
+    let (payer, payee, stranger) = ("resident:rq-payer", "resident:rq-payee", "resident:rq-x");
+    let from = customer(banks, "004", payer, "LEUNG, Siu Ming", 100_000).await?;
+    let to = customer(banks, "387", payee, "WONG, Mei Ling", 0).await?;
+    let other = customer(banks, "004", stranger, "CHEUNG, Wai", 100_000).await?;
+    let same_bank = customer(banks, "004", payee, "WONG, Mei Ling", 0).await?;
+    let mobile = MobileNumber::parse("+852 9876 0101").map_err(|e| e.0)?;
+    let key = ProxyKey::Mobile(mobile);
+    banks
+        .register_proxy(
+            payer,
+            &from,
+            ProxyKind::Mobile,
+            Some(key.clone()),
+            "t",
+            true,
+        )
+        .await?;
+    let by_mobile = Payee::Proxy(key);
+
+    // The request: made once however often sent, seen by both sides.
+    let order = ask(&to, &by_mobile, 5_000, "Lunch 午餐");
+    let made = banks.request_money(payee, order.clone(), payee).await?;
+    assert_eq!(banks.request_money(payee, order, payee).await?.id, made.id);
+    assert_eq!(made.status, RequestStatus::Pending);
+    assert_eq!(made.payer_name, "LEUNG S** M**");
+    assert_eq!(made.payer_address, "+852-****0101");
+    let to_me = banks.requests_for(payer).await?;
+    assert_eq!(to_me.len(), 1);
+    let seen = to_me.first().ok_or("request")?;
+    assert_eq!(
+        (seen.payee_name.as_str(), seen.amount),
+        ("WONG M** L**", hkd(5_000))
+    );
+    assert_eq!(seen.payee_account, to.masked());
+    assert!(banks.requests_for(stranger).await?.is_empty());
+
+    // Refused requests: from the payer's own bank, to an account number, more than nothing.
+    let refused = [
+        ask(&same_bank, &by_mobile, 100, ""),
+        ask(&to, &Payee::Account(from.clone()), 100, ""),
+        ask(&to, &by_mobile, 0, ""),
+    ];
+    for order in refused {
+        let answer = banks.request_money(payee, order, payee).await;
+        assert!(matches!(answer, Err(BankError::Invalid(_))), "{answer:?}");
+    }
+
+    // Someone else can neither pay nor decline it.
+    let theirs = banks
+        .pay_request(stranger, &made.id, &other, stranger)
+        .await;
+    assert!(
+        matches!(theirs, Err(BankError::RequestNotFound)),
+        "{theirs:?}"
+    );
+    let theirs = banks.decline_request(stranger, &made.id, stranger).await;
+    assert!(
+        matches!(theirs, Err(BankError::RequestNotFound)),
+        "{theirs:?}"
+    );
+
+    // Paid twice, paid once: both books, both histories.
+    let paid = banks.pay_request(payer, &made.id, &from, payer).await?;
+    assert_eq!(paid.state, PaymentState::Settled, "{paid:?}");
+    assert_eq!(paid.purpose, "request_to_pay");
+    let again = banks.pay_request(payer, &made.id, &from, payer).await?;
+    assert_eq!(again.id, paid.id);
+    assert_eq!(balance(banks, payer, &from).await?, hkd(95_000));
+    assert_eq!(balance(banks, payee, &to).await?, hkd(5_000));
+    let out = banks.history(payer).await?;
+    assert_eq!(out.len(), 1);
+    let incoming = banks.history(payee).await?;
+    let received = incoming.first().ok_or("payment in")?;
+    assert!(!received.outgoing);
+    assert_eq!(
+        (received.amount, received.reference.as_str()),
+        (hkd(5_000), "Lunch 午餐")
+    );
+    assert_eq!(received.counterparty_name, "LEUNG S** M**");
+    assert!(banks.requests_for(payer).await?.is_empty());
+    let mine = banks.requests_made(payee).await?;
+    assert_eq!(mine.first().map(|r| r.status), Some(RequestStatus::Paid));
+
+    // A second request, declined: the payee sees it so; it can no longer be paid.
+    let second = banks
+        .request_money(payee, ask(&to, &by_mobile, 2_000, ""), payee)
+        .await?;
+    let declined = banks.decline_request(payer, &second.id, payer).await?;
+    assert_eq!(declined.status, RequestStatus::Declined);
+    let mine = banks.requests_made(payee).await?;
+    assert_eq!(
+        mine.first().map(|r| r.status),
+        Some(RequestStatus::Declined)
+    );
+    let late = banks.pay_request(payer, &second.id, &from, payer).await;
+    assert!(
+        matches!(late, Err(BankError::RequestState("declined"))),
+        "{late:?}"
+    );
+    let late = banks.decline_request(payer, &second.id, payer).await;
+    assert!(
+        matches!(late, Err(BankError::RequestState("declined"))),
+        "{late:?}"
+    );
+    assert_eq!(balance(banks, payer, &from).await?, hkd(95_000));
+
+    assert_books_balance(banks).await?;
+    assert_eq!(audit_count(db, "bank.request.create").await?, 2);
+    assert_eq!(audit_count(db, "bank.request.decline").await?, 1);
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn banks_on_sqlite() -> Result<(), Error> {
     let db = TestDb::sqlite().await?;
     conformance(&db.db).await?;
+    requests_to_pay(&db.db).await?;
     db.cleanup().await?;
     Ok(())
 }
@@ -344,6 +501,7 @@ async fn banks_on_postgres() -> Result<(), Error> {
         return Ok(());
     };
     conformance(&db.db).await?;
+    requests_to_pay(&db.db).await?;
     db.cleanup().await?;
     println!("store conformance: postgres banks ok");
     Ok(())
