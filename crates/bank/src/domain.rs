@@ -176,32 +176,38 @@ fn derived(parts: &[&[u8]]) -> uuid::Uuid {
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
-/// What a payment out settles: a transfer to a payee, or a request to pay (the switch's
-/// request-to-pay flow, which credits the account the request names).
+/// What a payment out settles: a transfer to a payee, a request to pay (the switch's
+/// request-to-pay flow, which credits the account the request names), or a direct debit under
+/// a mandate (presented by the creditor's bank, crediting the mandate's creditor account).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
     Payee(Payee),
     /// The request's id at the switch.
     Request(String),
+    /// The mandate's id at the switch.
+    Debit(String),
 }
 
 impl Destination {
     /// What is sealed to the payment, so recovery can finish it: the payee's address, or
-    /// `request:<id>`.
+    /// `request:<id>`, or `mandate:<id>`.
     pub fn to_sealable(&self) -> String {
         match self {
             Destination::Payee(payee) => payee.to_sealable(),
             Destination::Request(id) => format!("request:{id}"),
+            Destination::Debit(id) => format!("mandate:{id}"),
         }
     }
 
     /// The inverse of [`Destination::to_sealable`].
     pub fn from_sealable(text: &str) -> Option<Destination> {
-        match text.strip_prefix("request:") {
-            Some(id) => uuid::Uuid::try_parse(id)
-                .ok()
-                .map(|_| Destination::Request(id.to_owned())),
-            None => Payee::from_sealable(text).map(Destination::Payee),
+        let uuid = |id: &str| uuid::Uuid::try_parse(id).ok().map(|_| id.to_owned());
+        if let Some(id) = text.strip_prefix("request:") {
+            uuid(id).map(Destination::Request)
+        } else if let Some(id) = text.strip_prefix("mandate:") {
+            uuid(id).map(Destination::Debit)
+        } else {
+            Payee::from_sealable(text).map(Destination::Payee)
         }
     }
 }
@@ -407,6 +413,11 @@ mod tests {
         assert_eq!(
             Destination::from_sealable(&request.to_sealable()),
             Some(request)
+        );
+        let debit = Destination::Debit(id.clone());
+        assert_eq!(
+            Destination::from_sealable(&debit.to_sealable()),
+            Some(debit)
         );
         let payee = Destination::Payee(Payee::Account(
             AccountNumber::parse("012-100000001").unwrap_or_else(|| unreachable!()),

@@ -1,6 +1,6 @@
 //! The operator's API for the hosted banks, under `/api/v1/banks`: which banks are hosted, an
-//! account's balance, and cash deposits at the counter (the administrator token). Customers
-//! use the portal.
+//! account's balance, cash deposits at the counter, and collections under eDDA mandates as the
+//! creditor's bank (the administrator token). Customers use the portal.
 
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::AccountNumber;
-use crate::service::{BankError, Banks};
+use crate::service::{BankError, Banks, Collection};
 
 const TAG: &str = "banks";
 
@@ -37,6 +37,7 @@ pub fn router(state: BanksState) -> OpenApiRouter {
         .routes(routes!(list_banks))
         .routes(routes!(get_account))
         .routes(routes!(deposit))
+        .routes(routes!(collect))
         .with_state(state)
 }
 
@@ -164,23 +165,7 @@ async fn deposit(
     ApiJson(request): ApiJson<DepositRequest>,
 ) -> Result<(StatusCode, Json<DepositDoc>), Problem> {
     let number = account_number(&number)?;
-    let mut errors = Vec::new();
-    let id = uuid::Uuid::try_parse(&request.id).ok();
-    if id.is_none() {
-        errors.push(FieldError::new("/id", "must be a UUID"));
-    }
-    let amount = Money::parse_decimal(&request.amount, request.currency)
-        .ok()
-        .filter(|m| m.minor > 0);
-    if amount.is_none() {
-        errors.push(FieldError::new(
-            "/amount",
-            "must be a positive decimal amount with at most two decimals",
-        ));
-    }
-    let (Some(id), Some(amount)) = (id, amount) else {
-        return Err(Problem::new(ErrorCode::BankInvalid).errors(errors));
-    };
+    let (id, amount) = id_and_amount(&request.id, &request.amount, request.currency)?;
     let outcome = state.banks.deposit(id, &number, amount, "admin").await?;
     match outcome.result() {
         Ok(_) => Ok((
@@ -201,4 +186,98 @@ async fn deposit(
         )),
         Err(None) => Err(BankError::IdConflict.into()),
     }
+}
+
+/// An idempotency id (a UUID) and a positive amount, each fault named.
+fn id_and_amount(
+    id: &str,
+    amount: &str,
+    currency: Currency,
+) -> Result<(uuid::Uuid, Money), Problem> {
+    let mut errors = Vec::new();
+    let id = uuid::Uuid::try_parse(id).ok();
+    if id.is_none() {
+        errors.push(FieldError::new("/id", "must be a UUID"));
+    }
+    let amount = Money::parse_decimal(amount, currency)
+        .ok()
+        .filter(|m| m.minor > 0);
+    if amount.is_none() {
+        errors.push(FieldError::new(
+            "/amount",
+            "must be a positive decimal amount with at most two decimals",
+        ));
+    }
+    match (id, amount) {
+        (Some(id), Some(amount)) => Ok((id, amount)),
+        _ => Err(Problem::new(ErrorCode::BankInvalid).errors(errors)),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionRequest {
+    /// The collection's id (a UUID): the same collection sent twice is made once.
+    pub id: String,
+    /// Decimal, e.g. `120.00`; at most the mandate's per-debit limit.
+    pub amount: String,
+    #[schema(value_type = String, example = "HKD")]
+    pub currency: Currency,
+    /// Remittance information (at most 140 characters).
+    #[serde(default)]
+    pub reference: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CollectionDoc {
+    pub id: String,
+    /// `settled`, `failed` or `initiated` (to be finished).
+    pub state: &'static str,
+    /// Why it failed (a stable code, e.g. `insufficient_funds`, `mandate_limit_exceeded`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The switch's transfer (and direct debit) id.
+    pub fps_transfer: String,
+    pub amount: String,
+    pub currency: &'static str,
+}
+
+/// A collection under an eDDA mandate, made by the creditor's bank: the debtor's bank holds
+/// the amount on the debtor's account, the direct debit settles at the switch within the
+/// mandate's limits, the hold is posted and the creditor's account credited; both customers'
+/// histories show it. Operator only; idempotent by `id`. A refusal (funds, the period's limit)
+/// is an answer: `state` is `failed` with the `reason`.
+#[utoipa::path(post, path = "/api/v1/banks/mandates/{id}/collections", tag = TAG,
+    params(("id" = String, Path, description = "The mandate's id (a UUID)")),
+    request_body = CollectionRequest,
+    security(("admin_token" = [])),
+    responses((status = 201, body = CollectionDoc),
+        (status = 401, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json")))]
+async fn collect(
+    State(state): State<BanksState>,
+    _admin: Admin,
+    Path(mandate): Path<String>,
+    ApiJson(request): ApiJson<CollectionRequest>,
+) -> Result<(StatusCode, Json<CollectionDoc>), Problem> {
+    let (id, amount) = id_and_amount(&request.id, &request.amount, request.currency)?;
+    let collection = Collection {
+        id,
+        amount,
+        reference: request.reference,
+    };
+    let payment = state.banks.collect(&mandate, collection, "admin").await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CollectionDoc {
+            id: payment.id,
+            state: payment.state.as_str(),
+            reason: payment.reason,
+            fps_transfer: payment.fps_transfer,
+            amount: payment.amount.to_decimal_string(),
+            currency: payment.amount.currency.code(),
+        }),
+    ))
 }

@@ -17,6 +17,6 @@ pub mod store;
 
 pub use domain::{AccountKind, AccountNumber, Payee, PaymentState};
 pub use service::{
-    AccountView, BankError, Banks, PayeePreview, PaymentOrder, PaymentView, RequestOrder,
-    RequestView,
+    AccountView, BankError, Banks, Collection, MandateOrder, MandateView, PayeePreview,
+    PaymentOrder, PaymentView, RequestOrder, RequestView,
 };

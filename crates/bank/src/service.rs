@@ -38,6 +38,9 @@ use crate::domain::{
 };
 use crate::store::{AccountRow, BankStore, NewAccount, PaymentRow, ProxyRow, RequestRow};
 
+mod mandates;
+pub use mandates::{Collection, MandateOrder, MandateView};
+
 #[derive(Debug, thiserror::Error)]
 pub enum BankError {
     /// Invalid input: the fields (JSON Pointers or form names) and why.
@@ -56,6 +59,11 @@ pub enum BankError {
     /// The request is no longer pending: its status.
     #[error("the request is {0}")]
     RequestState(&'static str),
+    #[error("no such mandate")]
+    MandateNotFound,
+    /// The mandate's status does not allow it: why.
+    #[error("{0}")]
+    MandateState(String),
     #[error(transparent)]
     Flow(#[from] FlowError),
     #[error(transparent)]
@@ -740,17 +748,8 @@ impl Banks {
         order: PaymentOrder,
         actor: &str,
     ) -> Result<PaymentView, BankError> {
-        let id = order.id.hyphenated().to_string();
-        if let Some(existing) = self.store.payment(&id).await? {
-            let same = existing.account == order.from.to_string()
-                && existing.amount == order.amount.minor
-                && existing.currency == order.amount.currency.code()
-                && existing.direction == "out";
-            return if same {
-                self.payment_view(existing)
-            } else {
-                Err(BankError::IdConflict)
-            };
+        if let Some(existing) = self.ordered(order.id, &order.from, order.amount).await? {
+            return existing;
         }
         let (_, reference) = self
             .checked_order(owner, &order.from, order.amount, &order.reference)
@@ -794,9 +793,10 @@ impl Banks {
             &format!("{PAYEE_SEAL_CONTEXT}:{id}"),
             destination.to_sealable().as_bytes(),
         )?);
-        let request = match &destination {
-            Destination::Request(request) => Some(request.clone()),
-            Destination::Payee(_) => None,
+        let (request, mandate) = match &destination {
+            Destination::Request(request) => (Some(request.clone()), None),
+            Destination::Debit(mandate) => (None, Some(mandate.clone())),
+            Destination::Payee(_) => (None, None),
         };
         let ordered = event(
             actor,
@@ -811,6 +811,7 @@ impl Banks {
                 "amount": amount_text(row.amount, &row.currency),
                 "currency": row.currency,
                 "request": request,
+                "mandate": mandate,
             }),
         );
         if !self.store.insert_payment(&row, &ordered).await? {
@@ -821,6 +822,28 @@ impl Banks {
             };
         }
         self.drive(row, destination, purpose, actor).await
+    }
+
+    /// The payment out already ordered under `id`, if any: the same order (account, amount)
+    /// answered as it stands, another one an `IdConflict`.
+    async fn ordered(
+        &self,
+        id: uuid::Uuid,
+        from: &AccountNumber,
+        amount: Money,
+    ) -> Result<Option<Result<PaymentView, BankError>>, BankError> {
+        let Some(existing) = self.store.payment(&id.hyphenated().to_string()).await? else {
+            return Ok(None);
+        };
+        let same = existing.account == from.to_string()
+            && existing.amount == amount.minor
+            && existing.currency == amount.currency.code()
+            && existing.direction == "out";
+        Ok(Some(if same {
+            self.payment_view(existing)
+        } else {
+            Err(BankError::IdConflict)
+        }))
     }
 
     fn payment_view(&self, row: PaymentRow) -> Result<PaymentView, BankError> {
@@ -904,6 +927,10 @@ impl Banks {
                 self.settle_request(bank, request, step(Step::Switch))
                     .await?
             }
+            Destination::Debit(mandate) => {
+                self.settle_debit(payee_bank, mandate, &row, step(Step::Switch))
+                    .await?
+            }
         };
         match settled {
             Ok(()) => {}
@@ -950,6 +977,13 @@ impl Banks {
                         .await?
                         .and_then(|r| AccountNumber::parse(&r.payee_account))
                         .ok_or_else(|| StoreError::Corrupt(format!("bank request {request}")))?,
+                ),
+                Destination::Debit(mandate) => Payee::Account(
+                    self.store
+                        .mandate_link(&mandate)
+                        .await?
+                        .and_then(|m| AccountNumber::parse(&m.creditor_account))
+                        .ok_or_else(|| StoreError::Corrupt(format!("bank mandate {mandate}")))?,
                 ),
             };
             let payer_name = self
@@ -1284,6 +1318,7 @@ fn purpose_name(p: Purpose) -> &'static str {
         Purpose::EcnyTopUp => "ecny_top_up",
         Purpose::P2m => "p2m",
         Purpose::RequestToPay => "request_to_pay",
+        Purpose::DirectDebit => "direct_debit",
         _ => "p2p",
     }
 }
@@ -1293,6 +1328,7 @@ fn purpose_from_name(name: &str) -> Purpose {
         "ecny_top_up" => Purpose::EcnyTopUp,
         "p2m" => Purpose::P2m,
         "request_to_pay" => Purpose::RequestToPay,
+        "direct_debit" => Purpose::DirectDebit,
         _ => Purpose::P2p,
     }
 }
@@ -1352,6 +1388,8 @@ impl From<BankError> for bauhinia_core::Problem {
             e @ BankError::RequestState(_) => {
                 Problem::new(ErrorCode::BankRequestState).detail(e.to_string())
             }
+            BankError::MandateNotFound => Problem::new(ErrorCode::BankMandateNotFound),
+            BankError::MandateState(why) => Problem::new(ErrorCode::BankMandateState).detail(why),
             BankError::Flow(e) => Problem::from(e),
             BankError::Proxy(e) => Problem::from(e),
             BankError::Store(StoreError::Sqlx(sqlx::Error::PoolTimedOut)) => {

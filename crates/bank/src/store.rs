@@ -1,5 +1,5 @@
 //! The banks' tables (`bank_hosted`, `bank_accounts`, `bank_proxies`, `bank_payments`,
-//! `bank_requests`) on SQLite and PostgreSQL, one query text for both. Every change is written with its audit
+//! `bank_requests`, `bank_mandates`) on SQLite and PostgreSQL, one query text for both. Every change is written with its audit
 //! event in one transaction.
 
 use bauhinia_store::audit::{AuditEvent, Outcome as AuditOutcome};
@@ -141,6 +141,28 @@ impl From<RequestTuple> for RequestRow {
             currency,
             amount,
             reference,
+            created_at_s,
+        }
+    }
+}
+
+/// A mandate's link to the accounts of its debtor and creditor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MandateLink {
+    pub id: String,
+    pub debtor_account: String,
+    pub creditor_account: String,
+    pub created_at_s: i64,
+}
+
+impl From<(String, String, String, i64)> for MandateLink {
+    fn from(
+        (id, debtor_account, creditor_account, created_at_s): (String, String, String, i64),
+    ) -> MandateLink {
+        MandateLink {
+            id,
+            debtor_account,
+            creditor_account,
             created_at_s,
         }
     }
@@ -588,5 +610,61 @@ impl BankStore {
             .fetch_all(conn)
             .await?);
         Ok(rows.into_iter().map(RequestRow::from).collect())
+    }
+    /// Links a mandate to its accounts (with its audit event); `false` if its id was taken.
+    pub async fn insert_mandate(
+        &self,
+        link: &MandateLink,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        Ok(write_tx!(&self.db, tx, append => {
+            let inserted = sqlx::query(
+                "INSERT INTO bank_mandates (id, debtor_account, creditor_account, created_at_s) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&link.id)
+            .bind(&link.debtor_account)
+            .bind(&link.creditor_account)
+            .bind(link.created_at_s)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if inserted {
+                append(&mut tx, event).await?;
+            }
+            inserted
+        }))
+    }
+
+    pub async fn mandate_link(&self, id: &str) -> Result<Option<MandateLink>, StoreError> {
+        let row: Option<(String, String, String, i64)> = read!(&self.db, conn => sqlx::query_as(
+            "SELECT id, debtor_account, creditor_account, created_at_s FROM bank_mandates \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(conn)
+        .await?);
+        Ok(row.map(MandateLink::from))
+    }
+
+    /// The mandates on `owner`'s accounts, newest first (only the mandate `only`, when given).
+    pub async fn mandates_of(
+        &self,
+        owner: &str,
+        only: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<MandateLink>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> = read!(&self.db, conn => sqlx::query_as(
+            "SELECT m.id, m.debtor_account, m.creditor_account, m.created_at_s \
+             FROM bank_mandates m JOIN bank_accounts a ON a.number = m.debtor_account \
+             WHERE a.owner = $1 AND m.id = COALESCE($3, m.id) ORDER BY m.seq DESC LIMIT $2",
+        )
+        .bind(owner)
+        .bind(limit)
+        .bind(only)
+        .fetch_all(conn)
+        .await?);
+        Ok(rows.into_iter().map(MandateLink::from).collect())
     }
 }

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use bauhinia_bank::domain::{own_account, step_id, Step, FPS_POSITION};
 use bauhinia_bank::store::PaymentRow;
 use bauhinia_bank::{
-    AccountKind, AccountNumber, BankError, Banks, Payee, PaymentOrder, PaymentState, RequestOrder,
+    AccountKind, AccountNumber, BankError, Banks, Collection, MandateOrder, Payee, PaymentOrder,
+    PaymentState, RequestOrder,
 };
 use bauhinia_core::crypto::{MasterKey, Vault};
 use bauhinia_core::{Currency, Money};
-use bauhinia_fps::flows::domain::RequestStatus;
+use bauhinia_fps::flows::domain::{MandateAction, MandateStatus, RequestStatus};
 use bauhinia_fps::flows::FlowService;
 use bauhinia_fps::ledger::{Kind, Transfer};
 use bauhinia_fps::proxy::domain::{MobileNumber, ProxyKey, ProxyKind};
@@ -486,11 +487,181 @@ async fn requests_to_pay(db: &Database) -> Result<(), Error> {
     Ok(())
 }
 
+fn mandate(
+    debtor: &AccountNumber,
+    creditor: &AccountNumber,
+    per: i64,
+    monthly: i64,
+) -> MandateOrder {
+    MandateOrder {
+        id: uuid::Uuid::new_v4(),
+        debtor: debtor.clone(),
+        creditor: creditor.clone(),
+        per_debit: hkd(per),
+        monthly: hkd(monthly),
+    }
+}
+
+fn collection(minor: i64) -> Collection {
+    Collection {
+        id: uuid::Uuid::new_v4(),
+        amount: hkd(minor),
+        reference: "INV-7".to_owned(),
+    }
+}
+
+/// eDDA: a standard mandate the debtor sets up, collections by the creditor's bank within its
+/// limits (once however often sent), suspend, resume, cancel; a simplified mandate the
+/// creditor's bank proposes, confirmed or rejected by the debtor; no one else moves either.
+async fn mandates(db: &Database) -> Result<(), Error> {
+    let w = world(db).await?;
+    let banks = &w.banks;
+    let (debtor, creditor, stranger) = (
+        "resident:dd-debtor",
+        "resident:dd-creditor",
+        "resident:dd-x",
+    );
+    let from = customer(banks, "004", debtor, "MAK, Ho Yin", 100_000).await?;
+    let to = customer(banks, "387", creditor, "GREEN ENERGY LTD", 0).await?;
+    let near = customer(banks, "004", creditor, "GREEN ENERGY LTD", 0).await?;
+
+    // Bad orders change nothing.
+    let bad = [
+        mandate(&from, &near, 100, 100),
+        mandate(&from, &to, 20_000, 10_000),
+        mandate(&from, &to, 0, 10_000),
+    ];
+    for order in bad {
+        let answer = banks.set_up_mandate(debtor, order, debtor).await;
+        assert!(matches!(answer, Err(BankError::Invalid(_))), "{answer:?}");
+    }
+    let theirs = banks
+        .set_up_mandate(stranger, mandate(&from, &to, 100, 100), stranger)
+        .await;
+    assert!(
+        matches!(theirs, Err(BankError::AccountNotFound)),
+        "{theirs:?}"
+    );
+    assert!(banks.mandates_of(debtor).await?.is_empty());
+
+    // A standard mandate: active at once, set up once however often sent.
+    let order = mandate(&from, &to, 20_000, 30_000);
+    let made = banks.set_up_mandate(debtor, order.clone(), debtor).await?;
+    assert_eq!(
+        banks.set_up_mandate(debtor, order, debtor).await?.id,
+        made.id
+    );
+    assert_eq!(made.status, MandateStatus::Active);
+    assert_eq!(made.creditor_name, "GREEN E** L**");
+    assert_eq!(banks.mandates_of(debtor).await?.len(), 1);
+
+    // Collections: once per id, within the per-debit and the month's limits.
+    let first = collection(15_000);
+    let paid = banks.collect(&made.id, first.clone(), "admin").await?;
+    assert_eq!(paid.state, PaymentState::Settled, "{paid:?}");
+    assert_eq!(banks.collect(&made.id, first, "admin").await?.id, paid.id);
+    assert_eq!(balance(banks, debtor, &from).await?, hkd(85_000));
+    assert_eq!(balance(banks, creditor, &to).await?, hkd(15_000));
+    let out = banks.history(debtor).await?;
+    assert_eq!(
+        out.first().map(|p| p.purpose.as_str()),
+        Some("direct_debit")
+    );
+    let incoming = banks.history(creditor).await?;
+    assert_eq!(
+        incoming.first().map(|p| (p.outgoing, p.amount)),
+        Some((false, hkd(15_000)))
+    );
+    let over = banks.collect(&made.id, collection(25_000), "admin").await;
+    assert!(matches!(over, Err(BankError::Invalid(_))), "{over:?}");
+    let month = banks.collect(&made.id, collection(20_000), "admin").await?;
+    assert_eq!(month.state, PaymentState::Failed);
+    assert_eq!(month.reason.as_deref(), Some("mandate_limit_exceeded"));
+    assert_eq!(balance(banks, debtor, &from).await?, hkd(85_000));
+    let unknown = banks
+        .collect(&uuid::Uuid::new_v4().to_string(), collection(100), "admin")
+        .await;
+    assert!(
+        matches!(unknown, Err(BankError::MandateNotFound)),
+        "{unknown:?}"
+    );
+
+    // Suspended, nothing is collected; resumed, again; cancelled, for good. Only the debtor moves it.
+    let theirs = banks
+        .move_mandate(stranger, &made.id, MandateAction::Suspend, stranger)
+        .await;
+    assert!(
+        matches!(theirs, Err(BankError::MandateNotFound)),
+        "{theirs:?}"
+    );
+    let moved = banks
+        .move_mandate(debtor, &made.id, MandateAction::Suspend, debtor)
+        .await?;
+    assert_eq!(moved.status, MandateStatus::Suspended);
+    let held = banks.collect(&made.id, collection(1_000), "admin").await;
+    assert!(matches!(held, Err(BankError::MandateState(_))), "{held:?}");
+    let moved = banks
+        .move_mandate(debtor, &made.id, MandateAction::Resume, debtor)
+        .await?;
+    assert_eq!(moved.status, MandateStatus::Active);
+    assert_eq!(
+        banks
+            .collect(&made.id, collection(1_000), "admin")
+            .await?
+            .state,
+        PaymentState::Settled
+    );
+    let moved = banks
+        .move_mandate(debtor, &made.id, MandateAction::Cancel, debtor)
+        .await?;
+    assert_eq!(moved.status, MandateStatus::Cancelled);
+    let again = banks
+        .move_mandate(debtor, &made.id, MandateAction::Resume, debtor)
+        .await;
+    assert!(
+        matches!(again, Err(BankError::MandateState(_))),
+        "{again:?}"
+    );
+
+    // Simplified: proposed by the creditor's bank, pending until the debtor confirms.
+    let proposed = banks
+        .propose_mandate(mandate(&from, &to, 5_000, 5_000), "admin")
+        .await?;
+    assert_eq!(proposed.status, MandateStatus::Pending);
+    let early = banks
+        .collect(&proposed.id, collection(1_000), "admin")
+        .await;
+    assert!(
+        matches!(early, Err(BankError::MandateState(_))),
+        "{early:?}"
+    );
+    let confirmed = banks
+        .move_mandate(debtor, &proposed.id, MandateAction::Confirm, debtor)
+        .await?;
+    assert_eq!(confirmed.status, MandateStatus::Active);
+    let other = banks
+        .propose_mandate(mandate(&from, &to, 5_000, 5_000), "admin")
+        .await?;
+    let rejected = banks
+        .move_mandate(debtor, &other.id, MandateAction::Reject, debtor)
+        .await?;
+    assert_eq!(rejected.status, MandateStatus::Rejected);
+    assert_eq!(banks.mandates_of(debtor).await?.len(), 3);
+
+    assert_eq!(balance(banks, debtor, &from).await?, hkd(84_000));
+    assert_eq!(balance(banks, creditor, &to).await?, hkd(16_000));
+    assert_books_balance(banks).await?;
+    assert_eq!(audit_count(db, "bank.mandate.create").await?, 3);
+    assert!(audit_count(db, "bank.mandate.move").await? >= 5);
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn banks_on_sqlite() -> Result<(), Error> {
     let db = TestDb::sqlite().await?;
     conformance(&db.db).await?;
     requests_to_pay(&db.db).await?;
+    mandates(&db.db).await?;
     db.cleanup().await?;
     Ok(())
 }
@@ -502,6 +673,7 @@ async fn banks_on_postgres() -> Result<(), Error> {
     };
     conformance(&db.db).await?;
     requests_to_pay(&db.db).await?;
+    mandates(&db.db).await?;
     db.cleanup().await?;
     println!("store conformance: postgres banks ok");
     Ok(())

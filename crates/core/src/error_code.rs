@@ -94,6 +94,8 @@ error_codes! {
     BankPaymentIdConflict => ("bank.payment_id_conflict", CONFLICT, "This payment id was used for a different payment; nothing changed."),
     BankRequestNotFound => ("bank.request_not_found", NOT_FOUND, "No request to pay with this id was made by or addressed to the caller."),
     BankRequestState => ("bank.request_state", CONFLICT, "The request to pay is no longer pending (paid, declined, cancelled or expired); nothing changed."),
+    BankMandateNotFound => ("bank.mandate_not_found", NOT_FOUND, "No mandate with this id is on the caller's accounts (or known to the hosted banks)."),
+    BankMandateState => ("bank.mandate_state", CONFLICT, "The mandate's status does not allow this (only an active mandate is collected under; see `detail`); nothing changed."),
     FpsQrInvalid => ("fps.qr_invalid", UNPROCESSABLE_ENTITY, "The payload is not a valid Hong Kong common QR code for FPS; `reason`, `field` and `position` say what is wrong and where."),
     FpsQrRequestInvalid => ("fps.qr_request_invalid", UNPROCESSABLE_ENTITY, "The QR code's fields are invalid; `errors` names each."),
     FpsProxyInvalid => ("fps.proxy_invalid", UNPROCESSABLE_ENTITY, "The proxy request is invalid (a malformed mobile number, email address, FPS ID or HKID, account reference, name or consent); `errors` names the fields."),
