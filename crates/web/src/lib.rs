@@ -89,6 +89,11 @@ pub fn router(state: PortalState) -> Router {
             "/pay/request",
             get(payments::request_form).post(payments::request),
         )
+        .route(
+            "/pay/mandates",
+            get(payments::mandates).post(payments::set_up_mandate),
+        )
+        .route("/pay/mandates/{id}/{action}", post(payments::move_mandate))
         .route("/pay/requests/{id}/pay", post(payments::pay_request))
         .route(
             "/pay/requests/{id}/decline",

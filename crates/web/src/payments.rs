@@ -2,8 +2,8 @@
 //! with the 智方便 session. Send money by mobile number, email, FPS ID or account number — or
 //! by pasting a QR code's payload — after a review page that shows who will be paid (the
 //! payee's bank and masked name); receive with a QR code; request money from someone by their
-//! mobile number, email or FPS ID, and pay or decline the requests made to you; register
-//! proxies; see the history.
+//! mobile number, email or FPS ID, and pay or decline the requests made to you; manage the
+//! eDDA mandates on your accounts; register proxies; see the history.
 //! Every page works without JavaScript; every form post is checked for the site's own origin.
 
 use askama::Template;
@@ -12,11 +12,11 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bauhinia_bank::{
-    AccountNumber, AccountView, BankError, Payee, PaymentOrder, PaymentView, RequestOrder,
-    RequestView,
+    AccountNumber, AccountView, BankError, MandateOrder, MandateView, Payee, PaymentOrder,
+    PaymentView, RequestOrder, RequestView,
 };
 use bauhinia_core::{Currency, Lang, Money, Problem};
-use bauhinia_fps::flows::domain::RequestStatus;
+use bauhinia_fps::flows::domain::{MandateAction, MandateStatus, RequestStatus};
 use bauhinia_fps::proxy::domain::{EmailAddress, MobileNumber, ProxyKey, ProxyKind};
 use bauhinia_fps::switch::ParticipantCode;
 use bauhinia_identity::session::token_from_headers;
@@ -123,6 +123,32 @@ pub struct PayTexts {
     pub error_payer_same_bank: &'static str,
     pub error_request_gone: &'static str,
     pub error_pay_from: &'static str,
+    pub mandates: &'static str,
+    pub mandates_intro: &'static str,
+    pub no_mandates: &'static str,
+    pub set_up_mandate: &'static str,
+    pub debtor_account: &'static str,
+    pub creditor_account: &'static str,
+    pub creditor_hint: &'static str,
+    pub per_debit_limit: &'static str,
+    pub monthly_limit: &'static str,
+    pub set_up_button: &'static str,
+    pub mandate_created: &'static str,
+    pub mandate_moved: &'static str,
+    pub creditor: &'static str,
+    pub action_confirm: &'static str,
+    pub action_reject: &'static str,
+    pub action_suspend: &'static str,
+    pub action_resume: &'static str,
+    pub action_cancel: &'static str,
+    pub mandate_pending: &'static str,
+    pub mandate_active: &'static str,
+    pub mandate_suspended: &'static str,
+    pub mandate_cancelled: &'static str,
+    pub mandate_rejected: &'static str,
+    pub error_creditor: &'static str,
+    pub error_limits: &'static str,
+    pub error_mandate_state: &'static str,
     pub reason_insufficient_funds: &'static str,
     pub reason_other: &'static str,
 }
@@ -218,6 +244,33 @@ const ZH_HANT: PayTexts = PayTexts {
     error_payer_same_bank: "付款人與此戶口在同一銀行；請以另一銀行的戶口提出要求。",
     error_request_gone: "此付款要求已不能處理（已付款、已拒絕、已取消或已過期）。",
     error_pay_from: "請選擇你在收到要求的銀行的戶口。",
+    mandates: "直接付款授權",
+    mandates_intro:
+        "管理你戶口上的電子直接付款授權（eDDA）：商戶只可在你設定的每次及每月上限內收款。",
+    no_mandates: "你的戶口暫無直接付款授權。",
+    set_up_mandate: "設立直接付款授權",
+    debtor_account: "扣款戶口",
+    creditor_account: "商戶戶口號碼",
+    creditor_hint: "例如 387-100000001（須在另一銀行）",
+    per_debit_limit: "每次上限",
+    monthly_limit: "每月上限",
+    set_up_button: "設立授權",
+    mandate_created: "已設立直接付款授權。",
+    mandate_moved: "已更新直接付款授權。",
+    creditor: "收款商戶",
+    action_confirm: "確認",
+    action_reject: "拒絕",
+    action_suspend: "暫停",
+    action_resume: "恢復",
+    action_cancel: "取消",
+    mandate_pending: "待確認",
+    mandate_active: "生效中",
+    mandate_suspended: "已暫停",
+    mandate_cancelled: "已取消",
+    mandate_rejected: "已拒絕",
+    error_creditor: "商戶戶口號碼不正確，或與扣款戶口在同一銀行。",
+    error_limits: "請輸入大於零、最多兩位小數的上限，每月上限不少於每次上限。",
+    error_mandate_state: "此授權的狀態不容許這項操作。",
     reason_insufficient_funds: "戶口可用結餘不足。",
     reason_other: "轉數快未能處理此轉帳。原因代碼：",
 };
@@ -313,6 +366,33 @@ const ZH_HANS: PayTexts = PayTexts {
     error_payer_same_bank: "付款人与此账户在同一银行；请以另一银行的账户提出要求。",
     error_request_gone: "此付款要求已不能处理（已付款、已拒绝、已取消或已过期）。",
     error_pay_from: "请选择你在收到要求的银行的账户。",
+    mandates: "直接付款授权",
+    mandates_intro:
+        "管理你账户上的电子直接付款授权（eDDA）：商户只可在你设定的每次及每月上限内收款。",
+    no_mandates: "你的账户暂无直接付款授权。",
+    set_up_mandate: "设立直接付款授权",
+    debtor_account: "扣款账户",
+    creditor_account: "商户账户号码",
+    creditor_hint: "例如 387-100000001（须在另一银行）",
+    per_debit_limit: "每次上限",
+    monthly_limit: "每月上限",
+    set_up_button: "设立授权",
+    mandate_created: "已设立直接付款授权。",
+    mandate_moved: "已更新直接付款授权。",
+    creditor: "收款商户",
+    action_confirm: "确认",
+    action_reject: "拒绝",
+    action_suspend: "暂停",
+    action_resume: "恢复",
+    action_cancel: "取消",
+    mandate_pending: "待确认",
+    mandate_active: "生效中",
+    mandate_suspended: "已暂停",
+    mandate_cancelled: "已取消",
+    mandate_rejected: "已拒绝",
+    error_creditor: "商户账户号码不正确，或与扣款账户在同一银行。",
+    error_limits: "请输入大于零、最多两位小数的上限，每月上限不少于每次上限。",
+    error_mandate_state: "此授权的状态不容许这项操作。",
     reason_insufficient_funds: "户口可用结余不足。",
     reason_other: "转数快未能处理此转账。原因代码：",
 };
@@ -407,6 +487,32 @@ const EN: PayTexts = PayTexts {
     error_payer_same_bank: "The payer banks with the same bank as this account; ask from an account at another bank.",
     error_request_gone: "This request can no longer be acted on (paid, declined, cancelled or expired).",
     error_pay_from: "Choose one of your accounts at the bank the request was sent to.",
+    mandates: "Direct debit authorisations",
+    mandates_intro: "Manage the eDDA mandates on your accounts: a merchant collects only within the limits you set for each debit and each month.",
+    no_mandates: "There are no direct debit authorisations on your accounts.",
+    set_up_mandate: "Set up a direct debit authorisation",
+    debtor_account: "Account to debit",
+    creditor_account: "Merchant's account number",
+    creditor_hint: "e.g. 387-100000001 (at another bank)",
+    per_debit_limit: "Limit per debit",
+    monthly_limit: "Limit per month",
+    set_up_button: "Set up",
+    mandate_created: "Direct debit authorisation set up.",
+    mandate_moved: "Direct debit authorisation updated.",
+    creditor: "Merchant",
+    action_confirm: "Confirm",
+    action_reject: "Reject",
+    action_suspend: "Suspend",
+    action_resume: "Resume",
+    action_cancel: "Cancel",
+    mandate_pending: "Waiting for your confirmation",
+    mandate_active: "Active",
+    mandate_suspended: "Suspended",
+    mandate_cancelled: "Cancelled",
+    mandate_rejected: "Rejected",
+    error_creditor: "The merchant's account number is not valid, or is at the same bank as the account to debit.",
+    error_limits: "Enter limits above zero with at most two decimals; the monthly limit must be at least the limit per debit.",
+    error_mandate_state: "This authorisation's status does not allow that.",
     reason_insufficient_funds: "The account's available balance is too low.",
     reason_other: "FPS could not make this payment. Reason code:",
 };
@@ -592,6 +698,22 @@ async fn posting_session(state: &PortalState, headers: &HeaderMap) -> Result<Ses
         return Err(Problem::new(bauhinia_core::ErrorCode::IdentityCrossOrigin).into_response());
     }
     Ok(session)
+}
+
+/// A posted form over the resident's accounts: the session, the form's pairs and the
+/// accounts — or the response to give instead.
+async fn posted_form(
+    state: &PortalState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Session, Vec<(String, String)>, Vec<AccountView>), Response> {
+    let session = posting_session(state, headers).await?;
+    let accounts = state
+        .banks
+        .accounts_of(&owner(&session))
+        .await
+        .map_err(internal)?;
+    Ok((session, form(body), accounts))
 }
 
 fn form(body: &[u8]) -> Vec<(String, String)> {
@@ -1488,12 +1610,11 @@ pub async fn request(
     OriginalUri(uri): OriginalUri,
     body: Bytes,
 ) -> Response {
-    let session = match posting_session(&state, &headers).await {
-        Ok(session) => session,
+    let (session, pairs, accounts) = match posted_form(&state, &headers, &body).await {
+        Ok(posted) => posted,
         Err(response) => return response,
     };
     let p = PayTexts::get(prefs.lang);
-    let pairs = form(&body);
     let mut form = RequestForm {
         id: value(&pairs, "id"),
         to: value(&pairs, "to"),
@@ -1503,10 +1624,6 @@ pub async fn request(
         reference: value(&pairs, "reference"),
     };
     let owner = owner(&session);
-    let accounts = match state.banks.accounts_of(&owner).await {
-        Ok(a) => a,
-        Err(e) => return internal(e),
-    };
     let order = match request_from(p, &mut form, &accounts) {
         Ok(order) => order,
         Err(errors) => return request_page(&state, prefs, &uri, &session, form, errors).await,
@@ -1593,4 +1710,253 @@ fn request_error_text(p: &'static PayTexts, e: &BankError) -> Option<&'static st
         BankError::AccountNotFound | BankError::Invalid(_) => Some(p.error_pay_from),
         _ => None,
     }
+}
+
+/// A mandate as the list shows it, with the moves its status allows.
+#[derive(Debug)]
+struct MandateItem {
+    id: String,
+    creditor: String,
+    bank: String,
+    account: String,
+    per_debit: String,
+    monthly: String,
+    status: &'static str,
+    status_code: &'static str,
+    actions: Vec<(&'static str, &'static str)>,
+}
+
+/// What the mandate form holds.
+#[derive(Debug, Default, Clone)]
+struct MandateForm {
+    id: String,
+    debtor: String,
+    creditor: String,
+    per_debit: String,
+    monthly: String,
+}
+
+#[derive(Template)]
+#[template(path = "pay_mandates.html")]
+struct MandatesTemplate {
+    page: Page,
+    p: &'static PayTexts,
+    notice: Option<&'static str>,
+    errors: Vec<String>,
+    mandates: Vec<MandateItem>,
+    form: MandateForm,
+    accounts: Vec<AccountRow>,
+}
+
+fn mandate_item(
+    state: &PortalState,
+    p: &'static PayTexts,
+    m: &MandateView,
+    lang: Lang,
+) -> MandateItem {
+    use MandateAction as A;
+    let (status, actions): (&'static str, &[MandateAction]) = match m.status {
+        MandateStatus::Pending => (p.mandate_pending, &[A::Confirm, A::Reject, A::Cancel]),
+        MandateStatus::Active => (p.mandate_active, &[A::Suspend, A::Cancel]),
+        MandateStatus::Suspended => (p.mandate_suspended, &[A::Resume, A::Cancel]),
+        MandateStatus::Cancelled => (p.mandate_cancelled, &[]),
+        MandateStatus::Rejected => (p.mandate_rejected, &[]),
+    };
+    let label = |a: MandateAction| match a {
+        A::Confirm => p.action_confirm,
+        A::Reject => p.action_reject,
+        A::Suspend => p.action_suspend,
+        A::Resume => p.action_resume,
+        A::Cancel => p.action_cancel,
+    };
+    MandateItem {
+        id: m.id.clone(),
+        creditor: format!("{} ({})", m.creditor_name, m.creditor_account),
+        bank: bank_name(state, &m.creditor_bank, lang),
+        account: m.debtor_account.clone(),
+        per_debit: money_text(m.per_debit),
+        monthly: money_text(m.monthly),
+        status,
+        status_code: m.status.as_str(),
+        actions: actions.iter().map(|a| (a.as_str(), label(*a))).collect(),
+    }
+}
+
+async fn mandates_page(
+    state: &PortalState,
+    prefs: Prefs,
+    session: &Session,
+    notice: Option<&'static str>,
+    form: MandateForm,
+    errors: Vec<String>,
+) -> Response {
+    let p = PayTexts::get(prefs.lang);
+    let mandates = match state.banks.mandates_of(&owner(session)).await {
+        Ok(m) => m,
+        Err(e) => return internal(e),
+    };
+    let mandates = mandates
+        .iter()
+        .map(|m| mandate_item(state, p, m, prefs.lang))
+        .collect();
+    let faulty = !errors.is_empty();
+    form_page(state, prefs, session, faulty, |accounts| MandatesTemplate {
+        page: Page::new(prefs, p.mandates, Section::Pay, "/pay/mandates"),
+        p,
+        notice,
+        errors,
+        mandates,
+        form,
+        accounts,
+    })
+    .await
+}
+
+fn fresh_mandate_form() -> MandateForm {
+    MandateForm {
+        id: uuid::Uuid::new_v4().to_string(),
+        ..MandateForm::default()
+    }
+}
+
+/// `GET /pay/mandates`: the mandates on the resident's accounts, and the form to set one up.
+pub async fn mandates(
+    State(state): State<PortalState>,
+    prefs: Prefs,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    let Some(session) = session(&state, &headers).await else {
+        return see_other("/pay");
+    };
+    let p = PayTexts::get(prefs.lang);
+    let query = form(uri.query().unwrap_or("").as_bytes());
+    let notice = match value(&query, "done").as_str() {
+        "created" => Some(p.mandate_created),
+        "moved" => Some(p.mandate_moved),
+        _ => None,
+    };
+    mandates_page(
+        &state,
+        prefs,
+        &session,
+        notice,
+        fresh_mandate_form(),
+        Vec::new(),
+    )
+    .await
+}
+
+/// Checks the mandate form into an order, naming every fault.
+fn mandate_from(
+    p: &'static PayTexts,
+    form: &mut MandateForm,
+    accounts: &[AccountView],
+) -> Result<MandateOrder, Vec<String>> {
+    let mut errors = Vec::new();
+    let id = uuid::Uuid::try_parse(&form.id).unwrap_or_else(|_| uuid::Uuid::new_v4());
+    form.id = id.to_string();
+    let debtor =
+        AccountNumber::parse(&form.debtor).and_then(|n| accounts.iter().find(|a| a.number == n));
+    if debtor.is_none() {
+        errors.push(p.error_account.to_owned());
+    }
+    let creditor = AccountNumber::parse(&form.creditor)
+        .filter(|c| debtor.is_none_or(|d| d.number.bank() != c.bank()));
+    if creditor.is_none() {
+        errors.push(p.error_creditor.to_owned());
+    }
+    let limit = |text: &str| {
+        debtor
+            .and_then(|a| Money::parse_decimal(text.trim(), a.currency).ok())
+            .filter(|m| m.minor > 0)
+    };
+    let (per_debit, monthly) = (limit(&form.per_debit), limit(&form.monthly));
+    let limits = per_debit
+        .zip(monthly)
+        .filter(|(per, month)| month.minor >= per.minor);
+    if limits.is_none() && debtor.is_some() {
+        errors.push(p.error_limits.to_owned());
+    }
+    match (debtor, creditor, limits, errors.is_empty()) {
+        (Some(debtor), Some(creditor), Some((per_debit, monthly)), true) => Ok(MandateOrder {
+            id,
+            debtor: debtor.number.clone(),
+            creditor,
+            per_debit,
+            monthly,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// `POST /pay/mandates`: sets up a standard mandate on one of the resident's accounts.
+pub async fn set_up_mandate(
+    State(state): State<PortalState>,
+    prefs: Prefs,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (session, pairs, accounts) = match posted_form(&state, &headers, &body).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let p = PayTexts::get(prefs.lang);
+    let mut form = MandateForm {
+        id: value(&pairs, "id"),
+        debtor: value(&pairs, "debtor"),
+        creditor: value(&pairs, "creditor"),
+        per_debit: value(&pairs, "per_debit"),
+        monthly: value(&pairs, "monthly"),
+    };
+    let owner = owner(&session);
+    let why = match mandate_from(p, &mut form, &accounts) {
+        Err(errors) => return mandates_page(&state, prefs, &session, None, form, errors).await,
+        Ok(order) => match state.banks.set_up_mandate(&owner, order, &owner).await {
+            Ok(_) => return see_other("/pay/mandates?done=created"),
+            Err(BankError::Invalid(fields)) if fields.iter().any(|(f, _)| f == "creditor") => {
+                p.error_creditor
+            }
+            Err(BankError::Invalid(_)) => p.error_limits,
+            Err(e) => match bank_error_text(p, &e) {
+                Some(text) => text,
+                None => return internal(e),
+            },
+        },
+    };
+    mandates_page(&state, prefs, &session, None, form, vec![why.to_owned()]).await
+}
+
+/// `POST /pay/mandates/{id}/{action}`: confirms, rejects, suspends, resumes or cancels one of
+/// the resident's mandates.
+pub async fn move_mandate(
+    State(state): State<PortalState>,
+    prefs: Prefs,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+) -> Response {
+    let session = match posting_session(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let p = PayTexts::get(prefs.lang);
+    let owner = owner(&session);
+    let Some(action) = MandateAction::ALL
+        .into_iter()
+        .find(|a| a.as_str() == action)
+    else {
+        return crate::respond::message(
+            Page::new(prefs, p.mandates, Section::Pay, "/pay/mandates"),
+            StatusCode::NOT_FOUND,
+            p.mandates,
+            p.error_again,
+        );
+    };
+    let why = match state.banks.move_mandate(&owner, &id, action, &owner).await {
+        Ok(_) => return see_other("/pay/mandates?done=moved"),
+        Err(BankError::MandateNotFound | BankError::MandateState(_)) => p.error_mandate_state,
+        Err(e) => return internal(e),
+    };
+    let errors = vec![why.to_owned()];
+    mandates_page(&state, prefs, &session, None, fresh_mandate_form(), errors).await
 }
