@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use bauhinia_bank::domain::{own_account, step_id, Step, FPS_POSITION};
+use bauhinia_bank::domain::{
+    own_account, request_payment_id, step_id, Destination, Step, FPS_POSITION,
+};
 use bauhinia_bank::store::PaymentRow;
 use bauhinia_bank::{
     AccountKind, AccountNumber, BankError, Banks, Collection, MandateOrder, Payee, PaymentOrder,
@@ -82,6 +84,43 @@ async fn assert_books_balance(banks: &Banks) -> Result<(), Error> {
             .sum();
         assert_eq!(sum, 0, "the banks' books balance in {}", currency.code());
     }
+    Ok(())
+}
+
+/// A payment of HK$10 out of `from` to a customer of 387, as ordered before a stop: initiated,
+/// its destination sealed.
+fn unfinished(id: &str, from: &AccountNumber, sealed: Vec<u8>, fps_transfer: String) -> PaymentRow {
+    PaymentRow {
+        id: id.to_owned(),
+        account: from.to_string(),
+        direction: "out".into(),
+        state: "initiated".into(),
+        counterparty_bank: "387".into(),
+        counterparty_name: String::new(),
+        counterparty_address: String::new(),
+        payee_sealed: Some(sealed),
+        currency: "HKD".into(),
+        amount: 1_000,
+        purpose: "p2p".into(),
+        reference: String::new(),
+        fps_transfer,
+        reason: None,
+        created_at_s: 0,
+        updated_at_s: 0,
+    }
+}
+
+/// Writes `row` as its order would have (with the order's audit event), and nothing more.
+async fn write_unfinished(banks: &Banks, owner: &str, row: &PaymentRow) -> Result<(), Error> {
+    let ordered = AuditEvent {
+        actor: "test".into(),
+        action: "bank.payment.order",
+        subject: owner.into(),
+        outcome: bauhinia_store::audit::Outcome::Success,
+        detail: serde_json::json!({}),
+        request_id: None,
+    };
+    banks.store().insert_payment(row, &ordered).await?;
     Ok(())
 }
 
@@ -278,36 +317,16 @@ async fn conformance(db: &Database) -> Result<(), Error> {
         .submit(vec![settle], Caller::Participant(bank))
         .await?;
     let id = crashed.hyphenated().to_string();
+    let sealed = w.vault.seal(
+        &format!("bank-payee:{id}"),
+        payee_key.to_sealable().as_bytes(),
+    )?;
     let row = PaymentRow {
-        id: id.clone(),
-        account: from.to_string(),
-        direction: "out".into(),
-        state: "initiated".into(),
-        counterparty_bank: "387".into(),
         counterparty_name: "TAM C** K**".into(),
         counterparty_address: "+852-****0001".into(),
-        payee_sealed: Some(w.vault.seal(
-            &format!("bank-payee:{id}"),
-            payee_key.to_sealable().as_bytes(),
-        )?),
-        currency: "HKD".into(),
-        amount: 1_000,
-        purpose: "p2p".into(),
-        reference: String::new(),
-        fps_transfer: format_id(step(Step::Switch)),
-        reason: None,
-        created_at_s: 0,
-        updated_at_s: 0,
+        ..unfinished(&id, &from, sealed, format_id(step(Step::Switch)))
     };
-    let ordered = AuditEvent {
-        actor: "test".into(),
-        action: "bank.payment.order",
-        subject: payer.into(),
-        outcome: bauhinia_store::audit::Outcome::Success,
-        detail: serde_json::json!({}),
-        request_id: None,
-    };
-    banks.store().insert_payment(&row, &ordered).await?;
+    write_unfinished(banks, payer, &row).await?;
     assert_eq!(
         balance(banks, payee, &to).await?,
         hkd(12_345),
@@ -481,8 +500,38 @@ async fn requests_to_pay(db: &Database) -> Result<(), Error> {
     );
     assert_eq!(balance(banks, payer, &from).await?, hkd(95_000));
 
+    // A payment of a request that a stop interrupted right after it was ordered: recovery
+    // finishes it through the request (hold, the switch, post, credit), once.
+    let third = banks
+        .request_money(payee, ask(&to, &by_mobile, 1_000, "Taxi"), payee)
+        .await?;
+    let paying = request_payment_id(&third.id, &from);
+    let id = paying.hyphenated().to_string();
+    let destination = Destination::Request(third.id.clone());
+    let sealed = w.vault.seal(
+        &format!("bank-payee:{id}"),
+        destination.to_sealable().as_bytes(),
+    )?;
+    let transfer = format_id(step_id(code("004")?, paying, Step::Switch));
+    let row = PaymentRow {
+        counterparty_name: "WONG M** L**".into(),
+        counterparty_address: to.masked(),
+        purpose: "request_to_pay".into(),
+        reference: "Taxi".into(),
+        ..unfinished(&id, &from, sealed, transfer)
+    };
+    write_unfinished(banks, payer, &row).await?;
+    assert_eq!(banks.recover().await?, 1);
+    assert_eq!(banks.recover().await?, 0);
+    let mine = banks.requests_made(payee).await?;
+    assert_eq!(mine.first().map(|r| r.status), Some(RequestStatus::Paid));
+    let again = banks.pay_request(payer, &third.id, &from, payer).await?;
+    assert_eq!((again.id, again.state), (id, PaymentState::Settled));
+    assert_eq!(balance(banks, payer, &from).await?, hkd(94_000));
+    assert_eq!(balance(banks, payee, &to).await?, hkd(6_000));
+
     assert_books_balance(banks).await?;
-    assert_eq!(audit_count(db, "bank.request.create").await?, 2);
+    assert_eq!(audit_count(db, "bank.request.create").await?, 3);
     assert_eq!(audit_count(db, "bank.request.decline").await?, 1);
     Ok(())
 }
