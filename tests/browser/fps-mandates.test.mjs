@@ -2,7 +2,8 @@
 // direct debit authorisation on /pay/mandates for a merchant's account at ZA Bank (387) with a
 // limit per debit and per month; the merchant's bank collects through the operator's API —
 // within the limits, once per id — and both histories and balances show it; suspended, the
-// mandate collects nothing; cancelled, it is gone for good.
+// mandate collects nothing; cancelled, it is gone for good. A simplified mandate the merchant's
+// bank proposes waits for the debtor, who confirms one and rejects another.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -30,6 +31,18 @@ async function collect(mandate, amount, id = randomUUID()) {
   return { status: res.status, body: await res.json() };
 }
 
+/** The merchant's bank proposes a simplified mandate of HK$50 a debit and a month. */
+async function propose(debtor, creditor) {
+  const res = await fetch(`${BASE_URL}/api/v1/banks/mandates`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: randomUUID(), debtor_account: debtor, creditor_account: creditor, currency: 'HKD', per_debit_limit: '50.00', monthly_limit: '50.00' }),
+  });
+  const body = await res.json();
+  assert.equal(res.status, 201, JSON.stringify(body));
+  return body;
+}
+
 async function setUp(page, debtor, fields) {
   await visit(page, '/pay/mandates');
   await page.selectOption('#mandate-debtor', debtor);
@@ -46,7 +59,7 @@ async function act(page, mandate, action) {
   return page.locator(`.mandate[data-mandate="${mandate}"] .mandate-status`).getAttribute('data-status');
 }
 
-test('a resident authorises direct debits within limits; the merchant collects; suspend, resume, cancel', async () => {
+test('a resident authorises direct debits within limits; the merchant collects; suspend, resume, cancel; confirm, reject', async () => {
   const debtor = await enrolledPhone(browser, { english_name: 'MAK, Ho Yin', chinese_name: '麥浩賢', mobile: randomMobile().registration });
   const merchant = await enrolledPhone(browser, { english_name: 'KWOK, Lai Ping', chinese_name: '郭麗萍', mobile: randomMobile().registration });
   try {
@@ -102,6 +115,22 @@ test('a resident authorises direct debits within limits; the merchant collects; 
     assert.equal(await debtor.page.locator(`.mandate[data-mandate="${mandate}"] .mandate-action`).count(), 0);
     assert.equal((await collect(mandate, '10.00')).status, 409);
     assert.equal(await balanceOf(debtor.page, from), 'HKD 920.00');
+
+    // Simplified: the merchant's bank proposes; pending until the debtor confirms (or rejects).
+    const proposed = await propose(from, to);
+    assert.equal(proposed.status, 'pending');
+    assert.equal((await collect(proposed.id, '10.00')).status, 409);
+    await visit(debtor.page, '/pay/mandates');
+    const pending = debtor.page.locator(`.mandate[data-mandate="${proposed.id}"]`);
+    assert.equal(await pending.locator('.mandate-status').innerText(), '待確認');
+    await screenshot(debtor.page, 'fps-mandate-pending.png');
+    assert.equal(await act(debtor.page, proposed.id, 'confirm'), 'active');
+    assert.equal((await collect(proposed.id, '10.00')).body.state, 'settled');
+    const unwanted = await propose(from, to);
+    assert.equal(await act(debtor.page, unwanted.id, 'reject'), 'rejected');
+    assert.equal((await collect(unwanted.id, '10.00')).status, 409);
+    assert.equal(await balanceOf(debtor.page, from), 'HKD 910.00');
+    assert.equal(await balanceOf(merchant.page, to), 'HKD 90.00');
   } finally {
     await debtor.context.close();
     await merchant.context.close();
