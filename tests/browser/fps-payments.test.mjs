@@ -7,9 +7,9 @@
 // balance fails with the reason and moves nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomInt, randomUUID } from 'node:crypto';
 import { launchBrowser, visit, screenshot, clickAndWait, BASE_URL } from './support.mjs';
 import { enrolledPhone } from './lib/phone.mjs';
+import { randomMobile, openAccount, deposit, balanceOf, registerMobile } from './lib/bank.mjs';
 
 const ADMIN_TOKEN = process.env.BAUHINIA_TEST_ADMIN_TOKEN;
 let browser;
@@ -21,44 +21,9 @@ after(async () => {
   await browser?.close();
 });
 
-/** A random Hong Kong mobile number no other test uses: `9` and seven digits. */
-function randomMobile() {
-  const digits = `9${String(randomInt(10_000_000)).padStart(7, '0')}`;
-  return { typed: `${digits.slice(0, 4)} ${digits.slice(4)}`, registration: `+852 ${digits.slice(0, 4)} ${digits.slice(4)}`, last4: digits.slice(4) };
-}
-
 /** A phone with a new resident of the test's own enrolled and signed in on it. */
 function signedInPhone(names, mobile) {
   return enrolledPhone(browser, { ...names, mobile: mobile.registration });
-}
-
-/** Opens an HKD account at `bank` from the /pay page; returns its number. */
-async function openAccount(page, bank) {
-  await visit(page, '/pay');
-  await page.selectOption('#open-account select[name="bank"]', bank);
-  await page.selectOption('#open-account select[name="currency"]', 'HKD');
-  await clickAndWait(page, page.locator('#open-account button[type="submit"]'));
-  const numbers = await page.locator('.account').evaluateAll((els) => els.map((e) => e.dataset.account));
-  const number = numbers.find((n) => n.startsWith(`${bank}-`));
-  assert.ok(number, `an account at ${bank} is listed: ${numbers}`);
-  return number;
-}
-
-/** A cash deposit at the counter, through the operator's API. */
-async function deposit(number, amount) {
-  const res = await fetch(`${BASE_URL}/api/v1/banks/accounts/${number}/deposits`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ id: randomUUID(), amount, currency: 'HKD' }),
-  });
-  const body = await res.json();
-  assert.equal(res.status, 201, JSON.stringify(body));
-  assert.equal(body.status, 'accepted');
-}
-
-async function balanceOf(page, number) {
-  await visit(page, '/pay');
-  return page.locator(`.account[data-account="${number}"] .account-balance`).innerText();
 }
 
 /** Fills the send form, goes to the review page and returns what it shows. */
@@ -98,13 +63,7 @@ test('a resident pays another by mobile number, from one bank to another; both h
     assert.equal(await balanceOf(payer.page, from), 'HKD 1000.00');
 
     // The payee registers her mobile number for FPS at her bank, with consent.
-    await visit(payee.page, '/pay');
-    await payee.page.selectOption('#proxy-kind', 'mobile');
-    await payee.page.selectOption('#proxy-account', to);
-    await payee.page.check('#proxy-consent');
-    await clickAndWait(payee.page, payee.page.locator('#register-proxy button[type="submit"]'));
-    const refused = await payee.page.locator('#pay-errors').count();
-    assert.equal(refused, 0, refused ? await payee.page.locator('#pay-errors').innerText() : '');
+    await registerMobile(payee.page, to);
     assert.match(await payee.page.locator('#pay-notice').innerText(), new RegExp(`\\+852-\\*\\*\\*\\*${payeeMobile.last4}`));
     assert.match(await payee.page.locator('.proxy').first().innerText(), new RegExp(to));
     await screenshot(payee.page, 'fps-payee-registered.png');

@@ -144,17 +144,72 @@ impl Step {
 /// The id of `step` of the payment `payment` made at `bank`: SHA-256 of the three, cut to 128
 /// bits, shaped as a UUID (version 8, "custom").
 pub fn step_id(bank: ParticipantCode, payment: uuid::Uuid, step: Step) -> Id {
+    derived(&[
+        b"bauhinia-bank/1\0",
+        bank.as_str().as_bytes(),
+        payment.as_bytes(),
+        step.label().as_bytes(),
+    ])
+    .as_u128()
+}
+
+/// The id of the payment with which `from` pays the request `request`: the same request paid
+/// from the same account twice (a double click, a resubmitted form) is one payment.
+pub fn request_payment_id(request: &str, from: &AccountNumber) -> uuid::Uuid {
+    derived(&[
+        b"bauhinia-bank/request-payment/1\0",
+        request.as_bytes(),
+        b"\0",
+        from.to_string().as_bytes(),
+    ])
+}
+
+/// SHA-256 of `parts`, cut to 128 bits, shaped as a UUID (version 8, "custom").
+fn derived(parts: &[&[u8]]) -> uuid::Uuid {
     let mut hash = Sha256::new();
-    hash.update(b"bauhinia-bank/1\0");
-    hash.update(bank.as_str().as_bytes());
-    hash.update(payment.as_bytes());
-    hash.update(step.label().as_bytes());
+    for part in parts {
+        hash.update(part);
+    }
     let digest = hash.finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(digest.get(..16).unwrap_or(&[0; 16]));
-    uuid::Builder::from_custom_bytes(bytes)
-        .into_uuid()
-        .as_u128()
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// What a payment out settles: a transfer to a payee, a request to pay (the switch's
+/// request-to-pay flow, which credits the account the request names), or a direct debit under
+/// a mandate (presented by the creditor's bank, crediting the mandate's creditor account).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Payee(Payee),
+    /// The request's id at the switch.
+    Request(String),
+    /// The mandate's id at the switch.
+    Debit(String),
+}
+
+impl Destination {
+    /// What is sealed to the payment, so recovery can finish it: the payee's address, or
+    /// `request:<id>`, or `mandate:<id>`.
+    pub fn to_sealable(&self) -> String {
+        match self {
+            Destination::Payee(payee) => payee.to_sealable(),
+            Destination::Request(id) => format!("request:{id}"),
+            Destination::Debit(id) => format!("mandate:{id}"),
+        }
+    }
+
+    /// The inverse of [`Destination::to_sealable`].
+    pub fn from_sealable(text: &str) -> Option<Destination> {
+        let uuid = |id: &str| uuid::Uuid::try_parse(id).ok().map(|_| id.to_owned());
+        if let Some(id) = text.strip_prefix("request:") {
+            uuid(id).map(Destination::Request)
+        } else if let Some(id) = text.strip_prefix("mandate:") {
+            uuid(id).map(Destination::Debit)
+        } else {
+            Payee::from_sealable(text).map(Destination::Payee)
+        }
+    }
 }
 
 /// Where a customer sends money: a proxy at whichever bank it names, or an account number.
@@ -349,6 +404,33 @@ mod tests {
         assert!(Payee::parse("fax", "1").is_err());
         let a = Payee::parse("account", "012-100000001").unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(Payee::from_sealable(&a.to_sealable()), Some(a));
+    }
+
+    #[test]
+    fn destinations_round_trip_sealed_and_request_payments_are_per_account() {
+        let id = uuid::Uuid::from_u128(7).to_string();
+        let request = Destination::Request(id.clone());
+        assert_eq!(
+            Destination::from_sealable(&request.to_sealable()),
+            Some(request)
+        );
+        let debit = Destination::Debit(id.clone());
+        assert_eq!(
+            Destination::from_sealable(&debit.to_sealable()),
+            Some(debit)
+        );
+        let payee = Destination::Payee(Payee::Account(
+            AccountNumber::parse("012-100000001").unwrap_or_else(|| unreachable!()),
+        ));
+        assert_eq!(
+            Destination::from_sealable(&payee.to_sealable()),
+            Some(payee)
+        );
+        assert_eq!(Destination::from_sealable("request:not-a-uuid"), None);
+        let a = AccountNumber::parse("004-100000001").unwrap_or_else(|| unreachable!());
+        let b = AccountNumber::parse("004-100000002").unwrap_or_else(|| unreachable!());
+        assert_eq!(request_payment_id(&id, &a), request_payment_id(&id, &a));
+        assert_ne!(request_payment_id(&id, &a), request_payment_id(&id, &b));
     }
 
     #[test]

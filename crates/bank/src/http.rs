@@ -1,6 +1,7 @@
 //! The operator's API for the hosted banks, under `/api/v1/banks`: which banks are hosted, an
-//! account's balance, and cash deposits at the counter (the administrator token). Customers
-//! use the portal.
+//! account's balance, cash deposits at the counter, and — as a creditor's bank — eDDA mandates
+//! proposed to a customer of another bank and collections under them (the administrator
+//! token). Customers use the portal.
 
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::AccountNumber;
-use crate::service::{BankError, Banks};
+use crate::service::{BankError, Banks, Collection, MandateOrder};
 
 const TAG: &str = "banks";
 
@@ -37,6 +38,8 @@ pub fn router(state: BanksState) -> OpenApiRouter {
         .routes(routes!(list_banks))
         .routes(routes!(get_account))
         .routes(routes!(deposit))
+        .routes(routes!(propose_mandate))
+        .routes(routes!(collect))
         .with_state(state)
 }
 
@@ -79,9 +82,14 @@ pub struct AccountDoc {
 }
 
 fn account_number(text: &str) -> Result<AccountNumber, Problem> {
+    account_at("/number", text)
+}
+
+/// An account number at `pointer`, or the fault named there.
+fn account_at(pointer: &str, text: &str) -> Result<AccountNumber, Problem> {
     AccountNumber::parse(text).ok_or_else(|| {
         Problem::new(ErrorCode::BankInvalid).errors(vec![FieldError::new(
-            "/number",
+            pointer,
             "must be a bank code and nine digits, such as 004-100000001",
         )])
     })
@@ -164,23 +172,7 @@ async fn deposit(
     ApiJson(request): ApiJson<DepositRequest>,
 ) -> Result<(StatusCode, Json<DepositDoc>), Problem> {
     let number = account_number(&number)?;
-    let mut errors = Vec::new();
-    let id = uuid::Uuid::try_parse(&request.id).ok();
-    if id.is_none() {
-        errors.push(FieldError::new("/id", "must be a UUID"));
-    }
-    let amount = Money::parse_decimal(&request.amount, request.currency)
-        .ok()
-        .filter(|m| m.minor > 0);
-    if amount.is_none() {
-        errors.push(FieldError::new(
-            "/amount",
-            "must be a positive decimal amount with at most two decimals",
-        ));
-    }
-    let (Some(id), Some(amount)) = (id, amount) else {
-        return Err(Problem::new(ErrorCode::BankInvalid).errors(errors));
-    };
+    let (id, amount) = id_and_amount(&request.id, ("/amount", &request.amount), request.currency)?;
     let outcome = state.banks.deposit(id, &number, amount, "admin").await?;
     match outcome.result() {
         Ok(_) => Ok((
@@ -201,4 +193,175 @@ async fn deposit(
         )),
         Err(None) => Err(BankError::IdConflict.into()),
     }
+}
+
+/// An idempotency id (a UUID) and a positive amount, each fault named.
+fn id_and_amount(
+    id: &str,
+    (pointer, amount): (&str, &str),
+    currency: Currency,
+) -> Result<(uuid::Uuid, Money), Problem> {
+    let mut errors = Vec::new();
+    let id = uuid::Uuid::try_parse(id).ok();
+    if id.is_none() {
+        errors.push(FieldError::new("/id", "must be a UUID"));
+    }
+    let amount = Money::parse_decimal(amount, currency)
+        .ok()
+        .filter(|m| m.minor > 0);
+    if amount.is_none() {
+        errors.push(FieldError::new(
+            pointer,
+            "must be a positive decimal amount with at most two decimals",
+        ));
+    }
+    match (id, amount) {
+        (Some(id), Some(amount)) => Ok((id, amount)),
+        _ => Err(Problem::new(ErrorCode::BankInvalid).errors(errors)),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionRequest {
+    /// The collection's id (a UUID): the same collection sent twice is made once.
+    pub id: String,
+    /// Decimal, e.g. `120.00`; at most the mandate's per-debit limit.
+    pub amount: String,
+    #[schema(value_type = String, example = "HKD")]
+    pub currency: Currency,
+    /// Remittance information (at most 140 characters).
+    #[serde(default)]
+    pub reference: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CollectionDoc {
+    pub id: String,
+    /// `settled`, `failed` or `initiated` (to be finished).
+    pub state: &'static str,
+    /// Why it failed (a stable code, e.g. `insufficient_funds`, `mandate_limit_exceeded`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The switch's transfer (and direct debit) id.
+    pub fps_transfer: String,
+    pub amount: String,
+    pub currency: &'static str,
+}
+
+/// A collection under an eDDA mandate, made by the creditor's bank: the debtor's bank holds
+/// the amount on the debtor's account, the direct debit settles at the switch within the
+/// mandate's limits, the hold is posted and the creditor's account credited; both customers'
+/// histories show it. Operator only; idempotent by `id`. A refusal (funds, the period's limit)
+/// is an answer: `state` is `failed` with the `reason`.
+#[utoipa::path(post, path = "/api/v1/banks/mandates/{id}/collections", tag = TAG,
+    params(("id" = String, Path, description = "The mandate's id (a UUID)")),
+    request_body = CollectionRequest,
+    security(("admin_token" = [])),
+    responses((status = 201, body = CollectionDoc),
+        (status = 401, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json")))]
+async fn collect(
+    State(state): State<BanksState>,
+    _admin: Admin,
+    Path(mandate): Path<String>,
+    ApiJson(request): ApiJson<CollectionRequest>,
+) -> Result<(StatusCode, Json<CollectionDoc>), Problem> {
+    let (id, amount) = id_and_amount(&request.id, ("/amount", &request.amount), request.currency)?;
+    let collection = Collection {
+        id,
+        amount,
+        reference: request.reference,
+    };
+    let payment = state.banks.collect(&mandate, collection, "admin").await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CollectionDoc {
+            id: payment.id,
+            state: payment.state.as_str(),
+            reason: payment.reason,
+            fps_transfer: payment.fps_transfer,
+            amount: payment.amount.to_decimal_string(),
+            currency: payment.amount.currency.code(),
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalRequest {
+    /// The mandate's id (a UUID): the same proposal sent twice is made once.
+    pub id: String,
+    /// The debtor's account (a customer of another hosted bank), e.g. `004-100000001`.
+    pub debtor_account: String,
+    /// The creditor's (merchant's) account, e.g. `387-100000001`.
+    pub creditor_account: String,
+    #[schema(value_type = String, example = "HKD")]
+    pub currency: Currency,
+    /// The most one debit may take (decimal).
+    pub per_debit_limit: String,
+    /// The most all debits in one Hong Kong calendar month may take together (decimal).
+    pub monthly_limit: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MandateDoc {
+    pub id: String,
+    /// `pending` until the debtor confirms it in the portal; then `active`.
+    pub status: &'static str,
+    pub currency: &'static str,
+    pub per_debit_limit: String,
+    pub monthly_limit: String,
+}
+
+/// The creditor's bank proposes a simplified eDDA mandate on a customer's account at another
+/// hosted bank: pending until the customer confirms it (or rejects it) on `/pay/mandates`.
+/// Operator only; idempotent by `id`.
+#[utoipa::path(post, path = "/api/v1/banks/mandates", tag = TAG,
+    request_body = ProposalRequest,
+    security(("admin_token" = [])),
+    responses((status = 201, body = MandateDoc),
+        (status = 401, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = bauhinia_core::ProblemDocument, content_type = "application/problem+json")))]
+async fn propose_mandate(
+    State(state): State<BanksState>,
+    _admin: Admin,
+    ApiJson(request): ApiJson<ProposalRequest>,
+) -> Result<(StatusCode, Json<MandateDoc>), Problem> {
+    let (id, per_debit) = id_and_amount(
+        &request.id,
+        ("/per_debit_limit", &request.per_debit_limit),
+        request.currency,
+    )?;
+    let monthly = Money::parse_decimal(&request.monthly_limit, request.currency)
+        .ok()
+        .filter(|m| m.minor > 0)
+        .ok_or_else(|| {
+            Problem::new(ErrorCode::BankInvalid).errors(vec![FieldError::new(
+                "/monthly_limit",
+                "must be a positive decimal amount with at most two decimals",
+            )])
+        })?;
+    let order = MandateOrder {
+        id,
+        debtor: account_at("/debtor_account", &request.debtor_account)?,
+        creditor: account_at("/creditor_account", &request.creditor_account)?,
+        per_debit,
+        monthly,
+    };
+    let view = state.banks.propose_mandate(order, "admin").await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(MandateDoc {
+            id: view.id,
+            status: view.status.as_str(),
+            currency: view.per_debit.currency.code(),
+            per_debit_limit: view.per_debit.to_decimal_string(),
+            monthly_limit: view.monthly.to_decimal_string(),
+        }),
+    ))
 }

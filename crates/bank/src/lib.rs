@@ -16,4 +16,7 @@ pub mod service;
 pub mod store;
 
 pub use domain::{AccountKind, AccountNumber, Payee, PaymentState};
-pub use service::{AccountView, BankError, Banks, PayeePreview, PaymentOrder, PaymentView};
+pub use service::{
+    AccountView, BankError, Banks, Collection, MandateOrder, MandateView, PayeePreview,
+    PaymentOrder, PaymentView, RequestOrder, RequestView,
+};

@@ -7,6 +7,12 @@
 //!    resolves the proxy to its customer's account and credits it; refused: the hold is
 //!    released and the payment fails with the switch's reason.
 //!
+//! A request to pay ("request money") is the switch's request-to-pay flow: the payee's bank
+//! finds the payer's bank by the payer's proxy and asks it ([`Banks::request_money`]); the
+//! payer's bank shows it to the customer whose proxy it was addressed to, who pays it — the
+//! same steps, except that step 2 settles through `FlowService::pay_request` and the payee's
+//! bank credits the account the request names — or declines it.
+//!
 //! Every step's id is derived from the payment's id ([`step_id`]), so running a payment again
 //! — a resubmitted form, or [`Banks::recover`] after a crash — repeats nothing.
 
@@ -14,6 +20,9 @@ use std::sync::Arc;
 
 use bauhinia_core::crypto::Vault;
 use bauhinia_core::{Currency, Money};
+use bauhinia_fps::flows::domain::{RequestAction, RequestStatus};
+use bauhinia_fps::flows::wire::NewRequest;
+use bauhinia_fps::flows::{FlowError, FlowService};
 use bauhinia_fps::ledger::{Account, Journal, Kind, Ledger, LedgerError, Outcome, Transfer};
 use bauhinia_fps::proxy::domain::{mask_name, LookupMode, LookupPurpose};
 use bauhinia_fps::proxy::{ProxyError, ProxyService};
@@ -23,10 +32,14 @@ use bauhinia_store::audit::{AuditEvent, Outcome as AuditOutcome};
 use bauhinia_store::{Database, StoreError};
 
 use crate::domain::{
-    bank_of, own_account, step_id, AccountKind, AccountNumber, Payee, PaymentState, Step,
-    BANKS_LEDGER, CUSTOMER, FPS_POSITION, HISTORY_MAX, HOLD_TIMEOUT_S, VAULT_CASH,
+    bank_of, own_account, request_payment_id, step_id, AccountKind, AccountNumber, Destination,
+    Payee, PaymentState, Step, BANKS_LEDGER, CUSTOMER, FPS_POSITION, HISTORY_MAX, HOLD_TIMEOUT_S,
+    VAULT_CASH,
 };
-use crate::store::{AccountRow, BankStore, NewAccount, PaymentRow, ProxyRow};
+use crate::store::{AccountRow, BankStore, NewAccount, PaymentRow, ProxyRow, RequestRow};
+
+mod mandates;
+pub use mandates::{Collection, MandateOrder, MandateView};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BankError {
@@ -41,6 +54,18 @@ pub enum BankError {
     NotHosted,
     #[error("this payment id was used for a different payment")]
     IdConflict,
+    #[error("no such request to pay")]
+    RequestNotFound,
+    /// The request is no longer pending: its status.
+    #[error("the request is {0}")]
+    RequestState(&'static str),
+    #[error("no such mandate")]
+    MandateNotFound,
+    /// The mandate's status does not allow it: why.
+    #[error("{0}")]
+    MandateState(String),
+    #[error(transparent)]
+    Flow(#[from] FlowError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("ledger: {0}")]
@@ -132,6 +157,38 @@ impl PaymentView {
     }
 }
 
+/// A customer's request for money.
+#[derive(Debug, Clone)]
+pub struct RequestOrder {
+    /// The customer's id for the request: the same request sent twice is made once.
+    pub id: uuid::Uuid,
+    /// The payee's own account, which the payment will credit.
+    pub to: AccountNumber,
+    /// Who is asked to pay: a proxy (mobile number, email address or FPS ID).
+    pub payer: Payee,
+    pub amount: Money,
+    pub reference: String,
+}
+
+/// A request to pay, as the customer on either side sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestView {
+    pub id: String,
+    pub payee_bank: String,
+    pub payee_name: String,
+    /// The payee's account: in full for the payee, masked for the payer.
+    pub payee_account: String,
+    pub payer_bank: String,
+    pub payer_name: String,
+    /// The payer's proxy, masked.
+    pub payer_address: String,
+    pub amount: Money,
+    pub reference: String,
+    /// As the switch has it now.
+    pub status: RequestStatus,
+    pub at_s: i64,
+}
+
 /// A proxy registered through the bank, as its owner's list shows it.
 pub type ProxyView = ProxyRow;
 
@@ -140,6 +197,7 @@ pub struct Banks {
     ledger: Ledger,
     switch: Arc<Switch>,
     proxies: Arc<ProxyService>,
+    flows: Arc<FlowService>,
     vault: Arc<Vault>,
 }
 
@@ -187,6 +245,7 @@ impl Banks {
         vault: Arc<Vault>,
         switch: Arc<Switch>,
         proxies: Arc<ProxyService>,
+        flows: Arc<FlowService>,
     ) -> Result<Arc<Banks>, BankError> {
         let ledger = Ledger::start(Journal::open(db, BANKS_LEDGER)?, "banks").await?;
         let banks = Banks {
@@ -194,6 +253,7 @@ impl Banks {
             ledger,
             switch,
             proxies,
+            flows,
             vault,
         };
         for code in banks.store.hosted().await? {
@@ -436,6 +496,249 @@ impl Banks {
         }
     }
 
+    /// `owner`'s account `number`, with `amount` checked against it and `reference` checked.
+    async fn checked_order(
+        &self,
+        owner: &str,
+        number: &AccountNumber,
+        amount: Money,
+        reference: &str,
+    ) -> Result<(AccountRow, String), BankError> {
+        let account = self.own_account_row(owner, number).await?;
+        if account.currency != amount.currency.code() {
+            return Err(BankError::field("currency", "not the account's currency"));
+        }
+        if amount.minor <= 0 {
+            return Err(BankError::field("amount", "must be more than zero"));
+        }
+        let reference = crate::domain::reference(reference)
+            .map_err(|why| BankError::field("reference", why))?;
+        Ok((account, reference))
+    }
+
+    /// Asks the owner of the proxy `order.payer` for money, to be paid into `order.to` (the
+    /// asking customer's own account): the payee's bank finds the payer's bank by the proxy
+    /// and makes the request at the switch. The same order (same id) sent again gets the same
+    /// request.
+    pub async fn request_money(
+        &self,
+        owner: &str,
+        order: RequestOrder,
+        actor: &str,
+    ) -> Result<RequestView, BankError> {
+        let id = order.id.hyphenated().to_string();
+        let (account, reference) = self
+            .checked_order(owner, &order.to, order.amount, &order.reference)
+            .await?;
+        if let Some(existing) = self.store.request(&id).await? {
+            let same = existing.payee_account == account.number
+                && existing.amount == order.amount.minor
+                && existing.currency == order.amount.currency.code();
+            return if same {
+                self.request_view(existing, true).await
+            } else {
+                Err(BankError::IdConflict)
+            };
+        }
+        let Payee::Proxy(key) = &order.payer else {
+            return Err(BankError::field(
+                "payer",
+                "must be a mobile number, email address or FPS ID",
+            ));
+        };
+        let bank = order.to.bank();
+        let found = self
+            .proxies
+            .lookup(bank, key, LookupPurpose::P2p, LookupMode::Single)
+            .await?
+            .ok_or(BankError::PayeeNotFound)?;
+        if found.participant == bank {
+            // The switch carries requests between two banks; within one bank, a customer
+            // would be asking their own bank.
+            return Err(BankError::field(
+                "payer",
+                "banks with the same bank as this account; ask from an account at another bank",
+            ));
+        }
+        let payee_masked_name = mask_name(&account.holder_name).unwrap_or_default();
+        let new = NewRequest {
+            id: order.id.as_u128(),
+            payer: found.participant,
+            amount: order.amount,
+            reference: reference.clone(),
+            expires_at_s: None,
+            payee_masked_name,
+        };
+        let made = self.flows.create_request(bank, new, now_s()).await?;
+        let row = RequestRow {
+            id: made.view.id,
+            payee_account: account.number.clone(),
+            payer_bank: found.participant.as_str(),
+            payer_hash: self.proxies.key_hash(key).to_vec(),
+            payer_masked_name: found.masked_name,
+            payer_address: key.masked(),
+            currency: order.amount.currency.code().to_owned(),
+            amount: order.amount.minor,
+            reference,
+            created_at_s: now_s(),
+        };
+        let e = event(
+            actor,
+            "bank.request.create",
+            owner.to_owned(),
+            true,
+            serde_json::json!({
+                "request": row.id,
+                "account": row.payee_account,
+                "payer_bank": row.payer_bank,
+                "payer": row.payer_address,
+                "amount": order.amount.to_decimal_string(),
+                "currency": row.currency,
+            }),
+        );
+        self.store.insert_request(&row, &e).await?;
+        let stored = self.store.request(&row.id).await?.unwrap_or(row);
+        self.request_view(stored, true).await
+    }
+
+    /// A request as one side sees it, with its status as the switch has it now.
+    async fn request_view(&self, row: RequestRow, payee: bool) -> Result<RequestView, BankError> {
+        let corrupt = || StoreError::Corrupt(format!("bank request {}", row.id));
+        let (Some(account), Some(payer_bank), Some(currency)) = (
+            AccountNumber::parse(&row.payee_account),
+            ParticipantCode::parse(&row.payer_bank),
+            Currency::parse(&row.currency),
+        ) else {
+            return Err(corrupt().into());
+        };
+        let caller = if payee { account.bank() } else { payer_bank };
+        let live = self.flows.request(caller, &row.id, now_s()).await?;
+        let status = RequestStatus::parse(&live.status).ok_or_else(corrupt)?;
+        Ok(RequestView {
+            payee_bank: account.bank().as_str(),
+            payee_name: live.payee_masked_name,
+            payee_account: if payee {
+                account.to_string()
+            } else {
+                account.masked()
+            },
+            payer_bank: row.payer_bank,
+            payer_name: row.payer_masked_name,
+            payer_address: row.payer_address,
+            amount: Money::from_minor(row.amount, currency),
+            reference: row.reference,
+            status,
+            at_s: row.created_at_s,
+            id: row.id,
+        })
+    }
+
+    /// The pending requests addressed to a proxy `owner` registered through a hosted bank,
+    /// newest first.
+    pub async fn requests_for(&self, owner: &str) -> Result<Vec<RequestView>, BankError> {
+        let mut out = Vec::new();
+        for row in self.store.requests_to(owner, None, HISTORY_MAX).await? {
+            let view = self.request_view(row, false).await?;
+            if view.status == RequestStatus::Pending {
+                out.push(view);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The requests `owner` made, newest first, with their status.
+    pub async fn requests_made(&self, owner: &str) -> Result<Vec<RequestView>, BankError> {
+        let mut out = Vec::new();
+        for row in self.store.requests_made(owner, HISTORY_MAX).await? {
+            out.push(self.request_view(row, true).await?);
+        }
+        Ok(out)
+    }
+
+    /// The request `id`, if it was addressed to one of `owner`'s proxies.
+    async fn request_to(&self, owner: &str, id: &str) -> Result<RequestRow, BankError> {
+        self.store
+            .requests_to(owner, Some(id), 1)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(BankError::RequestNotFound)
+    }
+
+    /// Pays a request addressed to `owner` from `from`, an account of theirs at the bank the
+    /// request was sent to. Paying the same request from the same account again answers the
+    /// same payment.
+    pub async fn pay_request(
+        &self,
+        owner: &str,
+        request_id: &str,
+        from: &AccountNumber,
+        actor: &str,
+    ) -> Result<PaymentView, BankError> {
+        let request = self.request_to(owner, request_id).await?;
+        let Some(currency) = Currency::parse(&request.currency) else {
+            return Err(StoreError::Corrupt(format!("bank request {}", request.id)).into());
+        };
+        if from.bank().as_str() != request.payer_bank {
+            return Err(BankError::field(
+                "from",
+                "must be an account at the bank the request was sent to",
+            ));
+        }
+        let amount = Money::from_minor(request.amount, currency);
+        let (_, reference) = self
+            .checked_order(owner, from, amount, &request.reference)
+            .await?;
+        let id = request_payment_id(&request.id, from);
+        if let Some(existing) = self.store.payment(&id.hyphenated().to_string()).await? {
+            return self.payment_view(existing);
+        }
+        let view = self.request_view(request.clone(), false).await?;
+        if view.status != RequestStatus::Pending {
+            return Err(BankError::RequestState(view.status.as_str()));
+        }
+        let payee = PayeePreview {
+            bank: ParticipantCode::parse(&view.payee_bank).ok_or(BankError::RequestNotFound)?,
+            bank_name: String::new(),
+            masked_name: view.payee_name,
+            masked_address: view.payee_account,
+        };
+        let purpose = Purpose::RequestToPay;
+        let row = outgoing(id, from, &payee, amount, purpose, reference);
+        let destination = Destination::Request(request.id);
+        self.order(owner, row, destination, purpose, actor).await
+    }
+
+    /// Declines a pending request addressed to `owner`.
+    pub async fn decline_request(
+        &self,
+        owner: &str,
+        request_id: &str,
+        actor: &str,
+    ) -> Result<RequestView, BankError> {
+        let request = self.request_to(owner, request_id).await?;
+        let bank = ParticipantCode::parse(&request.payer_bank)
+            .ok_or_else(|| StoreError::Corrupt(format!("bank request {}", request.id)))?;
+        let declined = self
+            .flows
+            .move_request(bank, &request.id, RequestAction::Decline, now_s())
+            .await;
+        if let Err(FlowError::State(..)) = declined {
+            let view = self.request_view(request, false).await?;
+            return Err(BankError::RequestState(view.status.as_str()));
+        }
+        declined?;
+        let e = event(
+            actor,
+            "bank.request.decline",
+            owner.to_owned(),
+            true,
+            serde_json::json!({ "request": request.id, "payer_bank": request.payer_bank }),
+        );
+        self.store.db().append_audit(&e).await?;
+        self.request_view(request, false).await
+    }
+
     /// Makes a customer's payment through FPS. A refused payment is an answer, not an error:
     /// the view says `failed` and why. The same order (same id) sent again gets the same
     /// payment; a different order under a used id is `IdConflict`.
@@ -445,37 +748,18 @@ impl Banks {
         order: PaymentOrder,
         actor: &str,
     ) -> Result<PaymentView, BankError> {
-        let id = order.id.hyphenated().to_string();
-        if let Some(existing) = self.store.payment(&id).await? {
-            let same = existing.account == order.from.to_string()
-                && existing.amount == order.amount.minor
-                && existing.currency == order.amount.currency.code()
-                && existing.direction == "out";
-            return if same {
-                self.payment_view(existing)
-            } else {
-                Err(BankError::IdConflict)
-            };
+        if let Some(existing) = self.ordered(order.id, &order.from, order.amount).await? {
+            return existing;
         }
-        let account = self.own_account_row(owner, &order.from).await?;
-        if account.currency != order.amount.currency.code() {
-            return Err(BankError::field(
-                "currency",
-                "not the paying account's currency",
-            ));
-        }
-        if order.amount.minor <= 0 {
-            return Err(BankError::field("amount", "must be more than zero"));
-        }
-        let reference = crate::domain::reference(&order.reference)
-            .map_err(|why| BankError::field("reference", why))?;
+        let (_, reference) = self
+            .checked_order(owner, &order.from, order.amount, &order.reference)
+            .await?;
         let payee = self.resolve(order.from.bank(), &order.payee).await?;
         if let Payee::Account(number) = &order.payee {
             if *number == order.from {
                 return Err(BankError::field("payee", "the paying account itself"));
             }
         }
-        let bank = order.from.bank();
         let purpose = if payee.bank.as_str() == crate::demo::ECNY_OPERATOR
             && order.amount.currency == Currency::Cny
         {
@@ -483,28 +767,36 @@ impl Banks {
         } else {
             Purpose::P2p
         };
-        let sealed = self.vault.seal(
-            &format!("{PAYEE_SEAL_CONTEXT}:{id}"),
-            order.payee.to_sealable().as_bytes(),
-        )?;
-        let at = now_s();
-        let row = PaymentRow {
-            id: id.clone(),
-            account: order.from.to_string(),
-            direction: "out".to_owned(),
-            state: PaymentState::Initiated.as_str().to_owned(),
-            counterparty_bank: payee.bank.as_str(),
-            counterparty_name: payee.masked_name.clone(),
-            counterparty_address: payee.masked_address.clone(),
-            payee_sealed: Some(sealed),
-            currency: order.amount.currency.code().to_owned(),
-            amount: order.amount.minor,
-            purpose: purpose_name(purpose).to_owned(),
+        let row = outgoing(
+            order.id,
+            &order.from,
+            &payee,
+            order.amount,
+            purpose,
             reference,
-            fps_transfer: format_id(step_id(bank, order.id, Step::Switch)),
-            reason: None,
-            created_at_s: at,
-            updated_at_s: at,
+        );
+        self.order(owner, row, Destination::Payee(order.payee), purpose, actor)
+            .await
+    }
+
+    /// Records a payment out (its destination sealed to it) and runs it.
+    async fn order(
+        &self,
+        owner: &str,
+        mut row: PaymentRow,
+        destination: Destination,
+        purpose: Purpose,
+        actor: &str,
+    ) -> Result<PaymentView, BankError> {
+        let id = row.id.clone();
+        row.payee_sealed = Some(self.vault.seal(
+            &format!("{PAYEE_SEAL_CONTEXT}:{id}"),
+            destination.to_sealable().as_bytes(),
+        )?);
+        let (request, mandate) = match &destination {
+            Destination::Request(request) => (Some(request.clone()), None),
+            Destination::Debit(mandate) => (None, Some(mandate.clone())),
+            Destination::Payee(_) => (None, None),
         };
         let ordered = event(
             actor,
@@ -516,8 +808,10 @@ impl Banks {
                 "account": row.account,
                 "payee_bank": row.counterparty_bank,
                 "payee": row.counterparty_address,
-                "amount": order.amount.to_decimal_string(),
+                "amount": amount_text(row.amount, &row.currency),
                 "currency": row.currency,
+                "request": request,
+                "mandate": mandate,
             }),
         );
         if !self.store.insert_payment(&row, &ordered).await? {
@@ -527,7 +821,29 @@ impl Banks {
                 None => Err(BankError::IdConflict),
             };
         }
-        self.drive(row, order.payee, purpose, actor).await
+        self.drive(row, destination, purpose, actor).await
+    }
+
+    /// The payment out already ordered under `id`, if any: the same order (account, amount)
+    /// answered as it stands, another one an `IdConflict`.
+    async fn ordered(
+        &self,
+        id: uuid::Uuid,
+        from: &AccountNumber,
+        amount: Money,
+    ) -> Result<Option<Result<PaymentView, BankError>>, BankError> {
+        let Some(existing) = self.store.payment(&id.hyphenated().to_string()).await? else {
+            return Ok(None);
+        };
+        let same = existing.account == from.to_string()
+            && existing.amount == amount.minor
+            && existing.currency == amount.currency.code()
+            && existing.direction == "out";
+        Ok(Some(if same {
+            self.payment_view(existing)
+        } else {
+            Err(BankError::IdConflict)
+        }))
     }
 
     fn payment_view(&self, row: PaymentRow) -> Result<PaymentView, BankError> {
@@ -540,7 +856,7 @@ impl Banks {
     async fn drive(
         &self,
         row: PaymentRow,
-        payee: Payee,
+        destination: Destination,
         purpose: Purpose,
         actor: &str,
     ) -> Result<PaymentView, BankError> {
@@ -590,38 +906,35 @@ impl Banks {
                 .await;
         }
 
-        // 2. Settle between the two banks at the switch.
-        let settle = Transfer {
-            id: step(Step::Switch),
-            debit_account: bank.settlement_account(currency),
-            credit_account: payee_bank.settlement_account(currency),
-            amount: row.amount,
-            currency,
-            kind: Kind::Single,
-            linked: false,
-            code: purpose.code(),
-            user_data: 0,
-            reference: row.reference.clone(),
-        };
-        let settled = match self
-            .switch
-            .submit(vec![settle], Caller::Participant(bank))
-            .await
-        {
-            Ok(outcomes) => outcomes.into_iter().next().map(Outcome::result),
-            Err(SwitchError::Inadmissible(_)) => Some(Err(None)),
-            Err(other) => return Err(other.into()),
+        // 2. Settle between the two banks at the switch: a transfer, or the request paid.
+        let settled = match &destination {
+            Destination::Payee(_) => {
+                let settle = Transfer {
+                    id: step(Step::Switch),
+                    debit_account: bank.settlement_account(currency),
+                    credit_account: payee_bank.settlement_account(currency),
+                    amount: row.amount,
+                    currency,
+                    kind: Kind::Single,
+                    linked: false,
+                    code: purpose.code(),
+                    user_data: 0,
+                    reference: row.reference.clone(),
+                };
+                self.settle_transfer(bank, settle).await?
+            }
+            Destination::Request(request) => {
+                self.settle_request(bank, request, step(Step::Switch))
+                    .await?
+            }
+            Destination::Debit(mandate) => {
+                self.settle_debit(payee_bank, mandate, &row, step(Step::Switch))
+                    .await?
+            }
         };
         match settled {
-            Some(Ok(_)) => {}
-            refused => {
-                let reason = match refused {
-                    Some(Err(Some(bauhinia_fps::ledger::Refusal::ExceedsDebitCap))) => {
-                        "payer_bank_liquidity"
-                    }
-                    Some(Err(Some(r))) => r.code(),
-                    _ => "payee_bank_unavailable",
-                };
+            Ok(()) => {}
+            Err(reason) => {
                 let release = book(
                     step(Step::Release),
                     0,
@@ -656,6 +969,23 @@ impl Banks {
             }
         }
         if self.is_hosted(payee_bank).await? {
+            let payee = match destination {
+                Destination::Payee(payee) => payee,
+                Destination::Request(request) => Payee::Account(
+                    self.store
+                        .request(&request)
+                        .await?
+                        .and_then(|r| AccountNumber::parse(&r.payee_account))
+                        .ok_or_else(|| StoreError::Corrupt(format!("bank request {request}")))?,
+                ),
+                Destination::Debit(mandate) => Payee::Account(
+                    self.store
+                        .mandate_link(&mandate)
+                        .await?
+                        .and_then(|m| AccountNumber::parse(&m.creditor_account))
+                        .ok_or_else(|| StoreError::Corrupt(format!("bank mandate {mandate}")))?,
+                ),
+            };
             let payer_name = self
                 .store
                 .account(&from)
@@ -666,6 +996,59 @@ impl Banks {
                 .await?;
         }
         self.finish(&row, PaymentState::Settled, None, actor).await
+    }
+
+    /// Step 2 of a payment to a payee: the transfer at the switch; a refusal's reason.
+    async fn settle_transfer(
+        &self,
+        bank: ParticipantCode,
+        settle: Transfer,
+    ) -> Result<Result<(), &'static str>, BankError> {
+        let settled = match self
+            .switch
+            .submit(vec![settle], Caller::Participant(bank))
+            .await
+        {
+            Ok(outcomes) => outcomes.into_iter().next().map(Outcome::result),
+            Err(SwitchError::Inadmissible(_)) => Some(Err(None)),
+            Err(other) => return Err(other.into()),
+        };
+        Ok(match settled {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(Some(bauhinia_fps::ledger::Refusal::ExceedsDebitCap))) => {
+                Err("payer_bank_liquidity")
+            }
+            Some(Err(Some(r))) => Err(r.code()),
+            _ => Err("payee_bank_unavailable"),
+        })
+    }
+
+    /// Step 2 of a payment of a request: the payer's bank pays it at the switch with the
+    /// transfer `transfer` (a retry with the same id answers, or finishes, the same payment).
+    async fn settle_request(
+        &self,
+        bank: ParticipantCode,
+        request: &str,
+        transfer: bauhinia_fps::ledger::Id,
+    ) -> Result<Result<(), &'static str>, BankError> {
+        let cap = bauhinia_fps::ledger::Refusal::ExceedsDebitCap.code();
+        match self
+            .flows
+            .pay_request(bank, request, transfer, now_s())
+            .await
+        {
+            Ok(_) => Ok(Ok(())),
+            Err(FlowError::Refused(code, _)) if code == cap => Ok(Err("payer_bank_liquidity")),
+            Err(FlowError::Refused(code, _)) => Ok(Err(code)),
+            Err(FlowError::State(..) | FlowError::Forbidden(_) | FlowError::NotFound(_)) => {
+                Ok(Err("request_not_pending"))
+            }
+            Err(FlowError::TransferIdConflict) => Ok(Err("id_conflict")),
+            Err(FlowError::Switch(SwitchError::Inadmissible(_))) => {
+                Ok(Err("payee_bank_unavailable"))
+            }
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// The payee's bank credits its customer for a settled payment.
@@ -827,13 +1210,13 @@ impl Banks {
                 })
                 .transpose()?
                 .and_then(|bytes| String::from_utf8(bytes).ok())
-                .and_then(|text| Payee::from_sealable(&text));
-            let Some(payee) = payee else {
+                .and_then(|text| Destination::from_sealable(&text));
+            let Some(destination) = payee else {
                 tracing::error!(payment = %row.id, "an unfinished payment without its payee");
                 continue;
             };
             let purpose = purpose_from_name(&row.purpose);
-            self.drive(row, payee, purpose, SYSTEM).await?;
+            self.drive(row, destination, purpose, SYSTEM).await?;
             done += 1;
         }
         Ok(done)
@@ -934,6 +1317,8 @@ fn purpose_name(p: Purpose) -> &'static str {
     match p {
         Purpose::EcnyTopUp => "ecny_top_up",
         Purpose::P2m => "p2m",
+        Purpose::RequestToPay => "request_to_pay",
+        Purpose::DirectDebit => "direct_debit",
         _ => "p2p",
     }
 }
@@ -942,7 +1327,46 @@ fn purpose_from_name(name: &str) -> Purpose {
     match name {
         "ecny_top_up" => Purpose::EcnyTopUp,
         "p2m" => Purpose::P2m,
+        "request_to_pay" => Purpose::RequestToPay,
+        "direct_debit" => Purpose::DirectDebit,
         _ => Purpose::P2p,
+    }
+}
+
+fn amount_text(minor: i64, currency: &str) -> String {
+    Currency::parse(currency)
+        .map(|c| Money::from_minor(minor, c).to_decimal_string())
+        .unwrap_or_default()
+}
+
+/// A payment out, initiated: `id` from `from` to `payee`, settled at the switch as the
+/// transfer derived from `id`. Its destination is sealed to it when it is ordered.
+fn outgoing(
+    id: uuid::Uuid,
+    from: &AccountNumber,
+    payee: &PayeePreview,
+    amount: Money,
+    purpose: Purpose,
+    reference: String,
+) -> PaymentRow {
+    let at = now_s();
+    PaymentRow {
+        id: id.hyphenated().to_string(),
+        account: from.to_string(),
+        direction: "out".to_owned(),
+        state: PaymentState::Initiated.as_str().to_owned(),
+        counterparty_bank: payee.bank.as_str(),
+        counterparty_name: payee.masked_name.clone(),
+        counterparty_address: payee.masked_address.clone(),
+        payee_sealed: None,
+        currency: amount.currency.code().to_owned(),
+        amount: amount.minor,
+        purpose: purpose_name(purpose).to_owned(),
+        reference,
+        fps_transfer: format_id(step_id(from.bank(), id, Step::Switch)),
+        reason: None,
+        created_at_s: at,
+        updated_at_s: at,
     }
 }
 
@@ -960,6 +1384,13 @@ impl From<BankError> for bauhinia_core::Problem {
             BankError::PayeeNotFound => Problem::new(ErrorCode::BankPayeeNotFound),
             BankError::NotHosted => Problem::new(ErrorCode::BankNotHosted),
             BankError::IdConflict => Problem::new(ErrorCode::BankPaymentIdConflict),
+            BankError::RequestNotFound => Problem::new(ErrorCode::BankRequestNotFound),
+            e @ BankError::RequestState(_) => {
+                Problem::new(ErrorCode::BankRequestState).detail(e.to_string())
+            }
+            BankError::MandateNotFound => Problem::new(ErrorCode::BankMandateNotFound),
+            BankError::MandateState(why) => Problem::new(ErrorCode::BankMandateState).detail(why),
+            BankError::Flow(e) => Problem::from(e),
             BankError::Proxy(e) => Problem::from(e),
             BankError::Store(StoreError::Sqlx(sqlx::Error::PoolTimedOut)) => {
                 Problem::new(ErrorCode::StoreUnavailable)

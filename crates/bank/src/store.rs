@@ -1,5 +1,5 @@
-//! The banks' tables (`bank_hosted`, `bank_accounts`, `bank_proxies`, `bank_payments`) on
-//! SQLite and PostgreSQL, one query text for both. Every change is written with its audit
+//! The banks' tables (`bank_hosted`, `bank_accounts`, `bank_proxies`, `bank_payments`,
+//! `bank_requests`, `bank_mandates`) on SQLite and PostgreSQL, one query text for both. Every change is written with its audit
 //! event in one transaction.
 
 use bauhinia_store::audit::{AuditEvent, Outcome as AuditOutcome};
@@ -88,6 +88,88 @@ type PaymentTuple = (
     i64,
     i64,
 );
+
+/// A request to pay a customer made, as the payee's bank recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRow {
+    pub id: String,
+    pub payee_account: String,
+    pub payer_bank: String,
+    pub payer_hash: Vec<u8>,
+    pub payer_masked_name: String,
+    pub payer_address: String,
+    pub currency: String,
+    pub amount: i64,
+    pub reference: String,
+    pub created_at_s: i64,
+}
+
+type RequestTuple = (
+    String,
+    String,
+    String,
+    Vec<u8>,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    i64,
+);
+
+impl From<RequestTuple> for RequestRow {
+    fn from(t: RequestTuple) -> RequestRow {
+        let (
+            id,
+            payee_account,
+            payer_bank,
+            payer_hash,
+            payer_masked_name,
+            payer_address,
+            currency,
+            amount,
+            reference,
+            created_at_s,
+        ) = t;
+        RequestRow {
+            id,
+            payee_account,
+            payer_bank,
+            payer_hash,
+            payer_masked_name,
+            payer_address,
+            currency,
+            amount,
+            reference,
+            created_at_s,
+        }
+    }
+}
+
+/// A mandate's link to the accounts of its debtor and creditor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MandateLink {
+    pub id: String,
+    pub debtor_account: String,
+    pub creditor_account: String,
+    pub created_at_s: i64,
+}
+
+impl From<(String, String, String, i64)> for MandateLink {
+    fn from(
+        (id, debtor_account, creditor_account, created_at_s): (String, String, String, i64),
+    ) -> MandateLink {
+        MandateLink {
+            id,
+            debtor_account,
+            creditor_account,
+            created_at_s,
+        }
+    }
+}
+
+const REQUEST_COLUMNS: &str = "r.id, r.payee_account, r.payer_bank, r.payer_hash, \
+    r.payer_masked_name, r.payer_address, r.currency, r.amount, r.reference, r.created_at_s";
 
 impl From<PaymentTuple> for PaymentRow {
     fn from(t: PaymentTuple) -> PaymentRow {
@@ -439,5 +521,150 @@ impl BankStore {
                 created_at_s,
             })
             .collect())
+    }
+    /// Records a request a customer made (with its audit event); `false` if its id was
+    /// already taken.
+    pub async fn insert_request(
+        &self,
+        request: &RequestRow,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        Ok(write_tx!(&self.db, tx, append => {
+            let inserted = sqlx::query(
+                "INSERT INTO bank_requests (id, payee_account, payer_bank, payer_hash, \
+                 payer_masked_name, payer_address, currency, amount, reference, created_at_s) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&request.id)
+            .bind(&request.payee_account)
+            .bind(&request.payer_bank)
+            .bind(&request.payer_hash)
+            .bind(&request.payer_masked_name)
+            .bind(&request.payer_address)
+            .bind(&request.currency)
+            .bind(request.amount)
+            .bind(&request.reference)
+            .bind(request.created_at_s)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if inserted {
+                append(&mut tx, event).await?;
+            }
+            inserted
+        }))
+    }
+
+    pub async fn request(&self, id: &str) -> Result<Option<RequestRow>, StoreError> {
+        let sql = format!("SELECT {REQUEST_COLUMNS} FROM bank_requests r WHERE r.id = $1");
+        let row: Option<RequestTuple> = read!(&self.db, conn => sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(conn)
+            .await?);
+        Ok(row.map(RequestRow::from))
+    }
+
+    /// The requests `owner` made, newest first.
+    pub async fn requests_made(
+        &self,
+        owner: &str,
+        limit: i64,
+    ) -> Result<Vec<RequestRow>, StoreError> {
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM bank_requests r JOIN bank_accounts a \
+             ON a.number = r.payee_account WHERE a.owner = $1 AND r.id = COALESCE($3, r.id) \
+             ORDER BY r.seq DESC LIMIT $2"
+        );
+        self.requests_where(&sql, owner, limit, None).await
+    }
+
+    /// The requests addressed to a proxy `owner` registered through the payer's bank, newest
+    /// first (only the request `only`, when given).
+    pub async fn requests_to(
+        &self,
+        owner: &str,
+        only: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<RequestRow>, StoreError> {
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM bank_requests r WHERE EXISTS (SELECT 1 FROM \
+             bank_proxies p JOIN bank_accounts a ON a.number = p.account WHERE a.owner = $1 \
+             AND p.key_hash = r.payer_hash AND a.bank = r.payer_bank) \
+             AND r.id = COALESCE($3, r.id) ORDER BY r.seq DESC LIMIT $2"
+        );
+        self.requests_where(&sql, owner, limit, only).await
+    }
+
+    async fn requests_where(
+        &self,
+        sql: &str,
+        owner: &str,
+        limit: i64,
+        only: Option<&str>,
+    ) -> Result<Vec<RequestRow>, StoreError> {
+        let rows: Vec<RequestTuple> = read!(&self.db, conn => sqlx::query_as(sql)
+            .bind(owner)
+            .bind(limit)
+            .bind(only)
+            .fetch_all(conn)
+            .await?);
+        Ok(rows.into_iter().map(RequestRow::from).collect())
+    }
+    /// Links a mandate to its accounts (with its audit event); `false` if its id was taken.
+    pub async fn insert_mandate(
+        &self,
+        link: &MandateLink,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        Ok(write_tx!(&self.db, tx, append => {
+            let inserted = sqlx::query(
+                "INSERT INTO bank_mandates (id, debtor_account, creditor_account, created_at_s) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&link.id)
+            .bind(&link.debtor_account)
+            .bind(&link.creditor_account)
+            .bind(link.created_at_s)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if inserted {
+                append(&mut tx, event).await?;
+            }
+            inserted
+        }))
+    }
+
+    pub async fn mandate_link(&self, id: &str) -> Result<Option<MandateLink>, StoreError> {
+        let row: Option<(String, String, String, i64)> = read!(&self.db, conn => sqlx::query_as(
+            "SELECT id, debtor_account, creditor_account, created_at_s FROM bank_mandates \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(conn)
+        .await?);
+        Ok(row.map(MandateLink::from))
+    }
+
+    /// The mandates on `owner`'s accounts, newest first (only the mandate `only`, when given).
+    pub async fn mandates_of(
+        &self,
+        owner: &str,
+        only: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<MandateLink>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> = read!(&self.db, conn => sqlx::query_as(
+            "SELECT m.id, m.debtor_account, m.creditor_account, m.created_at_s \
+             FROM bank_mandates m JOIN bank_accounts a ON a.number = m.debtor_account \
+             WHERE a.owner = $1 AND m.id = COALESCE($3, m.id) ORDER BY m.seq DESC LIMIT $2",
+        )
+        .bind(owner)
+        .bind(limit)
+        .bind(only)
+        .fetch_all(conn)
+        .await?);
+        Ok(rows.into_iter().map(MandateLink::from).collect())
     }
 }

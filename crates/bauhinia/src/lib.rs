@@ -85,9 +85,15 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         Arc::clone(&vault),
         Arc::clone(&fps),
     ));
-    let banks = bauhinia_bank::Banks::start(&db, vault, Arc::clone(&fps), Arc::clone(&proxies))
-        .await
-        .context("starting the hosted banks and their ledger")?;
+    let banks = bauhinia_bank::Banks::start(
+        &db,
+        vault,
+        Arc::clone(&fps),
+        Arc::clone(&proxies),
+        Arc::clone(&flows),
+    )
+    .await
+    .context("starting the hosted banks and their ledger")?;
     let demo = load_demo(&db, &identity, &fps, &banks, config).await?;
     let recovered = banks
         .recover()

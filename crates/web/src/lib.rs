@@ -85,6 +85,20 @@ pub fn router(state: PortalState) -> Router {
         .route("/pay/send/review", post(payments::review))
         .route("/pay/payments/{id}", get(payments::receipt))
         .route("/pay/receive", get(payments::receive))
+        .route(
+            "/pay/request",
+            get(payments::request_form).post(payments::request),
+        )
+        .route(
+            "/pay/mandates",
+            get(payments::mandates).post(payments::set_up_mandate),
+        )
+        .route("/pay/mandates/{id}/{action}", post(payments::move_mandate))
+        .route("/pay/requests/{id}/pay", post(payments::pay_request))
+        .route(
+            "/pay/requests/{id}/decline",
+            post(payments::decline_request),
+        )
         .route("/app/logout", post(resident_app::logout))
         .route("/app/passkeys/remove", post(resident_app::remove));
     if state.demo {

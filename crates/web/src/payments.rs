@@ -1,7 +1,9 @@
 //! 轉數快 FPS for residents (`/pay`): the resident's accounts at the hosted banks, signed in
 //! with the 智方便 session. Send money by mobile number, email, FPS ID or account number — or
 //! by pasting a QR code's payload — after a review page that shows who will be paid (the
-//! payee's bank and masked name); receive with a QR code; register proxies; see the history.
+//! payee's bank and masked name); receive with a QR code; request money from someone by their
+//! mobile number, email or FPS ID, and pay or decline the requests made to you; manage the
+//! eDDA mandates on your accounts; register proxies; see the history.
 //! Every page works without JavaScript; every form post is checked for the site's own origin.
 
 use askama::Template;
@@ -9,8 +11,12 @@ use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use bauhinia_bank::{AccountNumber, AccountView, BankError, Payee, PaymentOrder, PaymentView};
+use bauhinia_bank::{
+    AccountNumber, AccountView, BankError, MandateOrder, MandateView, Payee, PaymentOrder,
+    PaymentView, RequestOrder, RequestView,
+};
 use bauhinia_core::{Currency, Lang, Money, Problem};
+use bauhinia_fps::flows::domain::{MandateAction, MandateStatus, RequestStatus};
 use bauhinia_fps::proxy::domain::{EmailAddress, MobileNumber, ProxyKey, ProxyKind};
 use bauhinia_fps::switch::ParticipantCode;
 use bauhinia_identity::session::token_from_headers;
@@ -89,6 +95,60 @@ pub struct PayTexts {
     pub error_consent: &'static str,
     pub error_proxy_exists: &'static str,
     pub error_again: &'static str,
+    pub request: &'static str,
+    pub request_intro: &'static str,
+    pub to_account: &'static str,
+    pub payer_kind: &'static str,
+    pub payer: &'static str,
+    pub payer_hint: &'static str,
+    pub request_button: &'static str,
+    pub requested: &'static str,
+    pub requests_to_you: &'static str,
+    pub no_requests_to_you: &'static str,
+    pub requests_made: &'static str,
+    pub no_requests_made: &'static str,
+    pub requested_by: &'static str,
+    pub requested_from: &'static str,
+    pub pay_from: &'static str,
+    pub pay_button: &'static str,
+    pub decline_button: &'static str,
+    pub declined: &'static str,
+    pub status_pending: &'static str,
+    pub status_settling: &'static str,
+    pub status_paid: &'static str,
+    pub status_declined: &'static str,
+    pub status_cancelled: &'static str,
+    pub status_expired: &'static str,
+    pub error_payer: &'static str,
+    pub error_payer_same_bank: &'static str,
+    pub error_request_gone: &'static str,
+    pub error_pay_from: &'static str,
+    pub mandates: &'static str,
+    pub mandates_intro: &'static str,
+    pub no_mandates: &'static str,
+    pub set_up_mandate: &'static str,
+    pub debtor_account: &'static str,
+    pub creditor_account: &'static str,
+    pub creditor_hint: &'static str,
+    pub per_debit_limit: &'static str,
+    pub monthly_limit: &'static str,
+    pub set_up_button: &'static str,
+    pub mandate_created: &'static str,
+    pub mandate_moved: &'static str,
+    pub creditor: &'static str,
+    pub action_confirm: &'static str,
+    pub action_reject: &'static str,
+    pub action_suspend: &'static str,
+    pub action_resume: &'static str,
+    pub action_cancel: &'static str,
+    pub mandate_pending: &'static str,
+    pub mandate_active: &'static str,
+    pub mandate_suspended: &'static str,
+    pub mandate_cancelled: &'static str,
+    pub mandate_rejected: &'static str,
+    pub error_creditor: &'static str,
+    pub error_limits: &'static str,
+    pub error_mandate_state: &'static str,
     pub reason_insufficient_funds: &'static str,
     pub reason_other: &'static str,
 }
@@ -155,6 +215,62 @@ const ZH_HANT: PayTexts = PayTexts {
     error_consent: "登記前須同意轉數快登記通知。",
     error_proxy_exists: "你已在此銀行登記了這個手機號碼或電郵。",
     error_again: "未能處理，請再試。",
+    request: "要求付款",
+    request_intro:
+        "向朋友要求付款：對方會在其銀行的轉數快看到你的要求，確認後款項即時存入你的戶口。",
+    to_account: "存入戶口",
+    payer_kind: "付款人以",
+    payer: "付款人",
+    payer_hint: "例如 9123 4567、name@example.hk 或轉數快識別碼",
+    request_button: "發出要求",
+    requested: "已發出付款要求：",
+    requests_to_you: "向你要求付款",
+    no_requests_to_you: "暫無向你提出的付款要求。",
+    requests_made: "你發出的付款要求",
+    no_requests_made: "你還沒有發出付款要求。",
+    requested_by: "要求人",
+    requested_from: "要求對象",
+    pay_from: "付款戶口",
+    pay_button: "付款",
+    decline_button: "拒絕",
+    declined: "已拒絕付款要求。",
+    status_pending: "待付款",
+    status_settling: "付款中",
+    status_paid: "已付款",
+    status_declined: "已拒絕",
+    status_cancelled: "已取消",
+    status_expired: "已過期",
+    error_payer: "付款人的手機號碼、電郵或轉數快識別碼格式不正確。",
+    error_payer_same_bank: "付款人與此戶口在同一銀行；請以另一銀行的戶口提出要求。",
+    error_request_gone: "此付款要求已不能處理（已付款、已拒絕、已取消或已過期）。",
+    error_pay_from: "請選擇你在收到要求的銀行的戶口。",
+    mandates: "直接付款授權",
+    mandates_intro:
+        "管理你戶口上的電子直接付款授權（eDDA）：商戶只可在你設定的每次及每月上限內收款。",
+    no_mandates: "你的戶口暫無直接付款授權。",
+    set_up_mandate: "設立直接付款授權",
+    debtor_account: "扣款戶口",
+    creditor_account: "商戶戶口號碼",
+    creditor_hint: "例如 387-100000001（須在另一銀行）",
+    per_debit_limit: "每次上限",
+    monthly_limit: "每月上限",
+    set_up_button: "設立授權",
+    mandate_created: "已設立直接付款授權。",
+    mandate_moved: "已更新直接付款授權。",
+    creditor: "收款商戶",
+    action_confirm: "確認",
+    action_reject: "拒絕",
+    action_suspend: "暫停",
+    action_resume: "恢復",
+    action_cancel: "取消",
+    mandate_pending: "待確認",
+    mandate_active: "生效中",
+    mandate_suspended: "已暫停",
+    mandate_cancelled: "已取消",
+    mandate_rejected: "已拒絕",
+    error_creditor: "商戶戶口號碼不正確，或與扣款戶口在同一銀行。",
+    error_limits: "請輸入大於零、最多兩位小數的上限，每月上限不少於每次上限。",
+    error_mandate_state: "此授權的狀態不容許這項操作。",
     reason_insufficient_funds: "戶口可用結餘不足。",
     reason_other: "轉數快未能處理此轉帳。原因代碼：",
 };
@@ -221,6 +337,62 @@ const ZH_HANS: PayTexts = PayTexts {
     error_consent: "登记前须同意转数快登记通知。",
     error_proxy_exists: "你已在此银行登记了这个手机号码或电邮。",
     error_again: "未能处理，请再试。",
+    request: "要求付款",
+    request_intro:
+        "向朋友要求付款：对方会在其银行的转数快看到你的要求，确认后款项即时存入你的账户。",
+    to_account: "存入账户",
+    payer_kind: "付款人以",
+    payer: "付款人",
+    payer_hint: "例如 9123 4567、name@example.hk 或转数快识别码",
+    request_button: "发出要求",
+    requested: "已发出付款要求：",
+    requests_to_you: "向你要求付款",
+    no_requests_to_you: "暂无向你提出的付款要求。",
+    requests_made: "你发出的付款要求",
+    no_requests_made: "你还没有发出付款要求。",
+    requested_by: "要求人",
+    requested_from: "要求对象",
+    pay_from: "付款账户",
+    pay_button: "付款",
+    decline_button: "拒绝",
+    declined: "已拒绝付款要求。",
+    status_pending: "待付款",
+    status_settling: "付款中",
+    status_paid: "已付款",
+    status_declined: "已拒绝",
+    status_cancelled: "已取消",
+    status_expired: "已过期",
+    error_payer: "付款人的手机号码、电邮或转数快识别码格式不正确。",
+    error_payer_same_bank: "付款人与此账户在同一银行；请以另一银行的账户提出要求。",
+    error_request_gone: "此付款要求已不能处理（已付款、已拒绝、已取消或已过期）。",
+    error_pay_from: "请选择你在收到要求的银行的账户。",
+    mandates: "直接付款授权",
+    mandates_intro:
+        "管理你账户上的电子直接付款授权（eDDA）：商户只可在你设定的每次及每月上限内收款。",
+    no_mandates: "你的账户暂无直接付款授权。",
+    set_up_mandate: "设立直接付款授权",
+    debtor_account: "扣款账户",
+    creditor_account: "商户账户号码",
+    creditor_hint: "例如 387-100000001（须在另一银行）",
+    per_debit_limit: "每次上限",
+    monthly_limit: "每月上限",
+    set_up_button: "设立授权",
+    mandate_created: "已设立直接付款授权。",
+    mandate_moved: "已更新直接付款授权。",
+    creditor: "收款商户",
+    action_confirm: "确认",
+    action_reject: "拒绝",
+    action_suspend: "暂停",
+    action_resume: "恢复",
+    action_cancel: "取消",
+    mandate_pending: "待确认",
+    mandate_active: "生效中",
+    mandate_suspended: "已暂停",
+    mandate_cancelled: "已取消",
+    mandate_rejected: "已拒绝",
+    error_creditor: "商户账户号码不正确，或与扣款账户在同一银行。",
+    error_limits: "请输入大于零、最多两位小数的上限，每月上限不少于每次上限。",
+    error_mandate_state: "此授权的状态不容许这项操作。",
     reason_insufficient_funds: "户口可用结余不足。",
     reason_other: "转数快未能处理此转账。原因代码：",
 };
@@ -287,6 +459,60 @@ const EN: PayTexts = PayTexts {
     error_consent: "You must agree to the FPS registration notice to register.",
     error_proxy_exists: "You have already registered this at this bank.",
     error_again: "This could not be done; please try again.",
+    request: "Request money",
+    request_intro: "Ask someone to pay you: they see your request in FPS at their bank, and once they confirm, the money reaches your account at once.",
+    to_account: "Into account",
+    payer_kind: "Ask by",
+    payer: "Payer",
+    payer_hint: "e.g. 9123 4567, name@example.hk or an FPS ID",
+    request_button: "Send the request",
+    requested: "Request sent to",
+    requests_to_you: "Requests to you",
+    no_requests_to_you: "No one has asked you to pay.",
+    requests_made: "Requests you made",
+    no_requests_made: "You have not asked anyone to pay.",
+    requested_by: "Requested by",
+    requested_from: "Asked",
+    pay_from: "Pay from",
+    pay_button: "Pay",
+    decline_button: "Decline",
+    declined: "Request declined.",
+    status_pending: "Waiting for payment",
+    status_settling: "Being paid",
+    status_paid: "Paid",
+    status_declined: "Declined",
+    status_cancelled: "Cancelled",
+    status_expired: "Expired",
+    error_payer: "The payer's mobile number, email or FPS ID is not in a valid form.",
+    error_payer_same_bank: "The payer banks with the same bank as this account; ask from an account at another bank.",
+    error_request_gone: "This request can no longer be acted on (paid, declined, cancelled or expired).",
+    error_pay_from: "Choose one of your accounts at the bank the request was sent to.",
+    mandates: "Direct debit authorisations",
+    mandates_intro: "Manage the eDDA mandates on your accounts: a merchant collects only within the limits you set for each debit and each month.",
+    no_mandates: "There are no direct debit authorisations on your accounts.",
+    set_up_mandate: "Set up a direct debit authorisation",
+    debtor_account: "Account to debit",
+    creditor_account: "Merchant's account number",
+    creditor_hint: "e.g. 387-100000001 (at another bank)",
+    per_debit_limit: "Limit per debit",
+    monthly_limit: "Limit per month",
+    set_up_button: "Set up",
+    mandate_created: "Direct debit authorisation set up.",
+    mandate_moved: "Direct debit authorisation updated.",
+    creditor: "Merchant",
+    action_confirm: "Confirm",
+    action_reject: "Reject",
+    action_suspend: "Suspend",
+    action_resume: "Resume",
+    action_cancel: "Cancel",
+    mandate_pending: "Waiting for your confirmation",
+    mandate_active: "Active",
+    mandate_suspended: "Suspended",
+    mandate_cancelled: "Cancelled",
+    mandate_rejected: "Rejected",
+    error_creditor: "The merchant's account number is not valid, or is at the same bank as the account to debit.",
+    error_limits: "Enter limits above zero with at most two decimals; the monthly limit must be at least the limit per debit.",
+    error_mandate_state: "This authorisation's status does not allow that.",
     reason_insufficient_funds: "The account's available balance is too low.",
     reason_other: "FPS could not make this payment. Reason code:",
 };
@@ -330,6 +556,21 @@ struct ProxyRow {
     account: String,
 }
 
+/// A request to pay, as a list shows it: to the resident (with the accounts that may pay it)
+/// or made by them.
+#[derive(Debug)]
+struct RequestItem {
+    id: String,
+    who: String,
+    bank: String,
+    amount: String,
+    reference: String,
+    status: &'static str,
+    status_code: &'static str,
+    at: String,
+    accounts: Vec<String>,
+}
+
 #[derive(Debug)]
 struct BankChoice {
     code: String,
@@ -350,6 +591,29 @@ struct PayTemplate {
     banks: Vec<BankChoice>,
     mobile: Option<String>,
     email: Option<String>,
+    requests_in: Vec<RequestItem>,
+    requests_out: Vec<RequestItem>,
+}
+
+/// What the request form holds.
+#[derive(Debug, Default, Clone)]
+struct RequestForm {
+    id: String,
+    to: String,
+    kind: String,
+    payer: String,
+    amount: String,
+    reference: String,
+}
+
+#[derive(Template)]
+#[template(path = "pay_request.html")]
+struct RequestTemplate {
+    page: Page,
+    p: &'static PayTexts,
+    form: RequestForm,
+    accounts: Vec<AccountRow>,
+    errors: Vec<String>,
 }
 
 /// What the send form holds (also carried through the review page).
@@ -436,6 +700,22 @@ async fn posting_session(state: &PortalState, headers: &HeaderMap) -> Result<Ses
     Ok(session)
 }
 
+/// A posted form over the resident's accounts: the session, the form's pairs and the
+/// accounts — or the response to give instead.
+async fn posted_form(
+    state: &PortalState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Session, Vec<(String, String)>, Vec<AccountView>), Response> {
+    let session = posting_session(state, headers).await?;
+    let accounts = state
+        .banks
+        .accounts_of(&owner(&session))
+        .await
+        .map_err(internal)?;
+    Ok((session, form(body), accounts))
+}
+
 fn form(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body)
         .take(FORM_PAIRS_MAX)
@@ -518,6 +798,47 @@ fn payment_row(
     }
 }
 
+fn status_text(p: &'static PayTexts, status: RequestStatus) -> &'static str {
+    match status {
+        RequestStatus::Pending => p.status_pending,
+        RequestStatus::Settling => p.status_settling,
+        RequestStatus::Paid => p.status_paid,
+        RequestStatus::Declined => p.status_declined,
+        RequestStatus::Cancelled => p.status_cancelled,
+        RequestStatus::Expired => p.status_expired,
+    }
+}
+
+/// A request as a list shows it: to the resident (`to_me`: who asks, at which bank) or made by
+/// them (whom they asked).
+fn request_item(
+    state: &PortalState,
+    p: &'static PayTexts,
+    r: &RequestView,
+    lang: Lang,
+    to_me: bool,
+) -> RequestItem {
+    let (who, bank) = if to_me {
+        (r.payee_name.clone(), &r.payee_bank)
+    } else {
+        (
+            format!("{} ({})", r.payer_name, r.payer_address),
+            &r.payer_bank,
+        )
+    };
+    RequestItem {
+        id: r.id.clone(),
+        who,
+        bank: bank_name(state, bank, lang),
+        amount: money_text(r.amount),
+        reference: r.reference.clone(),
+        status: status_text(p, r.status),
+        status_code: r.status.as_str(),
+        at: shown_time(r.at_s),
+        accounts: Vec::new(),
+    }
+}
+
 fn internal(e: impl Into<Problem>) -> Response {
     e.into().into_response()
 }
@@ -529,9 +850,15 @@ pub async fn home(
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
 ) -> Response {
-    let notice = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .find(|(k, _)| k == "registered")
-        .map(|(_, v)| v.into_owned());
+    let p = PayTexts::get(prefs.lang);
+    let notice = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).find_map(|(k, v)| {
+        match k.as_ref() {
+            "registered" => Some(format!("{} {v}", p.registered)),
+            "requested" => Some(format!("{} {v}", p.requested)),
+            "declined" => Some(p.declined.to_owned()),
+            _ => None,
+        }
+    });
     overview(&state, prefs, &headers, &uri, notice, Vec::new()).await
 }
 
@@ -549,7 +876,7 @@ async fn overview(
         page,
         p,
         signed_in: false,
-        notice: notice.map(|n| format!("{} {n}", p.registered)),
+        notice,
         errors,
         accounts: Vec::new(),
         payments: Vec::new(),
@@ -557,6 +884,8 @@ async fn overview(
         banks: Vec::new(),
         mobile: None,
         email: None,
+        requests_in: Vec::new(),
+        requests_out: Vec::new(),
     };
     if let Some(session) = session(state, headers).await {
         let owner = owner(&session);
@@ -596,6 +925,29 @@ async fn overview(
             .collect();
         template.mobile = resident.mobile;
         template.email = resident.email;
+        let (to_me, mine) = match (
+            state.banks.requests_for(&owner).await,
+            state.banks.requests_made(&owner).await,
+        ) {
+            (Ok(i), Ok(o)) => (i, o),
+            (Err(e), _) | (_, Err(e)) => return internal(e),
+        };
+        template.requests_in = to_me
+            .iter()
+            .map(|r| {
+                let mut item = request_item(state, p, r, prefs.lang, true);
+                item.accounts = accounts
+                    .iter()
+                    .filter(|a| a.bank.as_str() == r.payer_bank && a.currency == r.amount.currency)
+                    .map(|a| a.number.to_string())
+                    .collect();
+                item
+            })
+            .collect();
+        template.requests_out = mine
+            .iter()
+            .map(|r| request_item(state, p, r, prefs.lang, false))
+            .collect();
     }
     no_store(render(&template, StatusCode::OK))
 }
@@ -747,23 +1099,36 @@ async fn send_page(
     review: Option<Review>,
 ) -> Response {
     let p = PayTexts::get(prefs.lang);
+    let faulty = !errors.is_empty();
+    form_page(state, prefs, session, faulty, |accounts| SendTemplate {
+        page: Page::new(prefs, p.send, Section::Pay, uri.path()),
+        p,
+        form,
+        accounts,
+        errors,
+        review,
+    })
+    .await
+}
+
+/// A form over the resident's accounts, built by `build`; 422 when it names faults.
+async fn form_page<T: Template>(
+    state: &PortalState,
+    prefs: Prefs,
+    session: &Session,
+    faulty: bool,
+    build: impl FnOnce(Vec<AccountRow>) -> T,
+) -> Response {
     let accounts = match state.banks.accounts_of(&owner(session)).await {
         Ok(a) => a,
         Err(e) => return internal(e),
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
+    let status = if faulty {
         StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
     };
-    let template = SendTemplate {
-        page: Page::new(prefs, p.send, Section::Pay, uri.path()),
-        p,
-        form,
-        accounts: account_rows(state, &accounts, prefs.lang),
-        errors,
-        review,
-    };
+    let template = build(account_rows(state, &accounts, prefs.lang));
     no_store(render(&template, status))
 }
 
@@ -833,15 +1198,7 @@ fn order_from(
     if payee.is_err() && errors.is_empty() {
         errors.push(p.error_payee.to_owned());
     }
-    let amount = from
-        .and_then(|a| Money::parse_decimal(form.amount.trim(), a.currency).ok())
-        .filter(|m| m.minor > 0);
-    if amount.is_none() && from.is_some() {
-        errors.push(p.error_amount.to_owned());
-    }
-    if bauhinia_bank::domain::reference(&form.reference).is_err() {
-        errors.push(p.error_reference.to_owned());
-    }
+    let amount = amount_and_reference(p, &mut errors, from, &form.amount, &form.reference);
     match (from, payee, amount, errors.is_empty()) {
         (Some(from), Ok(payee), Some(amount), true) => Ok(PaymentOrder {
             id,
@@ -852,6 +1209,27 @@ fn order_from(
         }),
         _ => Err(errors),
     }
+}
+
+/// The amount typed, in `account`'s currency, and the reference checked; each fault named in
+/// `errors` (no amount fault without an account to read it for).
+fn amount_and_reference(
+    p: &'static PayTexts,
+    errors: &mut Vec<String>,
+    account: Option<&AccountView>,
+    amount: &str,
+    reference: &str,
+) -> Option<Money> {
+    let money = account
+        .and_then(|a| Money::parse_decimal(amount.trim(), a.currency).ok())
+        .filter(|m| m.minor > 0);
+    if money.is_none() && account.is_some() {
+        errors.push(p.error_amount.to_owned());
+    }
+    if bauhinia_bank::domain::reference(reference).is_err() {
+        errors.push(p.error_reference.to_owned());
+    }
+    money
 }
 
 fn bank_error_text(p: &'static PayTexts, e: &BankError) -> Option<&'static str> {
@@ -1152,4 +1530,433 @@ async fn receive_payload(
     qr::encode(&code)
         .map(Some)
         .map_err(|_| (|p: &'static PayTexts| p.error_again) as TextPick)
+}
+
+async fn request_page(
+    state: &PortalState,
+    prefs: Prefs,
+    uri: &axum::http::Uri,
+    session: &Session,
+    form: RequestForm,
+    errors: Vec<String>,
+) -> Response {
+    let p = PayTexts::get(prefs.lang);
+    let faulty = !errors.is_empty();
+    form_page(state, prefs, session, faulty, |accounts| RequestTemplate {
+        page: Page::new(prefs, p.request, Section::Pay, uri.path()),
+        p,
+        form,
+        accounts,
+        errors,
+    })
+    .await
+}
+
+/// `GET /pay/request`: the request form, with a fresh id (so a form sent twice asks once).
+pub async fn request_form(
+    State(state): State<PortalState>,
+    prefs: Prefs,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    let Some(session) = session(&state, &headers).await else {
+        return see_other("/pay");
+    };
+    let form = RequestForm {
+        id: uuid::Uuid::new_v4().to_string(),
+        kind: "mobile".to_owned(),
+        ..RequestForm::default()
+    };
+    request_page(&state, prefs, &uri, &session, form, Vec::new()).await
+}
+
+/// Checks a request form into a request, naming every fault.
+fn request_from(
+    p: &'static PayTexts,
+    form: &mut RequestForm,
+    accounts: &[AccountView],
+) -> Result<RequestOrder, Vec<String>> {
+    let mut errors = Vec::new();
+    let id = uuid::Uuid::try_parse(&form.id).unwrap_or_else(|_| uuid::Uuid::new_v4());
+    form.id = id.to_string();
+    let to = AccountNumber::parse(&form.to).and_then(|n| accounts.iter().find(|a| a.number == n));
+    if to.is_none() {
+        errors.push(p.error_account.to_owned());
+    }
+    let payer = Payee::parse(&form.kind, &form.payer)
+        .ok()
+        .filter(|x| x.kind() != "account");
+    if payer.is_none() {
+        errors.push(p.error_payer.to_owned());
+    }
+    let amount = amount_and_reference(p, &mut errors, to, &form.amount, &form.reference);
+    match (to, payer, amount, errors.is_empty()) {
+        (Some(to), Some(payer), Some(amount), true) => Ok(RequestOrder {
+            id,
+            to: to.number.clone(),
+            payer,
+            amount,
+            reference: form.reference.trim().to_owned(),
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// `POST /pay/request`: asks the payer, then back to `/pay`, which lists the request.
+pub async fn request(
+    State(state): State<PortalState>,
+    prefs: Prefs,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    body: Bytes,
+) -> Response {
+    let (session, pairs, accounts) = match posted_form(&state, &headers, &body).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let p = PayTexts::get(prefs.lang);
+    let mut form = RequestForm {
+        id: value(&pairs, "id"),
+        to: value(&pairs, "to"),
+        kind: value(&pairs, "kind"),
+        payer: value(&pairs, "payer"),
+        amount: value(&pairs, "amount"),
+        reference: value(&pairs, "reference"),
+    };
+    let owner = owner(&session);
+    let order = match request_from(p, &mut form, &accounts) {
+        Ok(order) => order,
+        Err(errors) => return request_page(&state, prefs, &uri, &session, form, errors).await,
+    };
+    let why = match state.banks.request_money(&owner, order, &owner).await {
+        Ok(made) => {
+            let to: String =
+                form_urlencoded::byte_serialize(made.payer_address.as_bytes()).collect();
+            return see_other(&format!("/pay?requested={to}"));
+        }
+        Err(BankError::Invalid(fields)) if fields.iter().any(|(f, _)| f == "payer") => {
+            p.error_payer_same_bank
+        }
+        Err(e) => match bank_error_text(p, &e) {
+            Some(text) => text,
+            None => return internal(e),
+        },
+    };
+    request_page(&state, prefs, &uri, &session, form, vec![why.to_owned()]).await
+}
+
+/// `POST /pay/requests/{id}/pay`: pays a request made to the resident from the account chosen,
+/// then shows the receipt.
+pub async fn pay_request(
+    State(state): State<PortalState>,
+    prefs: Prefs,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let session = match posting_session(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let owner = owner(&session);
+    let answer = match AccountNumber::parse(&value(&form(&body), "from")) {
+        Some(from) => state.banks.pay_request(&owner, &id, &from, &owner).await,
+        None => Err(BankError::AccountNotFound),
+    };
+    let next = answer.map(|payment| format!("/pay/payments/{}", payment.id));
+    after_request(&state, prefs, &headers, &uri, next).await
+}
+
+/// `POST /pay/requests/{id}/decline`: declines a request made to the resident.
+pub async fn decline_request(
+    State(state): State<PortalState>,
+    prefs: Prefs,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+) -> Response {
+    let session = match posting_session(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let owner = owner(&session);
+    let answer = state.banks.decline_request(&owner, &id, &owner).await;
+    let next = answer.map(|_| "/pay?declined=1".to_owned());
+    after_request(&state, prefs, &headers, &uri, next).await
+}
+
+/// After paying or declining a request: on to `next`, or `/pay` naming what was wrong.
+async fn after_request(
+    state: &PortalState,
+    prefs: Prefs,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    next: Result<String, BankError>,
+) -> Response {
+    let why = match next {
+        Ok(next) => return see_other(&next),
+        Err(e) => match request_error_text(PayTexts::get(prefs.lang), &e) {
+            Some(text) => text,
+            None => return internal(e),
+        },
+    };
+    overview(state, prefs, headers, uri, None, vec![why.to_owned()]).await
+}
+
+fn request_error_text(p: &'static PayTexts, e: &BankError) -> Option<&'static str> {
+    match e {
+        BankError::RequestNotFound | BankError::RequestState(_) => Some(p.error_request_gone),
+        BankError::AccountNotFound | BankError::Invalid(_) => Some(p.error_pay_from),
+        _ => None,
+    }
+}
+
+/// A mandate as the list shows it, with the moves its status allows.
+#[derive(Debug)]
+struct MandateItem {
+    id: String,
+    creditor: String,
+    bank: String,
+    account: String,
+    per_debit: String,
+    monthly: String,
+    status: &'static str,
+    status_code: &'static str,
+    actions: Vec<(&'static str, &'static str)>,
+}
+
+/// What the mandate form holds.
+#[derive(Debug, Default, Clone)]
+struct MandateForm {
+    id: String,
+    debtor: String,
+    creditor: String,
+    per_debit: String,
+    monthly: String,
+}
+
+#[derive(Template)]
+#[template(path = "pay_mandates.html")]
+struct MandatesTemplate {
+    page: Page,
+    p: &'static PayTexts,
+    notice: Option<&'static str>,
+    errors: Vec<String>,
+    mandates: Vec<MandateItem>,
+    form: MandateForm,
+    accounts: Vec<AccountRow>,
+}
+
+fn mandate_item(
+    state: &PortalState,
+    p: &'static PayTexts,
+    m: &MandateView,
+    lang: Lang,
+) -> MandateItem {
+    use MandateAction as A;
+    let (status, actions): (&'static str, &[MandateAction]) = match m.status {
+        MandateStatus::Pending => (p.mandate_pending, &[A::Confirm, A::Reject, A::Cancel]),
+        MandateStatus::Active => (p.mandate_active, &[A::Suspend, A::Cancel]),
+        MandateStatus::Suspended => (p.mandate_suspended, &[A::Resume, A::Cancel]),
+        MandateStatus::Cancelled => (p.mandate_cancelled, &[]),
+        MandateStatus::Rejected => (p.mandate_rejected, &[]),
+    };
+    let label = |a: MandateAction| match a {
+        A::Confirm => p.action_confirm,
+        A::Reject => p.action_reject,
+        A::Suspend => p.action_suspend,
+        A::Resume => p.action_resume,
+        A::Cancel => p.action_cancel,
+    };
+    MandateItem {
+        id: m.id.clone(),
+        creditor: format!("{} ({})", m.creditor_name, m.creditor_account),
+        bank: bank_name(state, &m.creditor_bank, lang),
+        account: m.debtor_account.clone(),
+        per_debit: money_text(m.per_debit),
+        monthly: money_text(m.monthly),
+        status,
+        status_code: m.status.as_str(),
+        actions: actions.iter().map(|a| (a.as_str(), label(*a))).collect(),
+    }
+}
+
+async fn mandates_page(
+    state: &PortalState,
+    prefs: Prefs,
+    session: &Session,
+    notice: Option<&'static str>,
+    form: MandateForm,
+    errors: Vec<String>,
+) -> Response {
+    let p = PayTexts::get(prefs.lang);
+    let mandates = match state.banks.mandates_of(&owner(session)).await {
+        Ok(m) => m,
+        Err(e) => return internal(e),
+    };
+    let mandates = mandates
+        .iter()
+        .map(|m| mandate_item(state, p, m, prefs.lang))
+        .collect();
+    let faulty = !errors.is_empty();
+    form_page(state, prefs, session, faulty, |accounts| MandatesTemplate {
+        page: Page::new(prefs, p.mandates, Section::Pay, "/pay/mandates"),
+        p,
+        notice,
+        errors,
+        mandates,
+        form,
+        accounts,
+    })
+    .await
+}
+
+fn fresh_mandate_form() -> MandateForm {
+    MandateForm {
+        id: uuid::Uuid::new_v4().to_string(),
+        ..MandateForm::default()
+    }
+}
+
+/// `GET /pay/mandates`: the mandates on the resident's accounts, and the form to set one up.
+pub async fn mandates(
+    State(state): State<PortalState>,
+    prefs: Prefs,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    let Some(session) = session(&state, &headers).await else {
+        return see_other("/pay");
+    };
+    let p = PayTexts::get(prefs.lang);
+    let query = form(uri.query().unwrap_or("").as_bytes());
+    let notice = match value(&query, "done").as_str() {
+        "created" => Some(p.mandate_created),
+        "moved" => Some(p.mandate_moved),
+        _ => None,
+    };
+    mandates_page(
+        &state,
+        prefs,
+        &session,
+        notice,
+        fresh_mandate_form(),
+        Vec::new(),
+    )
+    .await
+}
+
+/// Checks the mandate form into an order, naming every fault.
+fn mandate_from(
+    p: &'static PayTexts,
+    form: &mut MandateForm,
+    accounts: &[AccountView],
+) -> Result<MandateOrder, Vec<String>> {
+    let mut errors = Vec::new();
+    let id = uuid::Uuid::try_parse(&form.id).unwrap_or_else(|_| uuid::Uuid::new_v4());
+    form.id = id.to_string();
+    let debtor =
+        AccountNumber::parse(&form.debtor).and_then(|n| accounts.iter().find(|a| a.number == n));
+    if debtor.is_none() {
+        errors.push(p.error_account.to_owned());
+    }
+    let creditor = AccountNumber::parse(&form.creditor)
+        .filter(|c| debtor.is_none_or(|d| d.number.bank() != c.bank()));
+    if creditor.is_none() {
+        errors.push(p.error_creditor.to_owned());
+    }
+    let limit = |text: &str| {
+        debtor
+            .and_then(|a| Money::parse_decimal(text.trim(), a.currency).ok())
+            .filter(|m| m.minor > 0)
+    };
+    let (per_debit, monthly) = (limit(&form.per_debit), limit(&form.monthly));
+    let limits = per_debit
+        .zip(monthly)
+        .filter(|(per, month)| month.minor >= per.minor);
+    if limits.is_none() && debtor.is_some() {
+        errors.push(p.error_limits.to_owned());
+    }
+    match (debtor, creditor, limits, errors.is_empty()) {
+        (Some(debtor), Some(creditor), Some((per_debit, monthly)), true) => Ok(MandateOrder {
+            id,
+            debtor: debtor.number.clone(),
+            creditor,
+            per_debit,
+            monthly,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// `POST /pay/mandates`: sets up a standard mandate on one of the resident's accounts.
+pub async fn set_up_mandate(
+    State(state): State<PortalState>,
+    prefs: Prefs,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (session, pairs, accounts) = match posted_form(&state, &headers, &body).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let p = PayTexts::get(prefs.lang);
+    let mut form = MandateForm {
+        id: value(&pairs, "id"),
+        debtor: value(&pairs, "debtor"),
+        creditor: value(&pairs, "creditor"),
+        per_debit: value(&pairs, "per_debit"),
+        monthly: value(&pairs, "monthly"),
+    };
+    let owner = owner(&session);
+    let why = match mandate_from(p, &mut form, &accounts) {
+        Err(errors) => return mandates_page(&state, prefs, &session, None, form, errors).await,
+        Ok(order) => match state.banks.set_up_mandate(&owner, order, &owner).await {
+            Ok(_) => return see_other("/pay/mandates?done=created"),
+            Err(BankError::Invalid(fields)) if fields.iter().any(|(f, _)| f == "creditor") => {
+                p.error_creditor
+            }
+            Err(BankError::Invalid(_)) => p.error_limits,
+            Err(e) => match bank_error_text(p, &e) {
+                Some(text) => text,
+                None => return internal(e),
+            },
+        },
+    };
+    mandates_page(&state, prefs, &session, None, form, vec![why.to_owned()]).await
+}
+
+/// `POST /pay/mandates/{id}/{action}`: confirms, rejects, suspends, resumes or cancels one of
+/// the resident's mandates.
+pub async fn move_mandate(
+    State(state): State<PortalState>,
+    prefs: Prefs,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+) -> Response {
+    let session = match posting_session(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let p = PayTexts::get(prefs.lang);
+    let owner = owner(&session);
+    let Some(action) = MandateAction::ALL
+        .into_iter()
+        .find(|a| a.as_str() == action)
+    else {
+        return crate::respond::message(
+            Page::new(prefs, p.mandates, Section::Pay, "/pay/mandates"),
+            StatusCode::NOT_FOUND,
+            p.mandates,
+            p.error_again,
+        );
+    };
+    let why = match state.banks.move_mandate(&owner, &id, action, &owner).await {
+        Ok(_) => return see_other("/pay/mandates?done=moved"),
+        Err(BankError::MandateNotFound | BankError::MandateState(_)) => p.error_mandate_state,
+        Err(e) => return internal(e),
+    };
+    let errors = vec![why.to_owned()];
+    mandates_page(&state, prefs, &session, None, fresh_mandate_form(), errors).await
 }
