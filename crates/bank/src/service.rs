@@ -406,13 +406,12 @@ impl Banks {
         owner: &str,
         number: &AccountNumber,
     ) -> Result<AccountRow, BankError> {
-        self.account_row(number)
-            .await?
-            .owner
-            .eq(owner)
-            .then_some(())
-            .ok_or(BankError::AccountNotFound)?;
-        self.account_row(number).await
+        let account = self.account_row(number).await?;
+        if account.owner == owner {
+            Ok(account)
+        } else {
+            Err(BankError::AccountNotFound)
+        }
     }
 
     /// `owner`'s accounts with their balances.
