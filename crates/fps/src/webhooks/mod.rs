@@ -279,19 +279,23 @@ impl Webhooks {
         }
     }
 
-    /// `participant`'s transfer and settlement events after `after_seq` as camt.054, at most
-    /// [`NOTIFICATIONS_MAX`], and the `seq` to ask after next (the last one given, or
-    /// `after_seq` when there was none).
+    /// `participant`'s accepted transfers and settlement movements after the ledger position
+    /// `after_seq` as camt.054, at most [`NOTIFICATIONS_MAX`] entries, and the position to ask
+    /// after next (the last one given, or `after_seq` when there was none). Read from the
+    /// ledger itself: it needs no subscription, and a refusal (which moved no money) is not an
+    /// entry.
     pub async fn notifications(
         &self,
         participant: ParticipantCode,
         after_seq: i64,
     ) -> Result<(crate::iso20022::Message, i64), WebhookError> {
-        tailer::catch_up(self.store.db()).await?;
-        let events = self
-            .store
-            .account_events(participant, after_seq, NOTIFICATIONS_MAX)
-            .await?;
+        let events = tailer::account_entries_after(
+            self.store.db(),
+            participant,
+            after_seq,
+            NOTIFICATIONS_MAX,
+        )
+        .await?;
         let next = events.last().map_or(after_seq, |e| e.seq);
         let id = format!("CAMT054-{participant}-{after_seq}-{next}");
         let id: String = id.chars().take(35).collect();

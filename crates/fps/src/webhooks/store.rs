@@ -570,35 +570,4 @@ impl WebhookStore {
         });
         Ok(())
     }
-
-    /// Transfer and settlement events of `participant` after `after_seq`, oldest first.
-    pub async fn account_events(
-        &self,
-        participant: ParticipantCode,
-        after_seq: i64,
-        limit: i64,
-    ) -> Result<Vec<crate::events::StoredEvent>, StoreError> {
-        type Row = (i64, String, String, String, String, String, i64);
-        const SQL: &str = "SELECT seq, id, participant, type, subject, payload, created_at_s \
-            FROM fps_events WHERE participant = $1 AND seq > $2 \
-            AND (type LIKE 'transfer.%' OR type LIKE 'settlement.%') ORDER BY seq LIMIT $3";
-        let rows: Vec<Row> = read!(&self.db, conn => sqlx::query_as(SQL)
-            .bind(participant.as_str())
-            .bind(after_seq)
-            .bind(limit.clamp(1, 1000))
-            .fetch_all(conn)
-            .await?);
-        Ok(rows
-            .into_iter()
-            .map(|r| crate::events::StoredEvent {
-                seq: r.0,
-                id: r.1,
-                participant: r.2,
-                kind: r.3,
-                subject: r.4,
-                payload: r.5,
-                created_at_s: r.6,
-            })
-            .collect())
-    }
 }

@@ -193,8 +193,38 @@ async fn events(db: &Database) -> Result<Vec<(String, String, String, String)>, 
         .collect())
 }
 
+/// Subscribes `participant` to every event at an address nobody answers (dispatch and the
+/// tailer only; no worker runs).
+async fn listen(s: &Setup, participant: &str, types: &[&str]) -> Result<String, Error> {
+    let url = EndpointUrl::parse("https://hooks.example.hk/fps")?;
+    let patterns = types
+        .iter()
+        .map(|t| EventPattern::parse(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let actor = format!("participant:{participant}");
+    let (row, _) = s
+        .hooks
+        .subscribe(code(participant)?, &url, &patterns, Format::Json, &actor)
+        .await?;
+    Ok(row.id)
+}
+
+async fn ledger_cursor(db: &Database) -> Result<i64, Error> {
+    Ok(read!(db, conn => sqlx::query_scalar(
+        "SELECT seq FROM fps_webhook_cursors WHERE name = 'ledger'",
+    ).fetch_one(conn).await?))
+}
+
+async fn ledger_end(db: &Database) -> Result<i64, Error> {
+    Ok(read!(db, conn => sqlx::query_scalar(
+        "SELECT MAX(seq) FROM ledger_transfers WHERE ledger = 1",
+    ).fetch_one(conn).await?))
+}
+
 async fn tailer_conformance(db: &Database) -> Result<(), Error> {
     let s = setup(db).await?;
+    listen(&s, "004", &[]).await?;
+    listen(&s, "012", &["*"]).await?;
     pay(&s.switch, 1, 100).await?;
     // Refused: beyond 004's funds.
     pay(&s.switch, 2, 999_999_999).await?;
@@ -253,11 +283,111 @@ async fn tailer_conformance(db: &Database) -> Result<(), Error> {
     Ok(())
 }
 
+/// Events are made only for what an active subscription wants; with none, the cursor jumps to
+/// the ledger's end unread. The camt.054 pull reads the ledger and needs no subscription.
+async fn listener_conformance(db: &Database) -> Result<(), Error> {
+    let s = setup(db).await?;
+    pay(&s.switch, 1, 100).await?;
+    assert_eq!(
+        tailer::catch_up(db).await?,
+        0,
+        "nobody listens: nothing read"
+    );
+    assert!(events(db).await?.is_empty());
+    assert_eq!(ledger_cursor(db).await?, ledger_end(db).await?);
+    // 012 wants settled transfers only; 004 wants nothing.
+    let sub = listen(&s, "012", &["transfer.settled"]).await?;
+    pay(&s.switch, 2, 200).await?;
+    pay(&s.switch, 3, 999_999_999).await?;
+    let p = Caller::Participant(code("004")?);
+    s.switch
+        .submit(vec![transfer(4, 50, Kind::Pending { timeout_s: 60 })?], p)
+        .await?;
+    assert_eq!(tailer::catch_up(db).await?, 3);
+    let subject = |id: u128| format!("transfer:{}", bauhinia_fps::wire::format_id(id));
+    let shown: Vec<(String, String, String)> = events(db)
+        .await?
+        .into_iter()
+        .map(|(p, k, s, _)| (p, k, s))
+        .collect();
+    assert_eq!(
+        shown,
+        [("012".to_owned(), "transfer.settled".to_owned(), subject(2))]
+    );
+    // Unsubscribed: back to skipping.
+    s.hooks
+        .unsubscribe(Caller::Participant(code("012")?), &sub)
+        .await?;
+    pay(&s.switch, 5, 300).await?;
+    assert_eq!(tailer::catch_up(db).await?, 0);
+    assert_eq!(events(db).await?.len(), 1);
+    assert_eq!(ledger_cursor(db).await?, ledger_end(db).await?);
+    // The pull reads the ledger: 004's accepted movements, oldest first, no refusal.
+    let pulled = tailer::account_entries_after(db, code("004")?, 0, 100).await?;
+    let kinds: Vec<(&str, String)> = pulled
+        .iter()
+        .map(|e| (e.kind.as_str(), e.subject.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("settlement.funded", subject(0xF00D)),
+            ("transfer.settled", subject(1)),
+            ("transfer.settled", subject(2)),
+            ("transfer.pending", subject(4)),
+            ("transfer.settled", subject(5)),
+        ]
+    );
+    assert!(pulled
+        .windows(2)
+        .all(|w| matches!(w, [a, b] if a.seq < b.seq)));
+    assert!(pulled.iter().all(|e| e.participant == "004"));
+    let (first, rest) = pulled.split_first().ok_or("entries")?;
+    assert_eq!(
+        tailer::account_entries_after(db, code("004")?, first.seq, 2).await?,
+        rest.iter().take(2).cloned().collect::<Vec<_>>(),
+        "paged by the ledger position"
+    );
+    let last = pulled.last().ok_or("entries")?;
+    assert!(
+        tailer::account_entries_after(db, code("004")?, last.seq, 100)
+            .await?
+            .is_empty()
+    );
+    // 012 was only ever credited, and sees its four credits.
+    assert_eq!(
+        tailer::account_entries_after(db, code("012")?, 0, 100)
+            .await?
+            .len(),
+        4
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tailer_makes_one_event_per_participant_per_transfer_on_sqlite() -> Result<(), Error> {
     let db = TestDb::sqlite().await?;
     tailer_conformance(&db.db).await?;
     db.cleanup().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn only_listeners_get_ledger_events_on_sqlite() -> Result<(), Error> {
+    let db = TestDb::sqlite().await?;
+    listener_conformance(&db.db).await?;
+    db.cleanup().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn only_listeners_get_ledger_events_on_postgres() -> Result<(), Error> {
+    let Some(db) = TestDb::postgres().await? else {
+        return Ok(());
+    };
+    listener_conformance(&db.db).await?;
+    db.cleanup().await?;
+    println!("store conformance: postgres fps webhook listeners ok");
     Ok(())
 }
 
@@ -308,7 +438,7 @@ async fn subscription_store_conformance(db: &Database) -> Result<(), Error> {
         Err(bauhinia_fps::webhooks::WebhookError::LimitReached)
     ));
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    // Dispatch twice: one delivery per matching event (012 has two events, one settled).
+    // Dispatch twice: one delivery per matching event (of 012's events, one is settled).
     hooks.store().dispatch_once(now, now * 1000).await?;
     hooks.store().dispatch_once(now, now * 1000).await?;
     let deliveries = hooks.store().deliveries(&row.id, None, 100).await?;
@@ -401,6 +531,7 @@ async fn dispatch_waits_for_holes_on_postgres() -> Result<(), Error> {
 async fn subscriptions_on_sqlite() -> Result<(), Error> {
     let db = TestDb::sqlite().await?;
     let s = setup(&db.db).await?;
+    listen(&s, "012", &[]).await?;
     pay(&s.switch, 7, 10).await?;
     tailer::catch_up(&db.db).await?;
     subscription_store_conformance(&db.db).await?;
