@@ -494,78 +494,85 @@ impl WebhookStore {
             .collect())
     }
 
-    /// Takes a due delivery for one attempt by moving its time to `lease_until_ms`, if no one
-    /// else took it since it was read. `false`: another worker has it.
-    pub async fn claim(&self, due: &Due, lease_until_ms: i64) -> Result<bool, StoreError> {
+    /// Takes due deliveries for one attempt each by moving their time to `lease_until_ms`, in
+    /// one transaction; a delivery someone else took since it was read is left out. Returns
+    /// the ones taken.
+    pub async fn claim(&self, due: Vec<Due>, lease_until_ms: i64) -> Result<Vec<Due>, StoreError> {
+        const SQL: &str = "UPDATE fps_webhook_deliveries SET next_attempt_at_ms = $3 \
+            WHERE id = $1 AND status = 'pending' AND next_attempt_at_ms = $2 AND attempts = $4";
+        if due.is_empty() {
+            return Ok(due);
+        }
         Ok(write_tx!(&self.db, tx, _audit => {
-            sqlx::query(
-                "UPDATE fps_webhook_deliveries SET next_attempt_at_ms = $3 \
-                 WHERE id = $1 AND status = 'pending' AND next_attempt_at_ms = $2 AND attempts = $4",
-            )
-            .bind(due.id)
-            .bind(due.next_attempt_at_ms)
-            .bind(lease_until_ms)
-            .bind(due.attempts)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1
+            let mut taken = Vec::with_capacity(due.len());
+            for d in due {
+                let done = sqlx::query(SQL)
+                    .bind(d.id)
+                    .bind(d.next_attempt_at_ms)
+                    .bind(lease_until_ms)
+                    .bind(d.attempts)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if done == 1 {
+                    taken.push(d);
+                }
+            }
+            taken
         }))
     }
 
-    /// Records an attempt's end. Only the holder of the lease records (the row must still be
-    /// pending with the same attempt count).
+    /// Records the ends of attempts, in one transaction. Only the holder of a lease records (the
+    /// row must still be pending with the same attempt count); a final failure is audited.
     pub async fn record(
         &self,
-        due: &Due,
-        result: &AttemptResult,
+        ended: &[(Due, AttemptResult)],
         now_s: i64,
     ) -> Result<(), StoreError> {
-        let attempts = due.attempts + 1;
-        let (status, next, code, error, audit) = match result {
-            AttemptResult::Delivered { status_code } => (
-                "delivered",
-                due.next_attempt_at_ms,
-                Some(*status_code),
-                None,
-                None,
-            ),
-            AttemptResult::Retry {
-                at_ms,
-                status_code,
-                error,
-            } => ("pending", *at_ms, *status_code, Some(truncate(error)), None),
-            AttemptResult::Failed {
-                status_code,
-                error,
-                audit,
-            } => (
-                "failed",
-                due.next_attempt_at_ms,
-                *status_code,
-                Some(truncate(error)),
-                Some(audit),
-            ),
-        };
+        const SQL: &str = "UPDATE fps_webhook_deliveries SET status = $2, attempts = $3, \
+            next_attempt_at_ms = $4, last_status_code = $5, last_error = $6, updated_at_s = $7 \
+            WHERE id = $1 AND status = 'pending' AND attempts = $8";
+        if ended.is_empty() {
+            return Ok(());
+        }
         write_tx!(&self.db, tx, append => {
-            let done = sqlx::query(
-                "UPDATE fps_webhook_deliveries SET status = $2, attempts = $3, \
-                 next_attempt_at_ms = $4, last_status_code = $5, last_error = $6, updated_at_s = $7 \
-                 WHERE id = $1 AND status = 'pending' AND attempts = $8",
-            )
-            .bind(due.id)
-            .bind(status)
-            .bind(attempts)
-            .bind(next)
-            .bind(code)
-            .bind(error)
-            .bind(now_s)
-            .bind(due.attempts)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if let (1, Some(audit)) = (done, audit) {
-                append(&mut tx, audit).await?;
+            for (due, result) in ended {
+                let (status, next, code, error, audit) = match result {
+                    AttemptResult::Delivered { status_code } => {
+                        ("delivered", due.next_attempt_at_ms, Some(*status_code), None, None)
+                    }
+                    AttemptResult::Retry {
+                        at_ms,
+                        status_code,
+                        error,
+                    } => ("pending", *at_ms, *status_code, Some(truncate(error)), None),
+                    AttemptResult::Failed {
+                        status_code,
+                        error,
+                        audit,
+                    } => (
+                        "failed",
+                        due.next_attempt_at_ms,
+                        *status_code,
+                        Some(truncate(error)),
+                        Some(audit),
+                    ),
+                };
+                let done = sqlx::query(SQL)
+                    .bind(due.id)
+                    .bind(status)
+                    .bind(due.attempts + 1)
+                    .bind(next)
+                    .bind(code)
+                    .bind(error)
+                    .bind(now_s)
+                    .bind(due.attempts)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if let (1, Some(audit)) = (done, audit) {
+                    append(&mut tx, audit).await?;
+                }
             }
         });
         Ok(())

@@ -212,14 +212,14 @@ async fn behind(db: &Database) -> Result<bool, StoreError> {
     Ok(n > 0)
 }
 
-/// Runs the tailer until it has caught up (or given way to another tailer). Returns how many
-/// ledger rows it read.
-pub async fn catch_up(db: &Database) -> Result<usize, StoreError> {
+/// Runs the tailer until it has caught up, given way to another tailer, or run `rounds`
+/// transactions. Returns how many ledger rows it read.
+pub async fn catch_up(db: &Database, rounds: usize) -> Result<usize, StoreError> {
     if !behind(db).await? {
         return Ok(0);
     }
     let mut total = 0;
-    loop {
+    for _ in 0..rounds {
         match tail_once(db).await? {
             Tailed::Read(n) => {
                 total += n;
@@ -230,6 +230,7 @@ pub async fn catch_up(db: &Database) -> Result<usize, StoreError> {
             Tailed::Skipped | Tailed::GaveWay => return Ok(total),
         }
     }
+    Ok(total)
 }
 
 /// `participant`'s accepted transfers and settlement movements (both currencies) after the

@@ -2,7 +2,9 @@
 //! ([`super::tailer`]), events into deliveries ([`super::store::WebhookStore::dispatch_once`]),
 //! and makes the attempts that are due — at most `concurrency` at once, each signed afresh
 //! (Standard Webhooks) and POSTed with a 10-second timeout, no redirect followed, the response
-//! body never read.
+//! body never read. Due deliveries go by pages of `4 × concurrency`: one transaction claims a
+//! page, one records its results once its last attempt has ended (two writes a page, not two
+//! an attempt: on SQLite every write transaction holds the lock the ledger's writer needs).
 //!
 //! Delivery is at least once: an attempt is claimed by moving the delivery's time forward by a
 //! lease, and recorded after the answer; a crash in between leaves the delivery due again when
@@ -75,8 +77,13 @@ impl Worker {
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
             loop {
-                if let Err(e) = tick(&hooks, &client, &config).await {
-                    tracing::warn!(error = %e, "webhook worker: a round failed; retrying");
+                match tick(&hooks, &client, &config).await {
+                    // Work left over: the next round at once (a stop is still seen between).
+                    Ok(true) if !*stopped.borrow() => continue,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "webhook worker: a round failed; retrying")
+                    }
                 }
                 tokio::select! {
                     _ = stopped.changed() => break,
@@ -99,36 +106,53 @@ impl Worker {
     }
 }
 
-/// One round: tail the ledger, dispatch, attempt what is due.
+/// One round: tail the ledger, dispatch, attempt what is due. Each stage takes a bounded share
+/// of the round, so under a sustained load none of them starves the next; `true` when one
+/// stopped at its bound (more is waiting: the next round should not sleep).
 async fn tick(
     hooks: &Webhooks,
     client: &reqwest::Client,
     config: &WorkerConfig,
-) -> Result<(), bauhinia_store::StoreError> {
-    super::tailer::catch_up(hooks.store.db()).await?;
-    while hooks.store.dispatch_behind().await? {
+) -> Result<bool, bauhinia_store::StoreError> {
+    let rounds = i64::try_from(ROUNDS_PER_TICK_MAX).unwrap_or(16);
+    let tailed = super::tailer::catch_up(hooks.store.db(), ROUNDS_PER_TICK_MAX).await?;
+    let mut more =
+        i64::try_from(tailed).unwrap_or(i64::MAX) >= rounds * super::tailer::TAIL_BATCH_MAX;
+    let mut dispatched_all = false;
+    for _ in 0..ROUNDS_PER_TICK_MAX {
+        if !hooks.store.dispatch_behind().await? {
+            dispatched_all = true;
+            break;
+        }
         let n = hooks.store.dispatch_once(now_ms() / 1000, now_ms()).await?;
         if i64::try_from(n).unwrap_or(i64::MAX) < super::store::DISPATCH_BATCH_MAX {
+            dispatched_all = true;
             break;
         }
     }
+    more |= !dispatched_all;
     let limit = i64::try_from(config.concurrency.saturating_mul(4)).unwrap_or(64);
     // A full page means more may be due: take a few more pages before sleeping.
+    let mut full = false;
     for _ in 0..ROUNDS_PER_TICK_MAX {
         let due = hooks.store.due(now_ms(), limit).await?;
-        let full = i64::try_from(due.len()).unwrap_or(0) >= limit;
-        futures_util::stream::iter(due)
-            .for_each_concurrent(config.concurrency.max(1), |due| async move {
-                if let Err(e) = attempt(hooks, client, config, &due).await {
-                    tracing::warn!(error = %e, delivery = due.id, "webhook delivery: not recorded");
-                }
+        full = i64::try_from(due.len()).unwrap_or(0) >= limit;
+        let lease = i64::try_from(config.lease.as_millis()).unwrap_or(60_000);
+        let taken = hooks.store.claim(due, now_ms() + lease).await?;
+        let ended: Vec<(Due, AttemptResult)> = futures_util::stream::iter(taken)
+            .map(|due| async move {
+                let result = attempt(hooks, client, config, &due).await;
+                (due, result)
             })
+            .buffer_unordered(config.concurrency.max(1))
+            .collect()
             .await;
+        hooks.store.record(&ended, now_ms() / 1000).await?;
         if !full {
             break;
         }
     }
-    Ok(())
+    Ok(more || full)
 }
 
 /// The body and its content type.
@@ -172,16 +196,13 @@ pub fn envelope(event: &crate::events::StoredEvent) -> String {
     .to_string()
 }
 
+/// One attempt of a claimed delivery: its result, to be recorded with the page's.
 async fn attempt(
     hooks: &Webhooks,
     client: &reqwest::Client,
     config: &WorkerConfig,
     due: &Due,
-) -> Result<(), bauhinia_store::StoreError> {
-    let lease = i64::try_from(config.lease.as_millis()).unwrap_or(60_000);
-    if !hooks.store.claim(due, now_ms() + lease).await? {
-        return Ok(());
-    }
+) -> AttemptResult {
     let current = hooks.secret_of(&due.subscription, &due.secret_sealed);
     let previous = due
         .previous_sealed
@@ -194,11 +215,10 @@ async fn attempt(
         }
         None => (None, "the signing secret could not be opened".to_owned()),
     };
-    let result = match status_code {
+    match status_code {
         Some(code) if (200..300).contains(&code) => AttemptResult::Delivered { status_code: code },
         _ => failure(due, config, status_code, error),
-    };
-    hooks.store.record(due, &result, now_ms() / 1000).await
+    }
 }
 
 /// One POST: the status code, or why there was none.

@@ -236,9 +236,9 @@ async fn tailer_conformance(db: &Database) -> Result<(), Error> {
         .submit(vec![transfer(4, 0, Kind::Post { pending_id: 3 })?], p)
         .await?;
     // Twice at once, and again: the cursor lets each ledger row through once.
-    let (a, b) = tokio::join!(tailer::catch_up(db), tailer::catch_up(db));
+    let (a, b) = tokio::join!(tailer::catch_up(db, 100), tailer::catch_up(db, 100));
     assert_eq!(a? + b?, 5, "five ledger rows, each read by one tailer");
-    assert_eq!(tailer::catch_up(db).await?, 0);
+    assert_eq!(tailer::catch_up(db, 100).await?, 0);
     let got = events(db).await?;
     let subject = |id: u128| format!("transfer:{}", bauhinia_fps::wire::format_id(id));
     let expected = [
@@ -289,7 +289,7 @@ async fn listener_conformance(db: &Database) -> Result<(), Error> {
     let s = setup(db).await?;
     pay(&s.switch, 1, 100).await?;
     assert_eq!(
-        tailer::catch_up(db).await?,
+        tailer::catch_up(db, 100).await?,
         0,
         "nobody listens: nothing read"
     );
@@ -303,7 +303,7 @@ async fn listener_conformance(db: &Database) -> Result<(), Error> {
     s.switch
         .submit(vec![transfer(4, 50, Kind::Pending { timeout_s: 60 })?], p)
         .await?;
-    assert_eq!(tailer::catch_up(db).await?, 3);
+    assert_eq!(tailer::catch_up(db, 100).await?, 3);
     let subject = |id: u128| format!("transfer:{}", bauhinia_fps::wire::format_id(id));
     let shown: Vec<(String, String, String)> = events(db)
         .await?
@@ -319,7 +319,7 @@ async fn listener_conformance(db: &Database) -> Result<(), Error> {
         .unsubscribe(Caller::Participant(code("012")?), &sub)
         .await?;
     pay(&s.switch, 5, 300).await?;
-    assert_eq!(tailer::catch_up(db).await?, 0);
+    assert_eq!(tailer::catch_up(db, 100).await?, 0);
     assert_eq!(events(db).await?.len(), 1);
     assert_eq!(ledger_cursor(db).await?, ledger_end(db).await?);
     // The pull reads the ledger: 004's accepted movements, oldest first, no refusal.
@@ -533,7 +533,7 @@ async fn subscriptions_on_sqlite() -> Result<(), Error> {
     let s = setup(&db.db).await?;
     listen(&s, "012", &[]).await?;
     pay(&s.switch, 7, 10).await?;
-    tailer::catch_up(&db.db).await?;
+    tailer::catch_up(&db.db, 100).await?;
     subscription_store_conformance(&db.db).await?;
     db.cleanup().await?;
     Ok(())
