@@ -4,9 +4,10 @@
 //! same document; different owners get different data — and that follows the product's JSON
 //! Schema. Every dated item lies inside the range asked for.
 //!
-//! Randomness is ChaCha20 seeded with SHA-256 of the inputs. Items of one day are seeded by
-//! that day (and the account), not by the whole range, so two overlapping ranges agree on the
-//! days they share. Where the owner holds accounts at a bank Bauhinia hosts, the caller passes
+//! Randomness is ChaCha20 seeded with SHA-256 of the inputs. The movements of one day are
+//! seeded by that day (and the account), not by the whole range, so two overlapping ranges
+//! mostly agree on the days they share (running balances start from a range's own opening
+//! balance, so they, and a debit the balance cannot cover, may differ). Where the owner holds accounts at a bank Bauhinia hosts, the caller passes
 //! them ([`KnownAccount`], from the banks' own records) and they are used as they are; other
 //! owners get made-up numbers in the same format, with serials from 900000000 (far above the
 //! hosted banks' sequence) so they never look like a real customer's.
@@ -681,14 +682,14 @@ fn transactions(req: &SandboxRequest<'_>) -> serde_json::Map<String, Value> {
             let mut balance = opening;
             let mut items = Vec::new();
             for date in days(req.from, req.to).filter(|d| *d >= account.opened) {
-                for (credit, amount, description, counterparty, channel, fps) in day_movements(req, account, date) {
+                for (n, (credit, amount, description, counterparty, channel, fps)) in day_movements(req, account, date).into_iter().enumerate() {
                     // A customer's account never goes below zero: a debit it cannot cover is
                     // not made.
                     if !credit && amount > balance {
                         continue;
                     }
                     balance += if credit { amount } else { -amount };
-                    let mut id_rng = Rng::new(&["txid", &account.number, &day(date), &items.len().to_string()]);
+                    let mut id_rng = Rng::new(&["txid", &account.number, &day(date), &n.to_string()]);
                     items.push(json!({
                         "transaction_id": format!("TX{}", id_rng.hex(16)),
                         "booking_date": day(date),
