@@ -5,3 +5,13 @@
 //! every consent event and every access.
 //!
 //! The modules, as they land:
+//! - `directory` — the participants directory (the trust list): registration validated by
+//!   field, listing, suspension, key rotation, `authorise`; `directory/store.rs` on both
+//!   dialects; `directory/demo.rs`, the demo participants and the sandbox providers' keys.
+//! - `products` — the data products of CDEG, CDI and IADS with their JSON Schemas
+//!   (`schemas/`).
+//! - `sandbox` — the developer sandbox: deterministic synthetic data for every product.
+
+pub mod directory;
+pub mod products;
+pub mod sandbox;

@@ -1,0 +1,4 @@
+//! The exchange crate's integration tests: one binary.
+
+mod directory;
+mod sandbox;
