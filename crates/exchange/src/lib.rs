@@ -5,3 +5,8 @@
 //! every consent event and every access.
 //!
 //! The modules, as they land:
+//! - `crypto` — data-blind encryption (X25519, HKDF-SHA256, AES-256-GCM; byte-exact in
+//!   `docs/exchange-encryption.md`), detached JWS between participants, replay protection, and
+//!   the gateway's signing keys.
+
+pub mod crypto;
