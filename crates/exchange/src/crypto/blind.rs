@@ -53,6 +53,22 @@ pub enum BlindError {
     Random,
 }
 
+impl BlindError {
+    /// The stable error code the gateway answers with.
+    pub fn code(&self) -> bauhinia_core::ErrorCode {
+        use bauhinia_core::ErrorCode;
+        match self {
+            // A low-order key is a key no honest party sends: the material is malformed.
+            BlindError::Malformed { .. } | BlindError::LowOrderKey => {
+                ErrorCode::ExchangeEnvelopeMalformed
+            }
+            BlindError::Decrypt => ErrorCode::ExchangeDecryptionFailed,
+            BlindError::TooLarge => ErrorCode::BodyTooLarge,
+            BlindError::Random => ErrorCode::Internal,
+        }
+    }
+}
+
 fn malformed(what: &'static str, reason: impl Into<String>) -> BlindError {
     BlindError::Malformed {
         what,

@@ -5,3 +5,4 @@
 //! secret, and nothing here stores a payload.
 
 pub mod blind;
+pub mod jws;
