@@ -6,3 +6,5 @@
 
 pub mod blind;
 pub mod jws;
+pub mod keys;
+pub mod replay;
