@@ -238,15 +238,35 @@ pub fn open(
 const KEY_MATERIAL_FIELDS: [&str; 4] = ["version", "scheme", "key", "nonce"];
 const ENVELOPE_FIELDS: [&str; 5] = ["version", "scheme", "key", "nonce", "ciphertext"];
 
+/// The JSON form, members in the documented order.
+#[derive(serde::Serialize)]
+struct Wire<'a> {
+    version: u64,
+    scheme: &'a str,
+    key: String,
+    nonce: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ciphertext: Option<String>,
+}
+
+impl Wire<'_> {
+    fn text(material: &KeyMaterial, ciphertext: Option<&[u8]>) -> String {
+        let wire = Wire {
+            version: VERSION,
+            scheme: SCHEME,
+            key: b64(&material.key),
+            nonce: b64(&material.nonce),
+            ciphertext: ciphertext.map(b64),
+        };
+        // Strings and a number only: serialising cannot fail.
+        serde_json::to_string(&wire).unwrap_or_default()
+    }
+}
+
 impl KeyMaterial {
     /// `{"version":1,"scheme":"X25519-HKDF-SHA256-A256GCM","key":"…","nonce":"…"}`.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "version": VERSION,
-            "scheme": SCHEME,
-            "key": b64(&self.key),
-            "nonce": b64(&self.nonce),
-        })
+    pub fn to_json(&self) -> String {
+        Wire::text(self, None)
     }
 
     /// Parses the JSON form strictly: every member present, no other, exact lengths.
@@ -259,14 +279,7 @@ impl KeyMaterial {
 impl Envelope {
     /// `{"version":1,"scheme":"…","key":"…","nonce":"…","ciphertext":"…"}`, as bytes.
     pub fn to_json(&self) -> Vec<u8> {
-        let value = serde_json::json!({
-            "version": VERSION,
-            "scheme": SCHEME,
-            "key": b64(&self.sender.key),
-            "nonce": b64(&self.sender.nonce),
-            "ciphertext": b64(&self.ciphertext),
-        });
-        value.to_string().into_bytes()
+        Wire::text(&self.sender, Some(&self.ciphertext)).into_bytes()
     }
 
     /// Parses the JSON form strictly: every member present, no other, exact lengths.
@@ -411,10 +424,16 @@ mod tests {
         let envelope = seal(provider, &consumer.material(), &aad, VECTOR_PLAINTEXT).unwrap();
         assert_eq!(hex(&envelope.ciphertext), EXPECTED_CIPHERTEXT);
         assert_eq!(
+            String::from_utf8(envelope.to_json()).unwrap(),
+            EXPECTED_ENVELOPE
+        );
+        assert_eq!(
             &*open(&consumer, &envelope, &aad).unwrap(),
             VECTOR_PLAINTEXT
         );
     }
+
+    const EXPECTED_ENVELOPE: &str = r#"{"version":1,"scheme":"X25519-HKDF-SHA256-A256GCM","key":"3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08","nonce":"8OHSw7Sllod4aVpLPC0eDwARIjNEVWZ3iJmqu8zd7v8","ciphertext":"1XYTmFw0-HHRBpZP7hqGNVXh59Iuql-WMFmxr6ER_1JgmuUR7_lHp755QVEcfKvH1aCmkxp2gpwkfRW6nWIEGSG-"}"#;
 
     /// Computed independently with Python's `cryptography` when the format was written.
     const EXPECTED_CIPHERTEXT: &str =
@@ -424,8 +443,7 @@ mod tests {
     #[test]
     fn round_trips_through_json() {
         let consumer = EphemeralKeys::generate().unwrap();
-        let offer =
-            KeyMaterial::from_json(consumer.material().to_json().to_string().as_bytes()).unwrap();
+        let offer = KeyMaterial::from_json(consumer.material().to_json().as_bytes()).unwrap();
         assert_eq!(offer, consumer.material());
         let aad = canonical_aad("c", "s");
         let envelope = seal_fresh(&offer, &aad, b"hello").unwrap();
