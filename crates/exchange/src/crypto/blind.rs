@@ -250,16 +250,19 @@ struct Wire<'a> {
 }
 
 impl Wire<'_> {
-    fn text(material: &KeyMaterial, ciphertext: Option<&[u8]>) -> String {
-        let wire = Wire {
+    fn new(material: &KeyMaterial, ciphertext: Option<&[u8]>) -> Wire<'static> {
+        Wire {
             version: VERSION,
             scheme: SCHEME,
             key: b64(&material.key),
             nonce: b64(&material.nonce),
             ciphertext: ciphertext.map(b64),
-        };
+        }
+    }
+
+    fn text(material: &KeyMaterial, ciphertext: Option<&[u8]>) -> String {
         // Strings and a number only: serialising cannot fail.
-        serde_json::to_string(&wire).unwrap_or_default()
+        serde_json::to_string(&Wire::new(material, ciphertext)).unwrap_or_default()
     }
 }
 
@@ -273,6 +276,27 @@ impl KeyMaterial {
     pub fn from_json(json: &[u8]) -> Result<KeyMaterial, BlindError> {
         let object = parse_object("key material", json, &KEY_MATERIAL_FIELDS, 1024)?;
         read_material("key material", &object)
+    }
+
+    /// The same, for key material already parsed as part of a larger JSON request.
+    pub fn from_value(value: serde_json::Value) -> Result<KeyMaterial, BlindError> {
+        let object = check_object("key material", value, &KEY_MATERIAL_FIELDS)?;
+        read_material("key material", &object)
+    }
+}
+
+/// Key material is a member of the consumer's data request: it (de)serialises in the JSON form,
+/// parsed as strictly as [`KeyMaterial::from_json`], with the same messages.
+impl serde::Serialize for KeyMaterial {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Wire::new(self, None).serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for KeyMaterial {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+        KeyMaterial::from_value(value).map_err(serde::de::Error::custom)
     }
 }
 
@@ -314,6 +338,14 @@ fn parse_object(
     }
     let value: serde_json::Value =
         serde_json::from_slice(json).map_err(|e| malformed(what, format!("not JSON: {e}")))?;
+    check_object(what, value, fields)
+}
+
+fn check_object(
+    what: &'static str,
+    value: serde_json::Value,
+    fields: &[&str],
+) -> Result<Object, BlindError> {
     let serde_json::Value::Object(object) = value else {
         return Err(malformed(what, "not a JSON object"));
     };
@@ -569,6 +601,30 @@ mod tests {
         assert!(
             KeyMaterial::from_json(&good.to_json()).is_err(),
             "an envelope is not an offer"
+        );
+    }
+
+    #[test]
+    fn key_material_is_a_strict_serde_member() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Request {
+            consent_id: String,
+            key_material: KeyMaterial,
+        }
+        let request = Request {
+            consent_id: "c-1".into(),
+            key_material: EphemeralKeys::generate().unwrap().material(),
+        };
+        let text = serde_json::to_string(&request).unwrap();
+        assert!(text.contains(&request.key_material.to_json()), "{text}");
+        assert_eq!(serde_json::from_str::<Request>(&text).unwrap(), request);
+        let short = text.replace(&b64(&request.key_material.nonce), "AAAA");
+        let err = serde_json::from_str::<Request>(&short)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("malformed key material: `nonce` is 3 bytes, not 32"),
+            "{err}"
         );
     }
 
