@@ -5,6 +5,9 @@
 //! every consent event and every access.
 //!
 //! The modules, as they land:
+//! - `crypto` — data-blind encryption (X25519, HKDF-SHA256, AES-256-GCM; byte-exact in
+//!   `docs/exchange-encryption.md`), detached JWS between participants, replay protection, and
+//!   the gateway's signing keys.
 //! - `directory` — the participants directory (the trust list): registration validated by
 //!   field, listing, suspension, key rotation, `authorise`; `directory/store.rs` on both
 //!   dialects; `directory/demo.rs`, the demo participants and the sandbox providers' keys.
@@ -12,6 +15,7 @@
 //!   (`schemas/`).
 //! - `sandbox` — the developer sandbox: deterministic synthetic data for every product.
 
+pub mod crypto;
 pub mod directory;
 pub mod products;
 pub mod sandbox;

@@ -1,4 +1,8 @@
 //! The exchange crate's integration tests: one binary.
 
+mod crypto_store;
 mod directory;
+mod interop;
 mod sandbox;
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
