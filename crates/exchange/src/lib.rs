@@ -5,3 +5,9 @@
 //! every consent event and every access.
 //!
 //! The modules, as they land:
+//!
+//! - [`consent`] — consents: terms, the lifecycle table, the authorisation of a fetch, the
+//!   signed artefact, the owner's receipt (Kantara / ISO/IEC 27560), storage on both dialects
+//!   and the `Consents` service.
+
+pub mod consent;

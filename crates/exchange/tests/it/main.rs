@@ -1,0 +1,3 @@
+//! The one integration-test binary of the exchange crate.
+
+mod consents;
