@@ -421,7 +421,7 @@ impl From<OwnerAction> for Action {
 
 /// A transition the table does not allow, with the status the consent is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a {} consent cannot be {action:?}d", .from.as_str())]
+#[error("a {} consent does not allow `{}`", .from.as_str(), .action.as_str())]
 pub struct TransitionRefused {
     pub from: Status,
     pub action: Action,
@@ -522,8 +522,15 @@ pub enum Denial {
     #[error("the dates asked are outside the consent's range {}..={}", .allowed.from_s, .allowed.to_s)]
     DateRange { allowed: Span },
     /// `next_allowed_at_s` is `None` for a ONETIME consent already used.
-    #[error("the frequency limit is reached")]
+    #[error("the frequency limit is reached{}", next_fetch(.next_allowed_at_s))]
     Frequency { next_allowed_at_s: Option<i64> },
+}
+
+fn next_fetch(at_s: &Option<i64>) -> String {
+    match at_s {
+        Some(at_s) => format!("; the next fetch is allowed from {}", rfc3339(*at_s)),
+        None => "; a ONETIME consent allows no other fetch".into(),
+    }
 }
 
 impl Denial {
@@ -937,10 +944,8 @@ impl Reader {
             Some(Value::Number(n)) => match n.as_u64().and_then(|v| u32::try_from(v).ok()) {
                 Some(v) if v <= max => Some(v),
                 _ => {
-                    self.fail(
-                        value_pointer,
-                        "must be a whole number from 1 to the maximum",
-                    );
+                    let detail = format!("must be a whole number from 1 to {max}");
+                    self.errors.push(FieldError::new(value_pointer, detail));
                     None
                 }
             },
@@ -968,7 +973,10 @@ impl Reader {
             return None;
         };
         if items.is_empty() || items.len() > max {
-            self.fail(pointer, "must name at least one and at most the maximum");
+            self.errors.push(FieldError::new(
+                pointer,
+                format!("must name 1 to {max} ids"),
+            ));
             return None;
         }
         let mut out = Vec::with_capacity(items.len());

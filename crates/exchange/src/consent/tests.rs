@@ -664,3 +664,32 @@ fn arbitrary_json(depth: u32) -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+#[test]
+fn a_denial_travels_as_a_problem_with_its_code_and_reason() {
+    use super::service::ConsentError;
+    let next = NOW + 16 * 3600;
+    let problem = ConsentError::Denied(Denial::Frequency {
+        next_allowed_at_s: Some(next),
+    })
+    .problem();
+    assert_eq!(problem.code, ErrorCode::ExchangeConsentFrequency);
+    assert_eq!(problem.reason, Some("frequency"));
+    let detail = problem.detail.unwrap_or_default();
+    assert!(detail.contains("2026-01-15T16:00:00Z"), "{detail}");
+    let problem =
+        ConsentError::Invalid(vec![bauhinia_core::FieldError::new("/mode", "x")]).problem();
+    assert_eq!(problem.code, ErrorCode::ExchangeConsentInvalid);
+    assert_eq!(problem.errors.len(), 1);
+    assert_eq!(
+        ConsentError::NotOwner.problem().code,
+        ErrorCode::ExchangeConsentNotOwner
+    );
+    let refused = TransitionRefused {
+        from: Status::Revoked,
+        action: Action::Resume,
+    };
+    let problem = ConsentError::Refused(refused).problem();
+    assert_eq!(problem.code, ErrorCode::ExchangeConsentState);
+    assert!(problem.detail.unwrap_or_default().contains("REVOKED"));
+}
