@@ -29,12 +29,25 @@ pub struct Controller {
     pub pii_controller_url: Option<String>,
 }
 
-/// What the receipt needs beyond the consent: who runs the gateway, the consumer's controller
-/// details (from the participants directory), and where the policy is.
+impl Controller {
+    /// A controller known only by name (a participant missing from the directory).
+    pub fn named(name: &str) -> Controller {
+        Controller {
+            pii_controller: name.to_owned(),
+            on_behalf: false,
+            contact: String::new(),
+            address: String::new(),
+            email: String::new(),
+            phone: String::new(),
+            pii_controller_url: None,
+        }
+    }
+}
+
+/// What every receipt needs beyond the consent: who runs the gateway and where its policy is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiptContext {
     pub operator: Controller,
-    pub consumer: Controller,
     pub policy_url: String,
     /// Where the owner withdraws consent (the portal's dashboard).
     pub withdraw_url: String,
@@ -182,11 +195,13 @@ fn state_of(kind: &str) -> Option<&'static str> {
     }
 }
 
-/// The receipt of `consent` with its history `events` (oldest first), in `lang`.
+/// The receipt of `consent` with its history `events` (oldest first), in `lang`; `consumer` is
+/// the consent's consumer as a controller (from the participants directory).
 pub fn receipt(
     consent: &Consent,
     events: &[ConsentEvent],
     context: &ReceiptContext,
+    consumer: &Controller,
     lang: Lang,
 ) -> Receipt {
     let t = &consent.terms;
@@ -237,7 +252,7 @@ pub fn receipt(
         consent_receipt_id: format!("{}-v{}", consent.id, consent.version),
         language: lang.tag(),
         pii_principal_id: principal,
-        pii_controllers: vec![context.consumer.clone(), context.operator.clone()],
+        pii_controllers: vec![consumer.clone(), context.operator.clone()],
         policy_url: context.policy_url.clone(),
         services,
         sensitive: false,

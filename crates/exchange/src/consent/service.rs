@@ -18,7 +18,7 @@ use super::domain::{
     FetchRequest, OwnerAction, ParticipantId, ResidentId, Status, TransitionRefused,
     APPROVAL_WINDOW_S,
 };
-use super::receipt::{self, Receipt, ReceiptContext};
+use super::receipt::{self, Controller, Receipt, ReceiptContext};
 use super::store::{
     audit_action, refusal_records, request_records, Change, Changed, ConsentStore, Records,
     UseRecord,
@@ -338,13 +338,21 @@ impl Consents {
     }
 
     /// The owner's consent receipt (Kantara v1.1 and ISO/IEC 27560 fields) in `lang`.
-    pub async fn receipt(&self, id: &ConsentId, lang: Lang) -> Result<Receipt, ConsentError> {
+    /// `consumer` names the consent's consumer as a data controller: from the participants
+    /// directory, or [`Controller::named`] with its id.
+    pub async fn receipt(
+        &self,
+        id: &ConsentId,
+        lang: Lang,
+        consumer: &Controller,
+    ) -> Result<Receipt, ConsentError> {
         let consent = self.get(id).await?;
         let events = self.store.events(id).await?;
         Ok(receipt::receipt(
             &consent,
             &events,
             &self.config.receipt,
+            consumer,
             lang,
         ))
     }

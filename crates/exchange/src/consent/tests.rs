@@ -488,7 +488,6 @@ fn context() -> ReceiptContext {
     };
     ReceiptContext {
         operator: controller("Bauhinia exchange"),
-        consumer: controller("Bank 024"),
         policy_url: "https://example.hk/privacy".into(),
         withdraw_url: "https://example.hk/exchange/consents".into(),
     }
@@ -520,8 +519,14 @@ fn the_receipt_has_the_kantara_and_27560_fields() {
             to: Status::Revoked,
         },
     ];
-    let receipt =
-        serde_json::to_value(receipt::receipt(&active, &events, &context(), Lang::En)).unwrap();
+    let receipt = serde_json::to_value(receipt::receipt(
+        &active,
+        &events,
+        &context(),
+        &Controller::named("Bank 024"),
+        Lang::En,
+    ))
+    .unwrap();
     for field in [
         "version",
         "jurisdiction",

@@ -54,7 +54,6 @@ fn service(db: &Database) -> Result<Consents, Error> {
                 .to_vec(),
             receipt: ReceiptContext {
                 operator: controller("Bauhinia exchange"),
-                consumer: controller("Bank 024"),
                 policy_url: "https://example.hk/privacy".into(),
                 withdraw_url: "https://example.hk/exchange/consents".into(),
             },
@@ -223,7 +222,12 @@ async fn lifecycle(db: &Database) -> Result<(), Error> {
         .collect();
     assert_eq!(got, expected);
 
-    let receipt = serde_json::to_value(consents.receipt(&c.id, Lang::En).await?)?;
+    let bank = controller("Bank 024");
+    let receipt = serde_json::to_value(consents.receipt(&c.id, Lang::En, &bank).await?)?;
+    assert_eq!(
+        receipt.pointer("/piiControllers/0/piiController"),
+        Some(&json!("Bank 024"))
+    );
     assert_eq!(receipt.get("consentTimestamp"), Some(&json!(NOW + 60)));
     assert_eq!(receipt.get("status"), Some(&json!("REVOKED")));
     let states: Vec<Value> = receipt
