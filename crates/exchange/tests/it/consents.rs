@@ -507,6 +507,53 @@ async fn lists_and_expiry(db: &Database) -> Result<(), Error> {
     Ok(())
 }
 
+/// Every sequence of three owner actions, on the real store: the stored status is always the
+/// one the transition table gives, and a refused action changes nothing.
+async fn every_action_sequence_follows_the_table(db: &Database) -> Result<(), Error> {
+    use bauhinia_exchange::consent::domain::transition;
+    let consents = service(db)?;
+    let consumer = id(ParticipantId::parse, "bank-024")?;
+    let me = owner()?;
+    let all = [
+        OwnerAction::Approve,
+        OwnerAction::Reject,
+        OwnerAction::Pause,
+        OwnerAction::Resume,
+        OwnerAction::Revoke,
+    ];
+    for first in all {
+        for second in all {
+            for third in all {
+                let c = consents
+                    .request(&consumer, &request(json!({ "resident": OWNER }), 5), NOW)
+                    .await?;
+                let mut model = Status::Pending;
+                for (step, action) in [first, second, third].into_iter().enumerate() {
+                    let at = NOW + 10 + step as i64;
+                    let result = consents.act(&c.id, &me, action, at).await;
+                    match (transition(model, action.into()), result) {
+                        (Ok(next), Ok(stored)) => {
+                            assert_eq!(stored.status, next);
+                            model = next;
+                        }
+                        (Err(_), Err(ConsentError::Refused(refused))) => {
+                            assert_eq!(refused.from, model)
+                        }
+                        (want, got) => {
+                            return Err(format!(
+                                "{first:?} {second:?} {third:?}: table {want:?}, store {got:?}"
+                            )
+                            .into())
+                        }
+                    }
+                    assert_eq!(consents.get(&c.id).await?.status, model);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Each scenario on a fresh database of each dialect.
 macro_rules! on_both_dialects {
     ($($scenario:ident),* $(,)?) => {
@@ -544,4 +591,5 @@ on_both_dialects!(
     racing_approvals_one_wins,
     concurrent_uses_at_the_limit,
     lists_and_expiry,
+    every_action_sequence_follows_the_table,
 );
