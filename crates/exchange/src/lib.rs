@@ -5,6 +5,9 @@
 //! every consent event and every access.
 //!
 //! The modules, as they land:
+//! - `consent` — consents: terms, the lifecycle table, the authorisation of a fetch, the
+//!   signed artefact, the owner's receipt (Kantara / ISO/IEC 27560), storage on both dialects
+//!   and the `Consents` service.
 //! - `crypto` — data-blind encryption (X25519, HKDF-SHA256, AES-256-GCM; byte-exact in
 //!   `docs/exchange-encryption.md`), detached JWS between participants, replay protection, and
 //!   the gateway's signing keys.
@@ -15,6 +18,7 @@
 //!   (`schemas/`).
 //! - `sandbox` — the developer sandbox: deterministic synthetic data for every product.
 
+pub mod consent;
 pub mod crypto;
 pub mod directory;
 pub mod products;
