@@ -5,3 +5,7 @@
 //! every consent event and every access.
 //!
 //! The modules, as they land:
+//! - [`chain`]: the tamper-evident audit chain (SHA-256 hash chain, signed checkpoints,
+//!   verification, owners' usage logs).
+
+pub mod chain;

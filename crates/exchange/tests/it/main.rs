@@ -1,0 +1,3 @@
+//! The exchange's integration tests: one binary (each extra binary costs link time).
+
+mod chain;
