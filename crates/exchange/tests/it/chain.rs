@@ -527,3 +527,76 @@ async fn concurrent_appenders_never_fork_sqlite() -> Result<(), Error> {
 async fn concurrent_appenders_never_fork_postgres() -> Result<(), Error> {
     concurrent(postgres).await
 }
+
+const PYTHON_LINE: &str = "independent check: the Python verifier in docs/exchange-audit.md";
+
+/// The Python program the documentation gives, run over `file`: `None` when python3 is missing
+/// and the test command did not ask for it (`BAUHINIA_TEST_REQUIRE_TOOLS=1`).
+fn python_verify(file: &std::path::Path) -> Result<Option<(bool, String)>, Error> {
+    let doc =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/exchange-audit.md");
+    let text = std::fs::read_to_string(doc)?;
+    let program = text
+        .split("```python\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .ok_or("no python block in docs/exchange-audit.md")?;
+    let out = match std::process::Command::new("python3")
+        .arg("-c")
+        .arg(program)
+        .arg(file)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) if std::env::var("BAUHINIA_TEST_REQUIRE_TOOLS").is_ok_and(|v| v == "1") => {
+            return Err(format!("{PYTHON_LINE}: cannot run python3: {e}").into());
+        }
+        Err(e) => {
+            println!("{PYTHON_LINE}: not run (python3: {e})");
+            return Ok(None);
+        }
+    };
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    Ok(Some((out.status.success(), said.trim().to_owned())))
+}
+
+/// A program that shares no code with Bauhinia, written from the documented layout alone,
+/// accepts the chain Bauhinia wrote and rejects it once a byte changes.
+#[tokio::test]
+async fn the_documented_layout_is_what_is_hashed() -> Result<(), Error> {
+    let dir = std::env::temp_dir().join(format!("bauhinia-chain-doc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join("chain.db");
+    let db = Database::connect(&bauhinia_store::DatabaseUrl::sqlite_file(&file)).await?;
+    db.migrate().await?;
+    build(&db, &CheckpointSigner::new(KID, p256()?, EVERY)?).await?;
+    // Text beyond ASCII, an empty owner and a float, to pin the bytes down.
+    let odd = ChainEvent {
+        kind: "consent.approved".into(),
+        actor: "owner:陳大文".into(),
+        owner: Some(String::new()),
+        consent: None,
+        detail: serde_json::json!({"purpose": "貸款審批 loan", "ratio": 0.25, "z": [], "a": {}}),
+    };
+    bauhinia_store::write_tx!(&db, tx, _audit => {
+        chain::append(&mut *tx, &[odd]).await?
+    });
+    db.close().await;
+    let Some((ok, said)) = python_verify(&file)? else {
+        return Ok(());
+    };
+    assert!(ok, "{said}");
+    assert_eq!(said, format!("{} records, chain intact", RECORDS + 1));
+    let conn = bauhinia_store::rusqlite::Connection::open(&file)?;
+    conn.execute_batch(
+        "DROP TRIGGER exchange_audit_records_no_update;
+         UPDATE exchange_audit_records SET at_s = at_s + 1 WHERE seq = 33;",
+    )?;
+    drop(conn);
+    let (ok, said) = python_verify(&file)?.ok_or("python3 went away")?;
+    assert!(!ok);
+    assert_eq!(said, "chain broken at seq 33");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
