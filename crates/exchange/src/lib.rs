@@ -5,7 +5,20 @@
 //! every consent event and every access.
 //!
 //! The modules, as they land:
-//! - [`chain`]: the tamper-evident audit chain (SHA-256 hash chain, signed checkpoints,
+//! - `chain` — the tamper-evident audit chain (SHA-256 hash chain, signed checkpoints,
 //!   verification, owners' usage logs).
+//! - `crypto` — data-blind encryption (X25519, HKDF-SHA256, AES-256-GCM; byte-exact in
+//!   `docs/exchange-encryption.md`), detached JWS between participants, replay protection, and
+//!   the gateway's signing keys.
+//! - `directory` — the participants directory (the trust list): registration validated by
+//!   field, listing, suspension, key rotation, `authorise`; `directory/store.rs` on both
+//!   dialects; `directory/demo.rs`, the demo participants and the sandbox providers' keys.
+//! - `products` — the data products of CDEG, CDI and IADS with their JSON Schemas
+//!   (`schemas/`).
+//! - `sandbox` — the developer sandbox: deterministic synthetic data for every product.
 
 pub mod chain;
+pub mod crypto;
+pub mod directory;
+pub mod products;
+pub mod sandbox;

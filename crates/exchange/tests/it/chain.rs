@@ -530,8 +530,9 @@ async fn concurrent_appenders_never_fork_postgres() -> Result<(), Error> {
 
 const PYTHON_LINE: &str = "independent check: the Python verifier in docs/exchange-audit.md";
 
-/// The Python program the documentation gives, run over `file`: `None` when python3 is missing
-/// and the test command did not ask for it (`BAUHINIA_TEST_REQUIRE_TOOLS=1`).
+/// The Python program the documentation gives, run over `file` with `BAUHINIA_TEST_PYTHON`
+/// (the test command's venv) or else `python3`: `None` when neither runs and the test command
+/// did not ask for it (`BAUHINIA_TEST_REQUIRE_TOOLS=1`). It needs only Python's standard library.
 fn python_verify(file: &std::path::Path) -> Result<Option<(bool, String)>, Error> {
     let doc =
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/exchange-audit.md");
@@ -541,7 +542,8 @@ fn python_verify(file: &std::path::Path) -> Result<Option<(bool, String)>, Error
         .nth(1)
         .and_then(|rest| rest.split("```").next())
         .ok_or("no python block in docs/exchange-audit.md")?;
-    let out = match std::process::Command::new("python3")
+    let python = std::env::var_os("BAUHINIA_TEST_PYTHON").unwrap_or_else(|| "python3".into());
+    let out = match std::process::Command::new(&python)
         .arg("-c")
         .arg(program)
         .arg(file)
@@ -549,10 +551,10 @@ fn python_verify(file: &std::path::Path) -> Result<Option<(bool, String)>, Error
     {
         Ok(out) => out,
         Err(e) if std::env::var("BAUHINIA_TEST_REQUIRE_TOOLS").is_ok_and(|v| v == "1") => {
-            return Err(format!("{PYTHON_LINE}: cannot run python3: {e}").into());
+            return Err(format!("{PYTHON_LINE}: cannot run {python:?}: {e}").into());
         }
         Err(e) => {
-            println!("{PYTHON_LINE}: not run (python3: {e})");
+            println!("{PYTHON_LINE}: not run ({python:?}: {e})");
             return Ok(None);
         }
     };
@@ -597,6 +599,7 @@ async fn the_documented_layout_is_what_is_hashed() -> Result<(), Error> {
     let (ok, said) = python_verify(&file)?.ok_or("python3 went away")?;
     assert!(!ok);
     assert_eq!(said, "chain broken at seq 33");
+    println!("{PYTHON_LINE}: passed (accepted the chain, found the changed record)");
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

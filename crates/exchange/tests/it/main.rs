@@ -1,3 +1,9 @@
-//! The exchange's integration tests: one binary (each extra binary costs link time).
+//! The exchange crate's integration tests: one binary.
 
 mod chain;
+mod crypto_store;
+mod directory;
+mod interop;
+mod sandbox;
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
