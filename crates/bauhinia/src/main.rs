@@ -40,6 +40,9 @@ enum Command {
     /// 转数快 FPS operations.
     #[command(subcommand)]
     Fps(FpsCommand),
+    /// Consented data exchange (CDEG, CDI, IADS) operations.
+    #[command(subcommand)]
+    Exchange(ExchangeCommand),
     /// Print the OpenAPI 3.1 document.
     Openapi,
 }
@@ -55,6 +58,28 @@ enum FpsCommand {
     Audit {
         #[command(flatten)]
         server: ServerArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ExchangeCommand {
+    /// The tamper-evident audit chain of consent events and data accesses.
+    #[command(subcommand)]
+    Audit(ExchangeAuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ExchangeAuditCommand {
+    /// Recompute the whole audit chain and check every signed checkpoint; report each altered,
+    /// deleted, inserted or reordered record with its position. Exits non-zero if anything is
+    /// wrong. Safe while the server runs (records appended meanwhile are left for the next run).
+    Verify {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// The gateway's published JWK Set to check checkpoint signatures with [default: the
+        /// keys stored in the database, which an intruder who rewrote it could have replaced].
+        #[arg(long, value_name = "FILE")]
+        jwks: Option<PathBuf>,
     },
 }
 
@@ -179,6 +204,10 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Openapi => openapi().await,
             Command::Fps(FpsCommand::Audit { server }) => fps_audit(server.config()?).await,
+            Command::Exchange(ExchangeCommand::Audit(ExchangeAuditCommand::Verify {
+                server,
+                jwks,
+            })) => exchange_audit_verify(server.config()?, jwks.as_deref()).await,
             Command::Fps(FpsCommand::Qr(command)) => fps_cli::run(fps_cli::FpsCommand::Qr(command)),
             Command::Identity(IdentityCommand::BenchFixture { server, count, out }) => {
                 let config = server.config()?;
@@ -447,4 +476,51 @@ async fn fps_audit(config: Config) -> anyhow::Result<()> {
         }
         anyhow::bail!("audit FAILED: {} problems", report.problem_count)
     }
+}
+
+async fn exchange_audit_verify(
+    config: Config,
+    jwks: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use bauhinia_exchange::chain;
+    let url = config.effective_database_url();
+    let db = bauhinia_store::Database::connect(&url)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    db.migrate().await.context("applying migrations")?;
+    let keys = match jwks {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            chain::keys_from_jwks(&text).with_context(|| format!("reading {}", path.display()))?
+        }
+        None => {
+            println!(
+                "checkpoint keys: read from the database itself (pass --jwks with the gateway's \
+                 published keys to rule out re-signed checkpoints)"
+            );
+            chain::stored_keys(&db).await?
+        }
+    };
+    let started = std::time::Instant::now();
+    let report = chain::verify(&db, |kid| keys.get(kid).cloned()).await?;
+    db.close().await;
+    println!(
+        "{} ({:.2} s)",
+        report.summary(),
+        started.elapsed().as_secs_f64()
+    );
+    if report.intact() {
+        return Ok(());
+    }
+    for problem in &report.problems {
+        println!("  {problem}");
+    }
+    let unlisted = report
+        .problem_count
+        .saturating_sub(report.problems.len() as u64);
+    if unlisted > 0 {
+        println!("  … and {unlisted} more problems");
+    }
+    anyhow::bail!("audit chain BROKEN: {} problems", report.problem_count)
 }

@@ -5,6 +5,8 @@
 //! every consent event and every access.
 //!
 //! The modules, as they land:
+//! - `chain` — the tamper-evident audit chain (SHA-256 hash chain, signed checkpoints,
+//!   verification, owners' usage logs).
 //! - `consent` — consents: terms, the lifecycle table, the authorisation of a fetch, the
 //!   signed artefact, the owner's receipt (Kantara / ISO/IEC 27560), storage on both dialects
 //!   and the `Consents` service.
@@ -18,6 +20,7 @@
 //!   (`schemas/`).
 //! - `sandbox` — the developer sandbox: deterministic synthetic data for every product.
 
+pub mod chain;
 pub mod consent;
 pub mod crypto;
 pub mod directory;

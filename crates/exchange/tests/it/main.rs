@@ -1,5 +1,6 @@
 //! The exchange crate's integration tests: one binary.
 
+mod chain;
 mod consents;
 mod crypto_store;
 mod directory;
