@@ -35,7 +35,8 @@ pub struct Records {
     pub audit: Vec<AuditEvent>,
 }
 
-/// Writes `$records` (a `&Records`) inside a `write_tx!` body.
+/// Writes `$records` (a `&Records`) inside a `write_tx!` body: the history rows, the audit
+/// events, and the same events on the hash chain (`crate::chain`).
 macro_rules! write_records {
     ($tx:ident, $append:ident, $records:expr) => {{
         let records: &Records = $records;
@@ -56,7 +57,40 @@ macro_rules! write_records {
         for event in &records.audit {
             $append(&mut $tx, event).await?;
         }
+        // The same events on the exchange's hash chain, each with the resident who manages
+        // the consent (their usage log), so no consent event or access escapes it.
+        let mut chained = Vec::with_capacity(records.audit.len());
+        for event in &records.audit {
+            let consent = event.subject.strip_prefix("consent:").map(str::to_owned);
+            let owner: Option<String> = match &consent {
+                Some(id) => {
+                    sqlx::query_scalar("SELECT approver FROM exchange_consents WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *$tx)
+                        .await?
+                }
+                None => None,
+            };
+            chained.push(crate::chain::ChainEvent {
+                kind: event.action.to_owned(),
+                actor: event.actor.clone(),
+                owner,
+                consent,
+                detail: json!({ "outcome": event.outcome.as_str(), "detail": event.detail }),
+            });
+        }
+        crate::chain::append(&mut *$tx, &chained)
+            .await
+            .map_err(chain_error)?;
     }};
+}
+
+/// A chain append's failure as the store's (it only fails by its database).
+fn chain_error(error: crate::chain::ChainError) -> StoreError {
+    match error {
+        crate::chain::ChainError::Store(e) => e,
+        other => StoreError::Corrupt(format!("audit chain: {other}")),
+    }
 }
 
 /// A change of status to make: `from` is the status the caller read and `to` is

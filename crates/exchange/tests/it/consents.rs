@@ -221,6 +221,21 @@ async fn lifecycle(db: &Database) -> Result<(), Error> {
         .map(|(a, o, r)| (a.as_str(), o.as_str(), r.as_str()))
         .collect();
     assert_eq!(got, expected);
+    // The same events, in the same order, on the hash chain, in the owner's usage log; and the
+    // chain verifies.
+    let chained: Vec<(String, Option<String>)> =
+        bauhinia_exchange::chain::owner_log(db, OWNER, None, 100)
+            .await?
+            .into_iter()
+            .rev()
+            .filter(|r| r.consent.as_deref() == Some(c.id.as_str()))
+            .map(|r| (r.kind, r.consent))
+            .collect();
+    let kinds: Vec<&str> = chained.iter().map(|(k, _)| k.as_str()).collect();
+    let audited: Vec<&str> = expected.iter().map(|(a, _, _)| *a).collect();
+    assert_eq!(kinds, audited);
+    let report = bauhinia_exchange::chain::verify(db, |_| None).await?;
+    assert!(report.intact(), "{}", report.summary());
 
     let bank = controller("Bank 024");
     let receipt = serde_json::to_value(consents.receipt(&c.id, Lang::En, &bank).await?)?;
