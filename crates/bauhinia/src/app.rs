@@ -54,6 +54,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
         (name = "identity", description = "智方便 iAM Smart: enrolment, passkey sign-in, and a signed-in resident's passkeys"),
         (name = "signing", description = "智方便 iAM Smart digital signing: public verification of document signatures and the CA certificates"),
         (name = "fps", description = "轉數快 FPS: participants, settlement funding, transfers (single and batched; two-phase; linked), positions; the addressing service (proxies: mobile, email, FPS ID, HKID — register, change, remove, look up one or up to 1,000); payment flows (requests to pay, eDDA mandates and direct debits, returns and refunds); signed webhooks with retries and camt.054 notifications; the Hong Kong common QR code (EMVCo merchant-presented mode) — decode, encode, draw. Participants use their API token, the operator the administrator token."),
+        (name = "exchange", description = "The consented data exchange (CDEG, CDI, IADS): the participants directory with each participant's published keys, the data products and their JSON Schemas, and the gateway's keys. Public."),
         (name = "banks", description = "The participant banks this installation hosts (customers' accounts, paying through FPS): the list, an account's balances and cash deposits at the counter (the administrator token). Customers use the portal (/pay)."),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
@@ -197,6 +198,8 @@ pub struct AppState {
     pub webhooks: Arc<bauhinia_fps::webhooks::Webhooks>,
     /// FPS requests to pay, mandates, direct debits, returns and refunds.
     pub flows: Arc<bauhinia_fps::flows::FlowService>,
+    /// The consented data exchange (CDEG, CDI, IADS): directory, consents, keys, audit chain.
+    pub exchange: Arc<bauhinia_exchange::Exchange>,
 }
 
 /// The OpenAPI document and the API routes, built together so neither can lack the other.
@@ -229,6 +232,7 @@ fn api(state: &AppState) -> (Router, OpenApi) {
                 admin: Arc::clone(&state.admin_token),
             },
         ))
+        .merge(bauhinia_exchange::http::router(Arc::clone(&state.exchange)))
         .merge(bauhinia_identity::signing::http::router(Arc::clone(
             &state.signing,
         )))

@@ -85,9 +85,14 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         Arc::clone(&vault),
         Arc::clone(&fps),
     ));
+    let exchange = Arc::new(
+        bauhinia_exchange::Exchange::start(&db, Arc::clone(&vault), public_url.as_str())
+            .await
+            .context("starting the consented data exchange")?,
+    );
     let banks = bauhinia_bank::Banks::start(
         &db,
-        vault,
+        Arc::clone(&vault),
         Arc::clone(&fps),
         Arc::clone(&proxies),
         Arc::clone(&flows),
@@ -95,6 +100,14 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     .await
     .context("starting the hosted banks and their ledger")?;
     let demo = load_demo(&db, &identity, &fps, &banks, config).await?;
+    if demo && db.meta("demo_exchange").await?.is_none() {
+        let registered = exchange
+            .load_demo(&vault)
+            .await
+            .context("loading the exchange's demo participants")?;
+        tracing::info!(registered, "demo data exchange participants registered");
+        db.set_meta("demo_exchange", "loaded").await?;
+    }
     let recovered = banks
         .recover()
         .await
@@ -120,6 +133,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         banks,
         webhooks,
         flows,
+        exchange,
     })
 }
 

@@ -236,6 +236,7 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     spawn_rate_limit_cleanup(limits.rate_limit.clone());
     spawn_expiry_purge(std::sync::Arc::clone(&state.provider));
     spawn_request_expiry(std::sync::Arc::clone(&state.flows));
+    spawn_exchange_housekeeping(std::sync::Arc::clone(&state.exchange));
     let app = bauhinia::app::build(state.clone(), limits);
     // The public URL, not the socket: passkeys work only at the origin they were made for, and
     // browsers refuse them on a bare IP address.
@@ -281,6 +282,22 @@ fn spawn_request_expiry(flows: std::sync::Arc<bauhinia_fps::flows::FlowService>)
                 Ok(n) if n > 0 => tracing::debug!(expired = n, "FPS requests to pay expired"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "expiring FPS requests to pay failed"),
+            }
+        }
+    });
+}
+
+/// Once a minute: expires consents whose time has passed, forgets replay records past their
+/// window, and signs the audit chain's head if it moved.
+fn spawn_exchange_housekeeping(exchange: std::sync::Arc<bauhinia_exchange::Exchange>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            interval.tick().await;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            match exchange.housekeeping(now).await {
+                Ok(done) => tracing::debug!(?done, "data exchange housekeeping"),
+                Err(e) => tracing::warn!(error = %e, "data exchange housekeeping failed"),
             }
         }
     });

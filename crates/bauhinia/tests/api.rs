@@ -18,6 +18,8 @@ use bauhinia::config::{Config, Layer};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+#[path = "api/exchange.rs"]
+mod exchange;
 #[path = "api/exchange_audit.rs"]
 mod exchange_audit;
 #[path = "api/fps.rs"]

@@ -16,13 +16,20 @@
 //! - `directory` — the participants directory (the trust list): registration validated by
 //!   field, listing, suspension, key rotation, `authorise`; `directory/store.rs` on both
 //!   dialects; `directory/demo.rs`, the demo participants and the sandbox providers' keys.
+//! - `http` — the public reference API (`/api/v1/exchange`: directory, products and their
+//!   schemas, the gateway's keys).
 //! - `products` — the data products of CDEG, CDI and IADS with their JSON Schemas
 //!   (`schemas/`).
 //! - `sandbox` — the developer sandbox: deterministic synthetic data for every product.
+//! - `service` — [`Exchange`]: the services above started together, and their periodic work.
 
 pub mod chain;
 pub mod consent;
 pub mod crypto;
 pub mod directory;
+pub mod http;
 pub mod products;
 pub mod sandbox;
+pub mod service;
+
+pub use service::{Exchange, ExchangeError, Housekeeping};

@@ -414,6 +414,12 @@ pub async fn records(
 }
 
 /// The head row: (seq, hash).
+/// The last seq a checkpoint signed (0: none yet).
+pub async fn last_checkpoint_seq(db: &Database) -> Result<i64, StoreError> {
+    const SQL: &str = "SELECT COALESCE(MAX(seq), 0) FROM exchange_audit_checkpoints";
+    Ok(bauhinia_store::read!(db, conn => sqlx::query_scalar(SQL).fetch_one(conn).await?))
+}
+
 pub async fn head(db: &Database) -> Result<(i64, Vec<u8>), StoreError> {
     const SQL: &str = "SELECT seq, hash FROM exchange_audit_head WHERE one = 1";
     Ok(bauhinia_store::read!(db, conn => sqlx::query_as(SQL).fetch_one(conn).await?))

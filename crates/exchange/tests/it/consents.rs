@@ -20,12 +20,12 @@ use serde_json::{json, Value};
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// 2026-01-15T00:00:00Z.
-const NOW: i64 = 1_768_435_200;
+pub(crate) const NOW: i64 = 1_768_435_200;
 const DAY: i64 = 86_400;
-const OWNER: &str = "5b1e0f7c-0000-4000-8000-000000000001";
+pub(crate) const OWNER: &str = "5b1e0f7c-0000-4000-8000-000000000001";
 const STRANGER: &str = "5b1e0f7c-0000-4000-8000-000000000002";
 
-fn id<T>(parse: fn(&str) -> Option<T>, text: &str) -> Result<T, Error> {
+pub(crate) fn id<T>(parse: fn(&str) -> Option<T>, text: &str) -> Result<T, Error> {
     parse(text).ok_or_else(|| format!("bad id {text}").into())
 }
 
@@ -61,7 +61,7 @@ fn service(db: &Database) -> Result<Consents, Error> {
     ))
 }
 
-fn request(owner: Value, frequency: u32) -> Value {
+pub(crate) fn request(owner: Value, frequency: u32) -> Value {
     json!({
         "purpose": {"code": "102", "text": "To assess your loan application"},
         "products": ["iads.balance", "iads.transactions"],
@@ -106,7 +106,7 @@ async fn audit(db: &Database, consent: &ConsentId) -> Result<Vec<(String, String
         .collect()
 }
 
-fn owner() -> Result<ResidentId, Error> {
+pub(crate) fn owner() -> Result<ResidentId, Error> {
     id(ResidentId::parse, OWNER)
 }
 

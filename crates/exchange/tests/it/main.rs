@@ -6,5 +6,6 @@ mod crypto_store;
 mod directory;
 mod interop;
 mod sandbox;
+mod service;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -1,0 +1,131 @@
+//! The exchange as one service for the binary to start: the participants directory, the
+//! gateway's signing keys, consents (whose artefacts those keys sign) and the hash chain's
+//! signed checkpoints, with the periodic work they need ([`Exchange::housekeeping`]).
+
+use std::sync::Arc;
+
+use bauhinia_core::crypto::Vault;
+use bauhinia_store::{Database, StoreError};
+
+use crate::chain::{self, ChainError};
+use crate::consent::artefact::ArtefactSigner;
+use crate::consent::receipt::{Controller, ReceiptContext};
+use crate::consent::{ConsentError, Consents, ConsentsConfig};
+use crate::crypto::keys::{GatewayKeys, KeyError};
+use crate::crypto::replay;
+use crate::directory::{demo, Directory, DirectoryError};
+use crate::products::ProductId;
+
+/// The gateway signs consent artefacts with its own published keys: a verifier fetches the
+/// JWKS, and a rotation keeps old artefacts verifying.
+impl ArtefactSigner for GatewayKeys {
+    fn sign(&self, claims: &serde_json::Value) -> Result<String, String> {
+        self.sign_compact(claims).map_err(|e| e.to_string())
+    }
+
+    fn verify(&self, jws: &str) -> Result<serde_json::Value, String> {
+        self.verify_compact(jws).map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the gateway's signing keys: {0}")]
+    Keys(#[from] KeyError),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    #[error(transparent)]
+    Consent(#[from] ConsentError),
+    #[error("the audit chain: {0}")]
+    Chain(#[from] ChainError),
+}
+
+/// What one round of [`Exchange::housekeeping`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Housekeeping {
+    /// Consents that expired (a deadline or a validity passed).
+    pub expired: usize,
+    /// Replay records past their window, deleted.
+    pub purged: u64,
+    /// The chain's head was signed (it had moved since the last checkpoint).
+    pub checkpointed: bool,
+}
+
+/// The exchange's services. Cheap to share (`Arc`).
+#[derive(Debug)]
+pub struct Exchange {
+    db: Database,
+    directory: Directory,
+    keys: Arc<GatewayKeys>,
+    consents: Consents,
+}
+
+impl Exchange {
+    /// Loads (or, on first start, creates) the gateway's keys and builds the services.
+    /// `public_url` is where the portal is reached: receipts point owners there to withdraw.
+    pub async fn start(
+        db: &Database,
+        vault: Arc<Vault>,
+        public_url: &str,
+    ) -> Result<Exchange, ExchangeError> {
+        let keys = Arc::new(GatewayKeys::load(db, vault).await?);
+        let base = public_url.trim_end_matches('/');
+        let config = ConsentsConfig {
+            signer: Arc::clone(&keys) as Arc<dyn ArtefactSigner>,
+            known_products: ProductId::ALL
+                .iter()
+                .map(|p| p.as_str().to_owned())
+                .collect(),
+            receipt: ReceiptContext {
+                operator: Controller::named("Bauhinia consented data exchange"),
+                policy_url: format!("{base}/exchange"),
+                withdraw_url: format!("{base}/exchange/consents"),
+            },
+        };
+        Ok(Exchange {
+            db: db.clone(),
+            directory: Directory::new(db),
+            keys,
+            consents: Consents::new(db, config),
+        })
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    pub fn keys(&self) -> &GatewayKeys {
+        &self.keys
+    }
+
+    pub fn consents(&self) -> &Consents {
+        &self.consents
+    }
+
+    /// The demo participants (idempotent): returns how many this call registered.
+    pub async fn load_demo(&self, vault: &Vault) -> Result<usize, ExchangeError> {
+        Ok(demo::load(self.directory.store(), vault).await?)
+    }
+
+    /// The periodic work: expire consents whose time has passed, forget replay records past
+    /// their window, and sign the chain's head if it moved since the last checkpoint (so
+    /// records never wait long for a signature).
+    pub async fn housekeeping(&self, now_s: i64) -> Result<Housekeeping, ExchangeError> {
+        let expired = self.consents.expire_due(now_s).await?;
+        let purged = replay::purge_expired(&self.db, now_s).await?;
+        let (head, _) = chain::head(&self.db).await?;
+        let signed = chain::last_checkpoint_seq(&self.db).await?;
+        let checkpointed = head > 0 && signed < head;
+        if checkpointed {
+            let (kid, key) = self.keys.active()?;
+            chain::checkpoint(&self.db, &kid, &key).await?;
+        }
+        Ok(Housekeeping {
+            expired,
+            purged,
+            checkpointed,
+        })
+    }
+}
