@@ -372,7 +372,10 @@ async fn openapi_lists_every_api_route_and_each_answers() {
     // ones answer with the token.
     let token = std::fs::read_to_string(app.dir.join("admin.token")).expect("admin token file");
     for path in paths {
-        let uri = path.replace("{id}", "new-industrialisation-funding");
+        let uri = path
+            .replace("{id}", "new-industrialisation-funding")
+            .replace("{participant}", "bank-004")
+            .replace("{product}", "iads.balance");
         let methods = served["paths"][path].as_object().expect("item");
         let Some(operation) = methods.get("get") else {
             continue;

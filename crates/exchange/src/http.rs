@@ -25,11 +25,11 @@ const TAG: &str = "exchange";
 
 pub fn router(exchange: Arc<Exchange>) -> OpenApiRouter {
     OpenApiRouter::new()
-        .routes(routes!(list_participants))
-        .routes(routes!(get_participant))
-        .routes(routes!(list_products))
-        .routes(routes!(product_schema))
-        .routes(routes!(gateway_jwks))
+        .routes(routes!(list_exchange_participants))
+        .routes(routes!(get_exchange_participant))
+        .routes(routes!(list_exchange_products))
+        .routes(routes!(exchange_product_schema))
+        .routes(routes!(exchange_jwks))
         .with_state(exchange)
 }
 
@@ -113,7 +113,7 @@ impl ParticipantsQuery {
     responses((status = 200, body = Vec<ParticipantDoc>),
         (status = 400, description = "An unknown filter value (`request.invalid_query`).",
          body = bauhinia_core::ProblemDocument, content_type = "application/problem+json")))]
-async fn list_participants(
+async fn list_exchange_participants(
     State(exchange): State<Arc<Exchange>>,
     q: Result<Query<ParticipantsQuery>, QueryRejection>,
 ) -> Result<Json<Vec<ParticipantDoc>>, Problem> {
@@ -129,12 +129,12 @@ async fn list_participants(
 }
 
 /// One participant of the directory.
-#[utoipa::path(get, path = "/api/v1/exchange/participants/{id}", tag = TAG,
-    params(("id" = String, Path, description = "The participant's id, e.g. `bank-004`.")),
+#[utoipa::path(get, path = "/api/v1/exchange/participants/{participant}", tag = TAG,
+    params(("participant" = String, Path, description = "The participant's id, e.g. `bank-004`.")),
     responses((status = 200, body = ParticipantDoc),
         (status = 404, description = "No such participant (`exchange.participant_not_found`).",
          body = bauhinia_core::ProblemDocument, content_type = "application/problem+json")))]
-async fn get_participant(
+async fn get_exchange_participant(
     State(exchange): State<Arc<Exchange>>,
     Path(id): Path<String>,
 ) -> Result<Json<ParticipantDoc>, Problem> {
@@ -175,7 +175,7 @@ impl ProductDoc {
 /// The data products of CDEG, CDI and IADS.
 #[utoipa::path(get, path = "/api/v1/exchange/products", tag = TAG,
     responses((status = 200, body = Vec<ProductDoc>)))]
-async fn list_products(
+async fn list_exchange_products(
     State(exchange): State<Arc<Exchange>>,
 ) -> Result<Json<Vec<ProductDoc>>, Problem> {
     let products = exchange.directory().products().await?;
@@ -183,13 +183,13 @@ async fn list_products(
 }
 
 /// A data product's JSON Schema (draft 2020-12): what its provider returns, once decrypted.
-#[utoipa::path(get, path = "/api/v1/exchange/products/{id}/schema", tag = TAG,
-    params(("id" = String, Path, description = "The product's id, e.g. `iads.balance`.")),
+#[utoipa::path(get, path = "/api/v1/exchange/products/{product}/schema", tag = TAG,
+    params(("product" = String, Path, description = "The product's id, e.g. `iads.balance`.")),
     responses((status = 200, description = "The JSON Schema.", body = Object,
          content_type = "application/schema+json"),
         (status = 404, description = "No such product (`exchange.product_not_found`).",
          body = bauhinia_core::ProblemDocument, content_type = "application/problem+json")))]
-async fn product_schema(Path(id): Path<String>) -> Result<Response, Problem> {
+async fn exchange_product_schema(Path(id): Path<String>) -> Result<Response, Problem> {
     let product = ProductId::parse(&id).ok_or_else(|| {
         Problem::new(ErrorCode::ExchangeProductNotFound).detail(format!("no product {id:?}"))
     })?;
@@ -206,7 +206,7 @@ async fn product_schema(Path(id): Path<String>) -> Result<Response, Problem> {
 #[utoipa::path(get, path = "/api/v1/exchange/jwks", tag = TAG,
     responses((status = 200, description = "A JWK Set.", body = Object,
          content_type = "application/jwk-set+json")))]
-async fn gateway_jwks(State(exchange): State<Arc<Exchange>>) -> Response {
+async fn exchange_jwks(State(exchange): State<Arc<Exchange>>) -> Response {
     let body = serde_json::to_string(&exchange.keys().jwks()).unwrap_or_else(|_| "{}".into());
     let mut response = body.into_response();
     response.headers_mut().insert(

@@ -25,7 +25,11 @@ async fn the_directory_products_and_gateway_keys_are_published() {
     let banks = get(&app, "/api/v1/exchange/participants?licence=digital_bank").await;
     let banks = banks.json();
     let banks = banks.as_array().expect("a list");
-    assert_eq!(banks.len(), 8, "eight digital bank licences, as the fact sheet says");
+    assert_eq!(
+        banks.len(),
+        8,
+        "eight digital bank licences, as the fact sheet says"
+    );
     assert!(banks.iter().all(|p| p["licence"] == "digital_bank"));
 
     let id = hsbc["id"].as_str().expect("an id");
@@ -52,7 +56,10 @@ async fn the_directory_products_and_gateway_keys_are_published() {
         .find(|p| p["id"] == "iads.balance")
         .expect("IADS balance");
     assert_eq!(balance["system"], "IADS");
-    assert!(!balance["providers"].as_array().expect("providers").is_empty());
+    assert!(!balance["providers"]
+        .as_array()
+        .expect("providers")
+        .is_empty());
     let schema = get(&app, balance["schema"].as_str().expect("a link")).await;
     assert_eq!(schema.status, StatusCode::OK);
     assert_eq!(schema.content_type(), "application/schema+json");
@@ -67,5 +74,7 @@ async fn the_directory_products_and_gateway_keys_are_published() {
     let jwks = jwks.json();
     let keys = jwks["keys"].as_array().expect("keys");
     assert!(!keys.is_empty());
-    assert!(keys.iter().all(|k| k["crv"] == "P-256" && k.get("d").is_none()));
+    assert!(keys
+        .iter()
+        .all(|k| k["crv"] == "P-256" && k.get("d").is_none()));
 }
