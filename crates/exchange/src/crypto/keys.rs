@@ -149,9 +149,14 @@ impl GatewayKeys {
             detail: serde_json::json!({ "alg": "ES256", "retired_expire_at_s": at + RETIRED_KEY_GRACE_S }),
             request_id: None,
         };
+        let first = self.current().active.is_none();
         store_rotation(&self.db, &kid, &public_jwk, &sealed, at, &event).await?;
         self.reload().await?;
-        tracing::info!(kid = %kid, "exchange signing key rotated");
+        if first {
+            tracing::info!(kid = %kid, "exchange signing key created");
+        } else {
+            tracing::info!(kid = %kid, "exchange signing key rotated");
+        }
         Ok(kid)
     }
 
