@@ -55,6 +55,12 @@ impl Role {
             Role::Consumer => "consumer",
         }
     }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        [Role::Provider, Role::Consumer]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    }
 }
 
 /// The roles a participant is registered for.

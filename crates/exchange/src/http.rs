@@ -97,11 +97,7 @@ impl ParticipantsQuery {
                 .transpose()
         }
         Ok(ParticipantFilter {
-            role: parsed("role", self.role.as_deref(), |v| match v {
-                "provider" => Some(Role::Provider),
-                "consumer" => Some(Role::Consumer),
-                _ => None,
-            })?,
+            role: parsed("role", self.role.as_deref(), Role::parse)?,
             licence: parsed("licence", self.licence.as_deref(), Licence::parse)?,
             status: parsed("status", self.status.as_deref(), Status::parse)?,
         })

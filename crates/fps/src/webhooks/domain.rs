@@ -118,6 +118,16 @@ impl EventPattern {
 }
 
 /// Whether an event of `kind` goes to a subscription with `patterns` (none: every event).
+/// The patterns of a subscription as stored (a JSON array of texts); an unreadable entry is
+/// dropped, as it could never have been registered.
+pub fn stored_patterns(types_json: &str) -> Vec<EventPattern> {
+    let types: Vec<String> = serde_json::from_str(types_json).unwrap_or_default();
+    types
+        .iter()
+        .filter_map(|t| EventPattern::parse(t).ok())
+        .collect()
+}
+
 pub fn wanted(patterns: &[EventPattern], kind: &str) -> bool {
     patterns.is_empty() || patterns.iter().any(|p| p.matches(kind))
 }

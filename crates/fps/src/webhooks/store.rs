@@ -13,7 +13,7 @@
 use bauhinia_store::audit::AuditEvent;
 use bauhinia_store::{read, write_tx, Database, StoreError};
 
-use super::domain::{wanted, EventPattern};
+use super::domain::{stored_patterns, wanted, EventPattern};
 use crate::switch::ParticipantCode;
 
 /// How many events one dispatch transaction reads.
@@ -389,11 +389,7 @@ impl WebhookStore {
             };
             let subs: Vec<(String, String, Vec<EventPattern>)> = subs
                 .into_iter()
-                .map(|(id, participant, types)| {
-                    let types: Vec<String> = serde_json::from_str(&types).unwrap_or_default();
-                    let patterns = types.iter().filter_map(|t| EventPattern::parse(t).ok()).collect();
-                    (id, participant, patterns)
-                })
+                .map(|(id, participant, types)| (id, participant, stored_patterns(&types)))
                 .collect();
             let mut advanced = cursor;
             let mut contiguous = true;

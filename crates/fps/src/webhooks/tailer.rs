@@ -36,7 +36,7 @@ use crate::ledger::{Kind, Recorded};
 use crate::switch::{account_owner, ParticipantCode, FPS_LEDGER};
 use crate::wire::TransferView;
 
-use super::domain::{ledger_event_id, wanted, EventPattern};
+use super::domain::{ledger_event_id, stored_patterns, wanted, EventPattern};
 
 /// The most ledger rows one tailer transaction reads.
 pub const TAIL_BATCH_MAX: i64 = 1_000;
@@ -96,14 +96,7 @@ impl Listeners {
     fn from_rows(rows: Vec<(String, String)>) -> Listeners {
         Listeners(
             rows.into_iter()
-                .map(|(participant, types)| {
-                    let types: Vec<String> = serde_json::from_str(&types).unwrap_or_default();
-                    let patterns = types
-                        .iter()
-                        .filter_map(|t| EventPattern::parse(t).ok())
-                        .collect();
-                    (participant, patterns)
-                })
+                .map(|(participant, types)| (participant, stored_patterns(&types)))
                 .collect(),
         )
     }
