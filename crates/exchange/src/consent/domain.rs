@@ -28,6 +28,8 @@ pub const PURPOSE_TEXT_CHARS_MAX: usize = 500;
 pub const FREQUENCY_VALUE_MAX: u32 = 1000;
 /// The highest data-life value (units a STORE consumer may keep the data).
 pub const DATA_LIFE_VALUE_MAX: u32 = 120;
+/// The longest return URL a consent request may carry.
+pub const RETURN_URL_LEN_MAX: usize = 2048;
 /// The earliest date a data range may start: 1970-01-01.
 pub const DATA_RANGE_FROM_MIN_S: i64 = 0;
 
@@ -317,6 +319,10 @@ pub struct ConsentTerms {
     pub fetch_type: FetchType,
     /// Present exactly when `mode` is STORE.
     pub data_life: Option<DataLife>,
+    /// Where the portal sends the owner back after approving or rejecting: the consumer's
+    /// page (https, or http on loopback for development; no fragment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_url: Option<String>,
 }
 
 /// A consent's status. PENDING and REJECTED come before approval; the rest after.

@@ -2,6 +2,7 @@
 //! every failure named by JSON Pointer, and the rules between the terms' fields. Pure.
 
 use bauhinia_core::FieldError;
+use bauhinia_identity::oidc::clients::check_uri;
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -9,11 +10,12 @@ use time::OffsetDateTime;
 use super::domain::{
     CompanyId, ConsentTerms, DataLife, FetchType, Frequency, Mode, Owner, ParticipantId, ProductId,
     Purpose, PurposeCode, ResidentId, Span, TimeUnit, DATA_LIFE_VALUE_MAX, DATA_RANGE_FROM_MIN_S,
-    FREQUENCY_VALUE_MAX, PRODUCTS_MAX, PROVIDERS_MAX, PURPOSE_TEXT_CHARS_MAX, VALIDITY_MAX_S,
+    FREQUENCY_VALUE_MAX, PRODUCTS_MAX, PROVIDERS_MAX, PURPOSE_TEXT_CHARS_MAX, RETURN_URL_LEN_MAX,
+    VALIDITY_MAX_S,
 };
 
 /// The members of a consent request.
-pub const REQUEST_FIELDS: [&str; 10] = [
+pub const REQUEST_FIELDS: [&str; 11] = [
     "purpose",
     "products",
     "owner",
@@ -24,6 +26,7 @@ pub const REQUEST_FIELDS: [&str; 10] = [
     "mode",
     "fetch_type",
     "data_life",
+    "return_url",
 ];
 
 /// Reads a consumer's consent request (JSON) into terms, checking every field and reporting
@@ -36,8 +39,12 @@ pub const REQUEST_FIELDS: [&str; 10] = [
 ///  "providers": ["…"], "data_range": {"from": "RFC 3339", "to": "…"},
 ///  "frequency": {"unit": "DAY", "value": 4}, "validity": {"from": "…", "until": "…"},
 ///  "mode": "VIEW" | "STORE", "fetch_type": "ONETIME" | "PERIODIC",
-///  "data_life": {"unit": "MONTH", "value": 3}}
+///  "data_life": {"unit": "MONTH", "value": 3},
+///  "return_url": "https://bank.example/consent-done"}
 /// ```
+///
+/// `return_url` is optional: where the portal sends the owner back after approving or
+/// rejecting (https, or http on localhost, 127.0.0.1 or \[::1\]; no fragment, no credentials).
 pub fn parse_request(
     json: &Value,
     consumer: &ParticipantId,
@@ -74,6 +81,7 @@ pub fn parse_request(
         "PERIODIC" => Some(FetchType::Periodic),
         _ => None,
     });
+    let return_url = r.return_url(json);
     let data_life = match json.pointer("/data_life") {
         None | Some(Value::Null) => Some(None),
         Some(_) => r.amount(json, "/data_life", DATA_LIFE_VALUE_MAX).map(Some),
@@ -89,9 +97,10 @@ pub fn parse_request(
         Some(mode),
         Some(fetch_type),
         Some(data_life),
+        Some(return_url),
     ) = (
         purpose, products, owner, providers, data_range, frequency, validity, mode, fetch_type,
-        data_life,
+        data_life, return_url,
     )
     else {
         return Err(r.errors);
@@ -108,6 +117,7 @@ pub fn parse_request(
         mode,
         fetch_type,
         data_life: data_life.map(|(unit, value)| DataLife { unit, value }),
+        return_url,
     };
     r.errors.extend(check_terms(&terms, known_products, now_s));
     if r.errors.is_empty() {
@@ -330,6 +340,29 @@ impl Reader {
             code: code?,
             text: text?,
         })
+    }
+
+    /// The optional return URL: `Some(None)` when absent, `None` when wrong.
+    fn return_url(&mut self, json: &Value) -> Option<Option<String>> {
+        const POINTER: &str = "/return_url";
+        match json.pointer(POINTER) {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::String(text)) if text.len() > RETURN_URL_LEN_MAX => {
+                self.fail(POINTER, "must be at most 2048 bytes");
+                None
+            }
+            Some(Value::String(text)) => match check_uri(text) {
+                Ok(url) => Some(Some(url.to_string())),
+                Err(why) => {
+                    self.fail(POINTER, why);
+                    None
+                }
+            },
+            Some(_) => {
+                self.fail(POINTER, "must be a string");
+                None
+            }
+        }
     }
 
     fn owner(&mut self, json: &Value) -> Option<Owner> {

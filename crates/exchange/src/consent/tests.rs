@@ -347,6 +347,20 @@ fn check(change: impl Fn(&mut Value), pointers: &[&str]) {
 }
 
 #[test]
+fn a_return_url_is_kept_when_https_or_loopback() {
+    for good in [
+        "https://bank.example/consent/done?x=1",
+        "http://localhost:8080/done",
+    ] {
+        let mut request = request_json();
+        request["return_url"] = json!(good);
+        let terms = parse_request(&request, &consumer(), &PRODUCTS, NOW).unwrap();
+        assert_eq!(terms.return_url.as_deref(), Some(good));
+    }
+    assert_eq!(terms().return_url, None);
+}
+
+#[test]
 fn invalid_requests_name_their_fields() {
     check(|r| r["purpose"]["code"] = json!("999"), &["/purpose/code"]);
     check(|r| r["purpose"]["text"] = json!("  "), &["/purpose/text"]);
@@ -430,6 +444,16 @@ fn invalid_requests_name_their_fields() {
         &["/data_life"],
     );
     check(|r| r["colour"] = json!("blue"), &["/colour"]);
+    for bad in [
+        json!("http://bank.example/done"),
+        json!("/relative"),
+        json!("https://bank.example/done#x"),
+        json!("https://user:pw@bank.example/"),
+        json!(format!("https://bank.example/{}", "a".repeat(2048))),
+        json!(7),
+    ] {
+        check(|r| r["return_url"] = bad.clone(), &["/return_url"]);
+    }
     check(
         |r| {
             r.as_object_mut().unwrap().remove("mode");
