@@ -23,6 +23,7 @@ const PAGES = [
   { name: 'iAM Smart app', path: '/app', status: 200 },
   { name: 'iAM Smart enrolment', path: '/app/enrol', status: 200 },
   { name: 'FPS (signed out)', path: '/pay', status: 200 },
+  { name: 'data exchange', path: '/exchange', status: 200 },
   { name: 'not found', path: '/no-such-page', status: 404, htmlOnly: true },
 ];
 

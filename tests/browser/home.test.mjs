@@ -1,12 +1,12 @@
 // The home page (一網通辦 style): one entry per platform service; funding is
-// available and links to /funding, iAM Smart to /app, FPS to /pay; the others are visibly marked
-// as coming.
+// available and links to /funding, iAM Smart to /app, FPS to /pay, the consented data exchange
+// to /exchange; the others are visibly marked as coming.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, newContext, visit, switchLanguage, url, LANGS } from './support.mjs';
 
 const SERVICES = ['funding', 'identity', 'corpid', 'exchange', 'fps', 'bank-api', 'opendata'];
-const AVAILABLE = new Set(['funding', 'identity', 'fps']);
+const AVAILABLE = new Set(['funding', 'identity', 'exchange', 'fps']);
 
 let browser;
 before(async () => {
@@ -67,6 +67,11 @@ for (const lang of LANGS) {
       assert.ok(
         funding.links.some((h) => new URL(h, url('/')).pathname === '/funding'),
         `funding links to /funding (links: ${JSON.stringify(funding.links)})`,
+      );
+      const exchange = found.find((f) => f.service === 'exchange');
+      assert.ok(
+        exchange.links.some((h) => new URL(h, url('/')).pathname === '/exchange'),
+        `the data exchange links to /exchange (links: ${JSON.stringify(exchange.links)})`,
       );
       const identity = found.find((f) => f.service === 'identity');
       assert.ok(

@@ -200,6 +200,9 @@ pub struct AppState {
     pub flows: Arc<bauhinia_fps::flows::FlowService>,
     /// The consented data exchange (CDEG, CDI, IADS): directory, consents, keys, audit chain.
     pub exchange: Arc<bauhinia_exchange::Exchange>,
+    /// The owner's pages of the exchange (`/exchange`): the portal as a relying party of the
+    /// OpenID Provider, and its sessions.
+    pub exchange_portal: bauhinia_web::exchange::ExchangePortalState,
 }
 
 /// The OpenAPI document and the API routes, built together so neither can lack the other.
@@ -325,6 +328,7 @@ pub fn build(state: AppState, limits: Limits) -> Router {
             axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_bytes.clone()) }),
         )
         .merge(portal)
+        .merge(bauhinia_web::exchange::router(state.exchange_portal.clone()))
         .merge(bauhinia_web::signin::router(bauhinia_web::signin::SignInState {
             provider: Arc::clone(&state.provider),
             sessions: state.sessions.clone(),

@@ -115,6 +115,15 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     if recovered > 0 {
         tracing::info!(recovered, "finished payments a stop had interrupted");
     }
+    let exchange_portal = bauhinia_web::exchange::ExchangePortalState::start(
+        &db,
+        Arc::clone(&vault),
+        Arc::clone(&provider),
+        Arc::clone(&exchange),
+        &public_url,
+    )
+    .await
+    .context("registering the portal with the OpenID Provider")?;
     let metrics = Arc::new(Metrics::new(funding.catalogue().len()));
     Ok(AppState {
         db,
@@ -134,6 +143,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         webhooks,
         flows,
         exchange,
+        exchange_portal,
     })
 }
 

@@ -70,6 +70,8 @@ error_codes! {
     ExchangeConsentFrequency => ("exchange.consent_frequency", TOO_MANY_REQUESTS, "The consent's frequency limit is reached; retry after the time given in Retry-After."),
     ExchangeConsentNotOwner => ("exchange.consent_not_owner", FORBIDDEN, "Only the consent's owner (or the company's named representative) may do this."),
     ExchangeConsentState => ("exchange.consent_state", CONFLICT, "The consent's current status does not allow this change."),
+    ExchangePortalLoginFailed => ("exchange.portal_login_failed", BAD_REQUEST, "Signing in to the portal failed (the login's state, the code or the ID token was refused); start again."),
+    ExchangePortalCsrf => ("exchange.portal_csrf", FORBIDDEN, "The form was not sent from the portal's own page (its origin or anti-forgery token does not match); reload the page and try again."),
     IdentityResidentInvalid => ("identity.resident_invalid", UNPROCESSABLE_ENTITY, "The resident's registration details are invalid."),
     IdentityResidentExists => ("identity.resident_exists", CONFLICT, "A resident with this HKID is already registered."),
     IdentityResidentNotFound => ("identity.resident_not_found", NOT_FOUND, "No resident has this id."),

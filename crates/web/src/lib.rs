@@ -8,6 +8,7 @@
 pub mod admin;
 mod apidoc;
 mod console;
+pub mod exchange;
 mod funding;
 mod page;
 mod payments;
@@ -150,7 +151,7 @@ fn services(lang: Lang) -> Vec<ServiceCard> {
             "", false),
         card("exchange", pick("授權數據交換閘、商業數據通、戶口互聯", "授权数据交换闸、商业数据通、户口互联", "Consented data exchange"), "CDEG · CDI · IADS",
             pick("在你同意下，於政府、企業及銀行之間分享數據。", "在你同意下，于政府、企业及银行之间分享数据。", "Data shared between government, businesses and banks only with your consent."),
-            "", false),
+            "/exchange", true),
         card("fps", pick("轉數快", "转数快", "Faster Payment System"), "FPS",
             pick("以手機號碼、電郵或轉數快識別碼即時付款，支援港元及人民幣。", "以手机号码、电邮或转数快识别码即时付款，支援港元及人民币。", "Instant payments by mobile number, email or FPS ID, in HKD and RMB."),
             "/pay", true),

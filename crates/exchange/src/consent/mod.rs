@@ -3,13 +3,14 @@
 //! the rules (terms, the lifecycle table, the authorisation of a fetch), `request` reads a
 //! consumer's request into terms, `artefact` is the signed claims of an approved consent,
 //! `receipt` the owner's consent receipt, `store` the tables on both dialects, `service` the
-//! operations.
+//! operations, `owner` what the owner's pages read (a consent shown only to its approver).
 //!
 //! Nothing here moves data: the gateway asks [`service::Consents::check_and_record_use`]
 //! before each fetch and relays only what that allows.
 
 pub mod artefact;
 pub mod domain;
+pub mod owner;
 pub mod receipt;
 pub mod request;
 pub mod service;
