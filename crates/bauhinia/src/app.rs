@@ -54,7 +54,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
         (name = "identity", description = "智方便 iAM Smart: enrolment, passkey sign-in, and a signed-in resident's passkeys"),
         (name = "signing", description = "智方便 iAM Smart digital signing: public verification of document signatures and the CA certificates"),
         (name = "fps", description = "轉數快 FPS: participants, settlement funding, transfers (single and batched; two-phase; linked), positions; the addressing service (proxies: mobile, email, FPS ID, HKID — register, change, remove, look up one or up to 1,000); payment flows (requests to pay, eDDA mandates and direct debits, returns and refunds); signed webhooks with retries and camt.054 notifications; the Hong Kong common QR code (EMVCo merchant-presented mode) — decode, encode, draw. Participants use their API token, the operator the administrator token."),
-        (name = "exchange", description = "The consented data exchange (CDEG, CDI, IADS): the participants directory with each participant's published keys, the data products and their JSON Schemas, and the gateway's keys. Public."),
+        (name = "exchange", description = "The consented data exchange (CDEG, CDI, IADS): the participants directory with each participant's published keys, the data products and their JSON Schemas, and the gateway's keys (public); consent requests, consents and the data-blind fetch (signed by participants: `x-participant-id` and a detached JWS in `x-jws-signature`)."),
         (name = "banks", description = "The participant banks this installation hosts (customers' accounts, paying through FPS): the list, an account's balances and cash deposits at the counter (the administrator token). Customers use the portal (/pay)."),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
@@ -78,6 +78,15 @@ impl utoipa::Modify for AdminTokenScheme {
                     .description(Some("The administrator token (BAUHINIA_ADMIN_TOKEN, or the admin token file in the data directory)"))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "participant_signature",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "x-jws-signature",
+                    "A data-exchange participant's detached JWS (ES256) over the body, bound to the method and path, made with a key registered for the participant named in x-participant-id (docs/exchange-gateway.md)",
+                ),
+            )),
         );
         components.add_security_scheme(
             "fps_token",
@@ -236,6 +245,12 @@ fn api(state: &AppState) -> (Router, OpenApi) {
             },
         ))
         .merge(bauhinia_exchange::http::router(Arc::clone(&state.exchange)))
+        .merge(bauhinia_exchange::gateway::http::router(
+            bauhinia_exchange::gateway::http::GatewayState {
+                exchange: Arc::clone(&state.exchange),
+                identity: Arc::clone(&state.identity),
+            },
+        ))
         .merge(bauhinia_identity::signing::http::router(Arc::clone(
             &state.signing,
         )))

@@ -7,6 +7,9 @@
 //! gateway may send tens of thousands a second from one address) is not counted against its
 //! address; its settlement funds and the operator's token issue are what bound it.
 //!
+//! Signed requests to the data exchange's participant API are limited by the exchange: per
+//! participant after the signature verified, per consent, and per address for failures.
+//!
 //! Memory is bounded: buckets that have refilled are dropped every minute.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -80,9 +83,26 @@ impl RateLimit {
     }
 }
 
+/// A participant's request to the exchange's signed API: it names a participant and carries
+/// a detached signature.
+fn is_signed_exchange_request(request: &Request) -> bool {
+    let headers = request.headers();
+    request
+        .uri()
+        .path()
+        .starts_with("/api/v1/exchange/consents")
+        && headers.contains_key(bauhinia_exchange::gateway::auth::PARTICIPANT_HEADER)
+        && headers.contains_key(bauhinia_exchange::crypto::jws::HEADER_NAME)
+}
+
 pub async fn limit(State(rate_limit): State<RateLimit>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     if UNLIMITED_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return next.run(request).await;
+    }
+    if is_signed_exchange_request(&request) {
+        // Limited by the exchange itself: per participant once its signature verified, per
+        // consent, and per address for failures (`bauhinia_exchange::gateway::limits`).
         return next.run(request).await;
     }
     if let Some(code) = rate_limit.participant(&request) {

@@ -22,6 +22,8 @@ use tower::ServiceExt;
 mod exchange;
 #[path = "api/exchange_audit.rs"]
 mod exchange_audit;
+#[path = "api/exchange_gateway.rs"]
+mod exchange_gateway;
 #[path = "api/exchange_portal.rs"]
 mod exchange_portal;
 #[path = "api/fps.rs"]

@@ -7,6 +7,8 @@
 //! The modules, as they land:
 //! - `chain` — the tamper-evident audit chain (SHA-256 hash chain, signed checkpoints,
 //!   verification, owners' usage logs).
+//! - `client` — a data consumer's side: sign requests, make a data request with one-time key
+//!   material, check and open the provider's answer.
 //! - `consent` — consents: terms, the lifecycle table, the authorisation of a fetch, the
 //!   signed artefact, the owner's receipt (Kantara / ISO/IEC 27560), storage on both dialects
 //!   and the `Consents` service.
@@ -16,6 +18,9 @@
 //! - `directory` — the participants directory (the trust list): registration validated by
 //!   field, listing, suspension, key rotation, `authorise`; `directory/store.rs` on both
 //!   dialects; `directory/demo.rs`, the demo participants and the sandbox providers' keys.
+//! - `gateway` — the consumers' and providers' signed API: consent requests, consents by
+//!   consumer and provider, and the data-blind fetch (authentication, rate limits, the
+//!   built-in simulated providers).
 //! - `http` — the public reference API (`/api/v1/exchange`: directory, products and their
 //!   schemas, the gateway's keys).
 //! - `products` — the data products of CDEG, CDI and IADS with their JSON Schemas
@@ -24,9 +29,11 @@
 //! - `service` — [`Exchange`]: the services above started together, and their periodic work.
 
 pub mod chain;
+pub mod client;
 pub mod consent;
 pub mod crypto;
 pub mod directory;
+pub mod gateway;
 pub mod http;
 pub mod products;
 pub mod sandbox;

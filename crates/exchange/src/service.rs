@@ -14,6 +14,8 @@ use crate::consent::{ConsentError, Consents, ConsentsConfig};
 use crate::crypto::keys::{GatewayKeys, KeyError};
 use crate::crypto::replay;
 use crate::directory::{demo, Directory, DirectoryError};
+use crate::gateway::limits::{Limits, LimitsConfig};
+use crate::gateway::provider::SandboxProviders;
 use crate::products::ProductId;
 
 /// The gateway signs consent artefacts with its own published keys: a verifier fetches the
@@ -60,6 +62,9 @@ pub struct Exchange {
     directory: Directory,
     keys: Arc<GatewayKeys>,
     consents: Consents,
+    providers: SandboxProviders,
+    limits: Limits,
+    public_url: String,
 }
 
 impl Exchange {
@@ -70,7 +75,7 @@ impl Exchange {
         vault: Arc<Vault>,
         public_url: &str,
     ) -> Result<Exchange, ExchangeError> {
-        let keys = Arc::new(GatewayKeys::load(db, vault).await?);
+        let keys = Arc::new(GatewayKeys::load(db, Arc::clone(&vault)).await?);
         let base = public_url.trim_end_matches('/');
         let config = ConsentsConfig {
             signer: Arc::clone(&keys) as Arc<dyn ArtefactSigner>,
@@ -84,12 +89,41 @@ impl Exchange {
                 withdraw_url: format!("{base}/exchange/consents"),
             },
         };
+        let directory = Directory::new(db);
         Ok(Exchange {
             db: db.clone(),
-            directory: Directory::new(db),
+            providers: SandboxProviders::new(directory.store().clone(), vault),
+            directory,
             keys,
             consents: Consents::new(db, config),
+            limits: Limits::new(LimitsConfig::default()),
+            public_url: base.to_owned(),
         })
+    }
+
+    /// The same exchange with other rate limits.
+    pub fn with_limits(mut self, config: LimitsConfig) -> Exchange {
+        self.limits = Limits::new(config);
+        self
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The built-in simulated providers.
+    pub fn providers(&self) -> &SandboxProviders {
+        &self.providers
+    }
+
+    /// Where the portal is reached (no trailing slash).
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// The portal page where the owner reviews a consent request.
+    pub fn approval_url(&self, consent: &str) -> String {
+        format!("{}/exchange/consents/{consent}", self.public_url)
     }
 
     pub fn directory(&self) -> &Directory {
@@ -115,6 +149,7 @@ impl Exchange {
     pub async fn housekeeping(&self, now_s: i64) -> Result<Housekeeping, ExchangeError> {
         let expired = self.consents.expire_due(now_s).await?;
         let purged = replay::purge_expired(&self.db, now_s).await?;
+        self.limits.cleanup();
         let (head, _) = chain::head(&self.db).await?;
         let signed = chain::last_checkpoint_seq(&self.db).await?;
         let checkpointed = head > 0 && signed < head;

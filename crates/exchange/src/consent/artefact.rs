@@ -9,7 +9,7 @@ use bauhinia_identity::jose;
 use openssl::pkey::{PKey, Private, Public};
 use serde_json::{json, Value};
 
-use super::domain::{Consent, Owner};
+use super::domain::Consent;
 
 /// The version of the claims set below; bumped when a claim changes meaning.
 pub const ARTEFACT_VERSION: &str = "1";
@@ -26,19 +26,12 @@ pub trait ArtefactSigner: Send + Sync {
 /// The claims set of `consent` approved at `approved_at_s`.
 pub fn claims(consent: &Consent, approved_at_s: i64) -> Value {
     let t = &consent.terms;
-    let owner = match &t.owner {
-        Owner::Resident(resident) => json!({ "resident": resident }),
-        Owner::Company {
-            company,
-            representative,
-        } => json!({ "company": company, "representative": representative }),
-    };
     json!({
         "ver": ARTEFACT_VERSION,
         "consent_id": consent.id,
         "status": "ACTIVE",
         "iat": approved_at_s,
-        "owner": owner,
+        "owner": t.owner.to_json(),
         "consumer": t.consumer,
         "providers": t.providers,
         "products": t.products,

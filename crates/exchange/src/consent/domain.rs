@@ -216,6 +216,17 @@ impl Owner {
         }
     }
 
+    /// `{"resident": id}` or `{"company": id, "representative": id}`, as requests name it.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Owner::Resident(resident) => serde_json::json!({ "resident": resident }),
+            Owner::Company {
+                company,
+                representative,
+            } => serde_json::json!({ "company": company, "representative": representative }),
+        }
+    }
+
     pub fn company(&self) -> Option<&CompanyId> {
         match self {
             Owner::Resident(_) => None,
@@ -531,6 +542,10 @@ pub enum Denial {
     /// `next_allowed_at_s` is `None` for a ONETIME consent already used.
     #[error("the frequency limit is reached{}", next_fetch(.next_allowed_at_s))]
     Frequency { next_allowed_at_s: Option<i64> },
+    /// The signed request was seen before (its key and `jti`): not a consent's answer, but
+    /// refused in the same transaction that would have counted the use.
+    #[error("this signed request was already made (a replay)")]
+    Replayed,
 }
 
 fn next_fetch(at_s: &Option<i64>) -> String {
@@ -554,6 +569,7 @@ impl Denial {
             Denial::Product(_) => ErrorCode::ExchangeConsentProduct,
             Denial::DateRange { .. } => ErrorCode::ExchangeConsentDateRange,
             Denial::Frequency { .. } => ErrorCode::ExchangeConsentFrequency,
+            Denial::Replayed => ErrorCode::ExchangeRequestReplayed,
         }
     }
 
@@ -572,6 +588,7 @@ impl Denial {
             Denial::Product(_) => "product",
             Denial::DateRange { .. } => "date_range",
             Denial::Frequency { .. } => "frequency",
+            Denial::Replayed => "replayed",
         }
     }
 }

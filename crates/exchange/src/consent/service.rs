@@ -23,6 +23,7 @@ use super::store::{
     audit_action, refusal_records, request_records, Change, Changed, ConsentStore, Records,
     UseRecord,
 };
+use crate::crypto::jws::Verified;
 
 /// Why a consent operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -283,15 +284,21 @@ impl Consents {
         Ok(expired)
     }
 
-    /// The gateway's check of a fetch, and its count if allowed — atomically (see
-    /// [`ConsentStore::check_and_record_use`]). Denials are audited.
+    /// The gateway's check of a fetch, and its count if allowed — atomically, with the
+    /// request's signature recorded against replay (see [`ConsentStore::check_and_record_use`]).
+    /// Denials are audited.
     pub async fn check_and_record_use(
         &self,
         id: &ConsentId,
         request: &FetchRequest,
+        replay: Option<&Verified>,
         now_s: i64,
     ) -> Result<UseRecord, ConsentError> {
-        match self.store.check_and_record_use(id, request, now_s).await? {
+        match self
+            .store
+            .check_and_record_use(id, request, replay, now_s)
+            .await?
+        {
             Some(Ok(record)) => Ok(record),
             Some(Err(denial)) => Err(denial.into()),
             None => {
@@ -360,9 +367,15 @@ impl Consents {
     /// Whether the consent's stored artefact verifies and matches its terms.
     pub async fn check_artefact(&self, id: &ConsentId) -> Result<bool, ConsentError> {
         let consent = self.get(id).await?;
-        Ok(consent
+        Ok(self.artefact_holds(&consent))
+    }
+
+    /// Whether `consent` carries an artefact that verifies (the gateway's key) and matches
+    /// its terms: what the gateway checks before data moves under it.
+    pub fn artefact_holds(&self, consent: &Consent) -> bool {
+        consent
             .artefact
             .as_deref()
-            .is_some_and(|jws| artefact::check(self.config.signer.as_ref(), jws, &consent).is_ok()))
+            .is_some_and(|jws| artefact::check(self.config.signer.as_ref(), jws, consent).is_ok())
     }
 }

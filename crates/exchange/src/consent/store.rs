@@ -16,6 +16,8 @@ use bauhinia_store::audit::{AuditEvent, Outcome};
 use bauhinia_store::{read, write_tx, Database, StoreError};
 use serde_json::json;
 
+use crate::crypto::jws::Verified;
+
 use super::domain::{
     authorise, frequency_window, Action, Consent, ConsentEvent, ConsentId, ConsentTerms, Denial,
     FetchRequest, ParticipantId, ProductId, ResidentId, Span, Status, EVENT_REQUEST,
@@ -403,33 +405,47 @@ impl ConsentStore {
 
     /// Checks `request` against the consent and, if allowed, counts it — atomically: the
     /// consent's row is locked first, so concurrent fetches are counted one after another.
-    /// A denial is recorded too. `Ok(None)`: no such consent (nothing written).
+    /// `replay`, the request's verified signature, is recorded in the same transaction, so a
+    /// replayed request is refused ([`Denial::Replayed`]) and a fresh one is recorded exactly
+    /// when its use is. A denial is recorded too. `Ok(None)`: no such consent (nothing written).
     pub async fn check_and_record_use(
         &self,
         id: &ConsentId,
         request: &FetchRequest,
+        replay: Option<&Verified>,
         now_s: i64,
     ) -> Result<Option<Result<UseRecord, Denial>>, StoreError> {
         let products = serde_json::to_string(&request.products)
             .map_err(|e| StoreError::Corrupt(format!("products: {e}")))?;
         let sql = format!("SELECT {CONSENT_COLUMNS} FROM exchange_consents WHERE id = $1");
         Ok(write_tx!(&self.db, tx, append => {
+            let replayed = match replay {
+                Some(verified) => crate::crypto::replay::record(&mut *tx, verified, now_s).await?
+                    == crate::crypto::replay::Recorded::Replayed,
+                None => false,
+            };
             // Lock the row (PostgreSQL waits here for a concurrent use to commit; every later
             // statement of this transaction then sees that use).
-            let locked = sqlx::query("UPDATE exchange_consents SET uses_total = uses_total WHERE id = $1")
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
+            let locked = !replayed
+                && sqlx::query("UPDATE exchange_consents SET uses_total = uses_total WHERE id = $1")
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
             let raw: Option<RawConsent> = if locked {
                 sqlx::query_as(&sql).bind(id.as_str()).fetch_optional(&mut *tx).await?
             } else {
                 None
             };
-            match raw.map(decode).transpose()? {
-                None => None,
-                Some(consent) => {
+            match (replayed, raw.map(decode).transpose()?) {
+                (true, _) => {
+                    let outcome = Err(Denial::Replayed);
+                    write_records!(tx, append, &use_records(id, request, &outcome));
+                    Some(outcome)
+                }
+                (false, None) => None,
+                (false, Some(consent)) => {
                     let (start_s, _) = frequency_window(&consent.terms, now_s);
                     let used: i64 = sqlx::query_scalar(
                         "SELECT COUNT(*) FROM exchange_consent_uses WHERE consent = $1 AND at_s >= $2",

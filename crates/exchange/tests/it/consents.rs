@@ -122,7 +122,7 @@ async fn lifecycle(db: &Database) -> Result<(), Error> {
     assert_eq!(consents.get(&c.id).await?, c);
     assert!(matches!(
         consents
-            .check_and_record_use(&c.id, &fetch()?, NOW + 1)
+            .check_and_record_use(&c.id, &fetch()?, None, NOW + 1)
             .await,
         Err(ConsentError::Denied(Denial::Pending))
     ));
@@ -135,7 +135,7 @@ async fn lifecycle(db: &Database) -> Result<(), Error> {
     assert!(active.artefact.is_some());
     assert!(consents.check_artefact(&c.id).await?);
     let used = consents
-        .check_and_record_use(&c.id, &fetch()?, NOW + 120)
+        .check_and_record_use(&c.id, &fetch()?, None, NOW + 120)
         .await?;
     assert_eq!(used.at_s, NOW + 120);
 
@@ -147,7 +147,7 @@ async fn lifecycle(db: &Database) -> Result<(), Error> {
         Status::Paused
     );
     let denied = consents
-        .check_and_record_use(&c.id, &fetch()?, NOW + 181)
+        .check_and_record_use(&c.id, &fetch()?, None, NOW + 181)
         .await;
     let Err(ConsentError::Denied(Denial::Paused)) = denied else {
         return Err(format!("a paused consent served a fetch: {denied:?}").into());
@@ -183,7 +183,7 @@ async fn lifecycle(db: &Database) -> Result<(), Error> {
     );
     assert!(matches!(
         consents
-            .check_and_record_use(&c.id, &fetch()?, NOW + 301)
+            .check_and_record_use(&c.id, &fetch()?, None, NOW + 301)
             .await,
         Err(ConsentError::Denied(Denial::Revoked))
     ));
@@ -266,7 +266,7 @@ async fn lifecycle(db: &Database) -> Result<(), Error> {
     let missing = id(ConsentId::parse, "no-such-consent")?;
     assert!(matches!(
         consents
-            .check_and_record_use(&missing, &fetch()?, NOW)
+            .check_and_record_use(&missing, &fetch()?, None, NOW)
             .await,
         Err(ConsentError::NotFound)
     ));
@@ -414,7 +414,7 @@ async fn concurrent_uses_at_the_limit(db: &Database) -> Result<(), Error> {
             let (consents, id, request) = (consents.clone(), c.id.clone(), fetch()?);
             tasks.push(tokio::spawn(async move {
                 consents
-                    .check_and_record_use(&id, &request, NOW + 100)
+                    .check_and_record_use(&id, &request, None, NOW + 100)
                     .await
             }));
         }
@@ -434,7 +434,7 @@ async fn concurrent_uses_at_the_limit(db: &Database) -> Result<(), Error> {
         assert_eq!(consents.store().uses(&c.id).await?.len(), limit as usize);
         // The next Hong Kong day, the limit starts again.
         consents
-            .check_and_record_use(&c.id, &fetch()?, NOW + 16 * 3600)
+            .check_and_record_use(&c.id, &fetch()?, None, NOW + 16 * 3600)
             .await?;
     }
     Ok(())
@@ -452,7 +452,7 @@ async fn lists_and_expiry(db: &Database) -> Result<(), Error> {
         .await?;
     for at in [NOW + 10, NOW + 20] {
         consents
-            .check_and_record_use(&used.id, &fetch()?, at)
+            .check_and_record_use(&used.id, &fetch()?, None, at)
             .await?;
     }
     let unused = consents
