@@ -327,6 +327,8 @@ impl PortalSessions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bauhinia_core::crypto::MasterKey;
+    use bauhinia_store::testing::TestDb;
 
     #[test]
     fn secrets_have_one_shape() {
@@ -336,5 +338,132 @@ mod tests {
         for bad in ["", "short", &"a".repeat(44), &format!("{}=", &secret[..42])] {
             assert!(!is_secret_shaped(bad), "{bad:?}");
         }
+    }
+
+    async fn set(db: &Database, sql: &str, value: i64) -> Result<(), StoreError> {
+        write_tx!(db, tx, _audit => {
+            sqlx::query(sql).bind(value).execute(&mut *tx).await?;
+        });
+        Ok(())
+    }
+
+    /// One conformance run: logins taken once, sessions found, touched, timed out and ended.
+    async fn conformance(db: &Database) -> Result<(), StoreError> {
+        let vault = Arc::new(Vault::new(&MasterKey::generate()));
+        let identity = bauhinia_identity::IdentityService::new(db, Arc::clone(&vault));
+        let draft = bauhinia_identity::demo::residents().remove(0);
+        let today = time::OffsetDateTime::now_utc().date();
+        let resident = identity
+            .register(&draft, "test", today)
+            .await
+            .expect("resident")
+            .id;
+        let sessions = PortalSessions::new(db, vault, true);
+
+        let login = Login {
+            nonce: random_secret(),
+            verifier: random_secret(),
+            next: "/exchange/consents".into(),
+        };
+        let state = sessions.begin_login(&login).await?;
+        assert!(sessions.take_login("not a state").await?.is_none());
+        let taken = sessions.take_login(&state).await?.expect("the login");
+        assert_eq!(
+            (taken.nonce, taken.verifier, taken.next),
+            (login.nonce, login.verifier, login.next)
+        );
+        assert!(sessions.take_login(&state).await?.is_none(), "taken once");
+        let late = sessions
+            .begin_login(&Login {
+                nonce: "n".into(),
+                verifier: "v".into(),
+                next: "/".into(),
+            })
+            .await?;
+        set(
+            db,
+            "UPDATE portal_logins SET expires_at_s = $1",
+            now_s() - 1,
+        )
+        .await?;
+        assert!(sessions.take_login(&late).await?.is_none(), "expired");
+
+        let (token, session) = sessions.create(&resident, "svc_portal").await?;
+        assert_eq!(sessions.find(&token).await?, Some(session.clone()));
+        assert!(sessions.csrf_matches(&session, &session.csrf));
+        assert!(!sessions.csrf_matches(&session, "forged"));
+        assert!(sessions.find(&random_secret()).await?.is_none());
+        assert!(sessions
+            .session_cookie(&token)
+            .ends_with("HttpOnly; SameSite=Lax; Secure"));
+
+        // Idle too long, then too old: both end it.
+        set(
+            db,
+            "UPDATE portal_sessions SET last_seen_at_s = $1",
+            now_s() - IDLE_TIMEOUT_S - 1,
+        )
+        .await?;
+        assert!(sessions.find(&token).await?.is_none(), "idle");
+        let (token, _) = sessions.create(&resident, "svc_portal").await?;
+        set(
+            db,
+            "UPDATE portal_sessions SET expires_at_s = $1",
+            now_s() - 1,
+        )
+        .await?;
+        assert!(sessions.find(&token).await?.is_none(), "absolute");
+
+        // A found session is touched (the idle clock restarts); ending it is audited once.
+        let (token, _) = sessions.create(&resident, "svc_portal").await?;
+        set(
+            db,
+            "UPDATE portal_sessions SET last_seen_at_s = $1",
+            now_s() - IDLE_TIMEOUT_S + 120,
+        )
+        .await?;
+        assert!(sessions.find(&token).await?.is_some());
+        let seen: i64 = read!(db, conn => sqlx::query_scalar(
+            "SELECT MAX(last_seen_at_s) FROM portal_sessions WHERE ended_at_s IS NULL AND expires_at_s > $1")
+            .bind(now_s()).fetch_one(conn).await?);
+        assert!(seen >= now_s() - 5, "touched");
+        sessions.end(&token).await?;
+        sessions.end(&token).await?;
+        assert!(sessions.find(&token).await?.is_none(), "ended");
+        let audit = db
+            .audit_for_subject(&format!("resident:{resident}"), 100)
+            .await?;
+        let actions: Vec<&str> = audit
+            .iter()
+            .map(|e| e.action.as_str())
+            .filter(|a| a.starts_with("portal."))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "portal.login",
+                "portal.login",
+                "portal.login",
+                "portal.logout"
+            ]
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn sessions_on_sqlite() {
+        let test = TestDb::sqlite().await.expect("sqlite");
+        conformance(&test.db).await.expect("conformance");
+        test.cleanup().await.expect("cleanup");
+    }
+
+    #[tokio::test]
+    async fn sessions_on_postgres() {
+        let Some(test) = TestDb::postgres().await.expect("postgres") else {
+            return;
+        };
+        conformance(&test.db).await.expect("conformance");
+        test.cleanup().await.expect("cleanup");
+        println!("store conformance: postgres portal sessions ok");
     }
 }
