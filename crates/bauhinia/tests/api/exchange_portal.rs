@@ -427,6 +427,30 @@ async fn an_owner_signs_in_approves_returns_and_manages_a_consent() {
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert!(again.text().contains("exchange.consent_state"));
 
+    // Once revoked, the result page gives way to the review page, which says where it stands.
+    let stale = chan.get(&app, &format!("{review_path}/done")).await;
+    assert_eq!(stale.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&stale), review_path);
+    let decided = chan.get(&app, &review_path).await.text();
+    assert!(decided.contains("data-status=\"revoked\"") && decided.contains("id=\"decided\""));
+
+    // Rejecting another request: the consumer hears so too.
+    let other = pending_consent(&app, &chan_id).await;
+    let rejected = chan
+        .post(
+            &app,
+            &format!("/exchange/consents/{other}/reject"),
+            &format!("csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(
+        location(&rejected),
+        format!("/exchange/consents/{other}/done")
+    );
+    let html = chan.get(&app, &location(&rejected)).await.text();
+    assert!(html.contains("status=REJECTED"), "{html}");
+    assert!(html.contains("<h1 id=\"message-title\">Rejected</h1>"));
+
     // The receipt, as a page in every language and as JSON.
     for lang in ["zh-Hant", "zh-Hans", "en"] {
         chan.lang = Some(lang);

@@ -516,11 +516,15 @@ async fn done(
         Ok(consent) => consent,
         Err(response) => return response,
     };
-    if consent.status == Status::Pending {
-        return see_other(&format!("/exchange/consents/{id}"));
-    }
+    let approved = match consent.status {
+        Status::Active | Status::Paused => true,
+        Status::Rejected => false,
+        // Not decided yet, or no longer what was decided: the review page says where it stands.
+        Status::Pending | Status::Revoked | Status::Expired => {
+            return see_other(&format!("/exchange/consents/{}", consent.id));
+        }
+    };
     let x = ExchangeTexts::get(prefs.lang);
-    let approved = matches!(consent.status, Status::Active | Status::Paused);
     let return_to = consent
         .terms
         .return_url
