@@ -81,11 +81,18 @@ fn client() -> Result<reqwest::Client, Error> {
         .build()?)
 }
 
-async fn send(method: &str, path: &str, body: Vec<u8>) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>, String), Error> {
+async fn send(
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>, String), Error> {
     let url = env("BAUHINIA_URL", Some("http://localhost:8080"))?;
     let signed = consumer()?.sign(method, path, &body)?;
     let mut request = client()?
-        .request(method.parse()?, format!("{}{path}", url.trim_end_matches('/')))
+        .request(
+            method.parse()?,
+            format!("{}{path}", url.trim_end_matches('/')),
+        )
         .header("content-type", "application/json")
         .body(body);
     for (name, value) in signed.headers() {
@@ -114,7 +121,12 @@ async fn consent(hkid: &str, provider: &str) -> Result<(), Error> {
         "mode": "VIEW",
         "fetch_type": "PERIODIC",
     });
-    let (status, _, body, _) = send("POST", "/api/v1/exchange/consents", request.to_string().into_bytes()).await?;
+    let (status, _, body, _) = send(
+        "POST",
+        "/api/v1/exchange/consents",
+        request.to_string().into_bytes(),
+    )
+    .await?;
     let answer: Value = serde_json::from_slice(&body)?;
     println!("{status} {}", serde_json::to_string_pretty(&answer)?);
     if status == 201 {
@@ -141,7 +153,10 @@ async fn fetch(consent: &str, provider: &str) -> Result<(), Error> {
     let url = env("BAUHINIA_URL", Some("http://localhost:8080"))?;
     let doc: Value = serde_json::from_slice(
         &client()?
-            .get(format!("{}/api/v1/exchange/participants/{provider}", url.trim_end_matches('/')))
+            .get(format!(
+                "{}/api/v1/exchange/participants/{provider}",
+                url.trim_end_matches('/')
+            ))
             .send()
             .await?
             .bytes()
@@ -158,7 +173,9 @@ async fn fetch(consent: &str, provider: &str) -> Result<(), Error> {
             .find(|k| k.kid.as_deref() == Some(kid))
             .and_then(|k| k.to_key().ok())
     })?;
-    eprintln!("the provider's signature verifies; the envelope opened with this run's one-time key");
+    eprintln!(
+        "the provider's signature verifies; the envelope opened with this run's one-time key"
+    );
     println!("{}", serde_json::to_string_pretty(&data)?);
     Ok(())
 }
