@@ -4,6 +4,7 @@
 pub mod app;
 pub mod bench_fixture;
 pub mod config;
+pub mod exchange_bench;
 pub mod rate_limit;
 
 use std::sync::Arc;

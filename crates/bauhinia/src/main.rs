@@ -66,6 +66,20 @@ enum ExchangeCommand {
     /// The tamper-evident audit chain of consent events and data accesses.
     #[command(subcommand)]
     Audit(ExchangeAuditCommand),
+    /// Write the consumers and consents the exchange's fetch benchmark uses
+    /// (scripts/bench-exchange): registers throwaway data consumers with fresh keys (their
+    /// private keys are in the output file) and makes and approves consents through the real
+    /// code, several at once, printing the create-and-approve rate.
+    BenchFixture {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long, default_value_t = 8)]
+        consumers: usize,
+        #[arg(long, default_value_t = 2000)]
+        consents: usize,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,6 +222,29 @@ fn main() -> anyhow::Result<()> {
                 server,
                 jwks,
             })) => exchange_audit_verify(server.config()?, jwks.as_deref()).await,
+            Command::Exchange(ExchangeCommand::BenchFixture {
+                server,
+                consumers,
+                consents,
+                out,
+            }) => {
+                let config = server.config()?;
+                init_logging(config.log_format);
+                let state = bauhinia::start(&config).await?;
+                let made =
+                    bauhinia::exchange_bench::write(&state, consumers, consents, &out).await?;
+                state.webhooks.stop_worker().await;
+                state.db.close().await;
+                println!(
+                    "consent create-and-approve: {} consents in {:.2} s = {:.0}/s (request, approval with the artefact signed, audit and chain; {} tasks)",
+                    made.consents,
+                    made.seconds,
+                    made.consents as f64 / made.seconds.max(1e-9),
+                    bauhinia::exchange_bench::TASKS
+                );
+                println!("wrote the fixture to {}", out.display());
+                Ok(())
+            }
             Command::Fps(FpsCommand::Qr(command)) => fps_cli::run(fps_cli::FpsCommand::Qr(command)),
             Command::Identity(IdentityCommand::BenchFixture { server, count, out }) => {
                 let config = server.config()?;

@@ -32,6 +32,9 @@ pub const DATA_LIFE_VALUE_MAX: u32 = 120;
 pub const RETURN_URL_LEN_MAX: usize = 2048;
 /// The earliest date a data range may start: 1970-01-01.
 pub const DATA_RANGE_FROM_MIN_S: i64 = 0;
+/// The instants RFC 3339 can write in UTC, 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z. Every
+/// time of the terms lies here, so [`rfc3339`] writes each as a date-time (a receipt shows it).
+pub const RFC3339_UTC_RANGE_S: std::ops::RangeInclusive<i64> = -62_167_219_200..=253_402_300_799;
 
 pub use super::request::{check_terms, parse_request, REQUEST_FIELDS};
 
@@ -701,7 +704,8 @@ pub fn authorise(
     Ok(())
 }
 
-/// Unix seconds as RFC 3339 (UTC), or the number itself if out of range.
+/// Unix seconds as RFC 3339 (UTC), or the number itself if out of range
+/// ([`RFC3339_UTC_RANGE_S`]).
 pub fn rfc3339(at_s: i64) -> String {
     OffsetDateTime::from_unix_timestamp(at_s)
         .ok()

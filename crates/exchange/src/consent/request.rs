@@ -11,7 +11,7 @@ use super::domain::{
     CompanyId, ConsentTerms, DataLife, FetchType, Frequency, Mode, Owner, ParticipantId, ProductId,
     Purpose, PurposeCode, ResidentId, Span, TimeUnit, DATA_LIFE_VALUE_MAX, DATA_RANGE_FROM_MIN_S,
     FREQUENCY_VALUE_MAX, PRODUCTS_MAX, PROVIDERS_MAX, PURPOSE_TEXT_CHARS_MAX, RETURN_URL_LEN_MAX,
-    VALIDITY_MAX_S,
+    RFC3339_UTC_RANGE_S, VALIDITY_MAX_S,
 };
 
 /// The members of a consent request.
@@ -252,6 +252,8 @@ impl Reader {
         self.parsed(json, pointer, parse, ID_RULE)
     }
 
+    /// A date-time whose instant RFC 3339 can also write in UTC: `9999-12-31T23:00:00-02:00`
+    /// is in year 10000 there, which [`super::domain::rfc3339`] (and so a receipt) cannot show.
     fn time(&mut self, json: &Value, pointer: &str) -> Option<i64> {
         self.parsed(
             json,
@@ -260,8 +262,9 @@ impl Reader {
                 OffsetDateTime::parse(text, &Rfc3339)
                     .ok()
                     .map(|t| t.unix_timestamp())
+                    .filter(|at_s| RFC3339_UTC_RANGE_S.contains(at_s))
             },
-            "must be an RFC 3339 date-time, e.g. 2026-01-31T00:00:00+08:00",
+            "must be an RFC 3339 date-time in years 0000 to 9999 in UTC, e.g. 2026-01-31T00:00:00+08:00",
         )
     }
 
@@ -352,6 +355,12 @@ impl Reader {
                 None
             }
             Some(Value::String(text)) => match check_uri(text) {
+                // The limit holds for the URL as kept, too: parsing percent-encodes, so a
+                // non-ASCII character's 2 bytes become 6.
+                Ok(url) if url.as_str().len() > RETURN_URL_LEN_MAX => {
+                    self.fail(POINTER, "must be at most 2048 bytes once percent-encoded");
+                    None
+                }
                 Ok(url) => Some(Some(url.to_string())),
                 Err(why) => {
                     self.fail(POINTER, why);

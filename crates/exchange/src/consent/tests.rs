@@ -360,6 +360,41 @@ fn a_return_url_is_kept_when_https_or_loopback() {
     assert_eq!(terms().return_url, None);
 }
 
+/// Found with the `exchange_parse` fuzz target's round trip (its seed `consent-edges` sits on
+/// both limits): terms are written back as a request, and shown on a receipt, only if each
+/// time is an RFC 3339 date-time in UTC; the return URL is kept percent-encoded. Both limits
+/// hold for what is kept, not only for what was sent.
+#[test]
+fn what_parses_can_be_written_back() {
+    let late = "9999-12-31T23:00:00-02:00";
+    check(|r| r["data_range"]["to"] = json!(late), &["/data_range/to"]);
+    check(
+        |r| {
+            r["validity"]["from"] = json!("9999-06-01T00:00:00Z");
+            r["validity"]["until"] = json!(late);
+        },
+        &["/validity/until"],
+    );
+    let last = *RFC3339_UTC_RANGE_S.end();
+    assert_eq!(rfc3339(last), "9999-12-31T23:59:59Z");
+    assert_eq!(
+        rfc3339(*RFC3339_UTC_RANGE_S.start()),
+        "0000-01-01T00:00:00Z"
+    );
+    assert_eq!(rfc3339(last + 1), (last + 1).to_string());
+    let mut request = request_json();
+    request["data_range"]["to"] = json!("9999-12-31T21:59:59-02:00");
+    let terms = parse_request(&request, &consumer(), &PRODUCTS, NOW).unwrap();
+    assert_eq!(terms.data_range.to_s, last);
+    // 1,000 two-byte characters are 2,021 bytes sent and 6,021 bytes percent-encoded.
+    let long = format!("https://bank.example/{}", "é".repeat(1000));
+    check(|r| r["return_url"] = json!(long), &["/return_url"]);
+    let mut request = request_json();
+    request["return_url"] = json!(format!("https://bank.example/{}", "é".repeat(337)));
+    let terms = parse_request(&request, &consumer(), &PRODUCTS, NOW).unwrap();
+    assert_eq!(terms.return_url.map(|u| u.len()), Some(2043));
+}
+
 #[test]
 fn invalid_requests_name_their_fields() {
     check(|r| r["purpose"]["code"] = json!("999"), &["/purpose/code"]);
