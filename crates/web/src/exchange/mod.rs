@@ -353,6 +353,14 @@ async fn login(
             see_other(&start.location),
             &state.sessions().login_cookie(&start.state),
         ),
+        Err(bauhinia_store::StoreError::Conflict(why)) => {
+            tracing::warn!("portal login refused: {why}");
+            let mut response = Problem::new(ErrorCode::RateLimited).into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            response
+        }
         Err(e) => internal(e),
     }
 }

@@ -27,6 +27,9 @@ pub const IDLE_TIMEOUT_S: i64 = 30 * 60;
 pub const SESSION_LIFETIME_S: i64 = 8 * 3600;
 /// A login must come back from the OpenID Provider within this.
 pub const LOGIN_TTL_S: i64 = 10 * 60;
+/// Logins under way at most (each is a row a stranger can make by following the sign-in link):
+/// beyond this, new logins are refused until some expire.
+pub const LOGINS_MAX: i64 = 10_000;
 /// A session's last-seen time is written at most this often (not on every page).
 const TOUCH_EVERY_S: i64 = 60;
 /// Random bytes in a token, a state, a nonce or a PKCE verifier (43 base64url characters).
@@ -78,6 +81,7 @@ pub struct PortalSessions {
     db: Database,
     vault: Arc<Vault>,
     secure_cookie: bool,
+    logins_max: i64,
 }
 
 fn now_s() -> i64 {
@@ -90,11 +94,13 @@ impl PortalSessions {
             db: db.clone(),
             vault,
             secure_cookie,
+            logins_max: LOGINS_MAX,
         }
     }
 
     /// Keeps a new login; returns its state (for the authorization request and the cookie).
-    /// Expired logins are deleted on the way.
+    /// Expired logins are deleted on the way; with [`LOGINS_MAX`] waiting, the answer is
+    /// [`StoreError::Conflict`].
     pub async fn begin_login(&self, login: &Login) -> Result<String, StoreError> {
         let state = random_secret();
         let sealed = self
@@ -107,6 +113,12 @@ impl PortalSessions {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
+            let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM portal_logins")
+                .fetch_one(&mut *tx)
+                .await?;
+            if waiting >= self.logins_max {
+                return Err(StoreError::Conflict("too many logins under way".into()));
+            }
             sqlx::query(
                 "INSERT INTO portal_logins (state_hash, nonce, verifier_sealed, next, created_at_s, expires_at_s) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -358,7 +370,7 @@ mod tests {
             .await
             .expect("resident")
             .id;
-        let sessions = PortalSessions::new(db, vault, true);
+        let mut sessions = PortalSessions::new(db, vault, true);
 
         let login = Login {
             nonce: random_secret(),
@@ -387,6 +399,27 @@ mod tests {
         )
         .await?;
         assert!(sessions.take_login(&late).await?.is_none(), "expired");
+        // Logins under way are bounded; expired ones make room.
+        sessions.logins_max = 2;
+        let fill = || Login {
+            nonce: "n".into(),
+            verifier: "v".into(),
+            next: "/".into(),
+        };
+        sessions.begin_login(&fill()).await?;
+        sessions.begin_login(&fill()).await?;
+        assert!(matches!(
+            sessions.begin_login(&fill()).await,
+            Err(StoreError::Conflict(_))
+        ));
+        set(
+            db,
+            "UPDATE portal_logins SET expires_at_s = $1",
+            now_s() - 1,
+        )
+        .await?;
+        sessions.begin_login(&fill()).await?;
+        sessions.logins_max = LOGINS_MAX;
 
         let (token, session) = sessions.create(&resident, "svc_portal").await?;
         assert_eq!(sessions.find(&token).await?, Some(session.clone()));
