@@ -25,7 +25,7 @@ use crate::app::AppState;
 /// The demo banks whose sandbox providers the consents name, in turn.
 const PROVIDERS: [&str; 4] = ["bank-004", "bank-024", "bank-003", "bank-012"];
 /// Tasks making consents at once.
-pub const TASKS: usize = 16;
+pub const TASKS: usize = 64;
 
 /// What the fixture made, and how fast.
 #[derive(Debug, Clone, Copy)]

@@ -645,17 +645,111 @@ pub fn now_s() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// The directory's service API. Cheap to clone.
+/// How long a participant read for an authorisation is reused. A change made through this
+/// process (registration, suspension, reactivation, new keys) takes effect at once; one made
+/// by another node sharing the database, within this time.
+pub const AUTHORISE_CACHE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A participant as read for authorisations, with its keys ready to verify with.
+#[derive(Debug)]
+pub struct Authorised {
+    pub participant: Participant,
+    keys: Vec<(String, PKey<Public>)>,
+    read_at: std::time::Instant,
+}
+
+impl Authorised {
+    /// The key `kid`, if it verifies at `now_s`.
+    pub fn key(&self, kid: &str, now_s: i64) -> Option<PKey<Public>> {
+        self.participant.verification_key(kid, now_s)?;
+        self.keys
+            .iter()
+            .find(|(k, _)| k == kid)
+            .map(|(_, key)| key.clone())
+    }
+
+    fn check(&self, role: Option<Role>) -> Result<(), DirectoryError> {
+        let id = self.participant.id.as_str();
+        if self.participant.status != Status::Active {
+            return Err(DirectoryError::Suspended(id.to_owned()));
+        }
+        match role {
+            Some(role) if !self.participant.roles.allows(role) => Err(DirectoryError::WrongRole {
+                id: id.to_owned(),
+                role: role.as_str(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::ops::Deref for Authorised {
+    type Target = Participant;
+    fn deref(&self) -> &Participant {
+        &self.participant
+    }
+}
+
+type AuthoriseCache =
+    std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Authorised>>>;
+
+/// The directory's service API. Cheap to clone (clones share the authorisation cache).
 #[derive(Debug, Clone)]
 pub struct Directory {
     store: DirectoryStore,
+    cache: std::sync::Arc<AuthoriseCache>,
 }
 
 impl Directory {
     pub fn new(db: &Database) -> Directory {
         Directory {
             store: DirectoryStore::new(db),
+            cache: std::sync::Arc::default(),
         }
+    }
+
+    fn forget(&self, id: &str) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(id);
+        }
+    }
+
+    /// The participant, if it is active and registered for `role` (any role: `None`), with
+    /// its keys parsed — read at most [`AUTHORISE_CACHE`] ago. What checking a signed request
+    /// needs, on every request.
+    pub async fn authorised(
+        &self,
+        id: &str,
+        role: Option<Role>,
+    ) -> Result<std::sync::Arc<Authorised>, DirectoryError> {
+        let cached = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(id).cloned())
+            .filter(|a| a.read_at.elapsed() < AUTHORISE_CACHE);
+        let authorised = match cached {
+            Some(authorised) => authorised,
+            None => {
+                let participant = self.get(id).await?;
+                let keys = participant
+                    .keys
+                    .iter()
+                    .filter_map(|k| Some((k.kid.clone(), k.jwk.to_key().ok()?)))
+                    .collect();
+                let authorised = std::sync::Arc::new(Authorised {
+                    participant,
+                    keys,
+                    read_at: std::time::Instant::now(),
+                });
+                if let Ok(mut cache) = self.cache.lock() {
+                    cache.insert(id.to_owned(), std::sync::Arc::clone(&authorised));
+                }
+                authorised
+            }
+        };
+        authorised.check(role)?;
+        Ok(authorised)
     }
 
     pub fn store(&self) -> &DirectoryStore {
@@ -669,6 +763,7 @@ impl Directory {
         actor: &str,
     ) -> Result<Participant, DirectoryError> {
         self.store.insert(new, None, now_s(), actor).await?;
+        self.forget(new.id.as_str());
         self.get(new.id.as_str()).await
     }
 
@@ -703,6 +798,7 @@ impl Directory {
         self.store
             .set_status(id, Status::Suspended, &reason, now_s(), actor)
             .await?;
+        self.forget(id);
         self.get(id).await
     }
 
@@ -710,6 +806,7 @@ impl Directory {
         self.store
             .set_status(id, Status::Active, "", now_s(), actor)
             .await?;
+        self.forget(id);
         self.get(id).await
     }
 
@@ -733,22 +830,13 @@ impl Directory {
         self.store
             .replace_keys(id, &keys, grace_s, now_s(), actor)
             .await?;
+        self.forget(id);
         self.get(id).await
     }
 
     /// The participant, if it is active and registered for `role`; otherwise why not.
     pub async fn authorise(&self, id: &str, role: Role) -> Result<Participant, DirectoryError> {
-        let participant = self.get(id).await?;
-        if participant.status != Status::Active {
-            return Err(DirectoryError::Suspended(id.to_owned()));
-        }
-        if !participant.roles.allows(role) {
-            return Err(DirectoryError::WrongRole {
-                id: id.to_owned(),
-                role: role.as_str(),
-            });
-        }
-        Ok(participant)
+        Ok(self.authorised(id, Some(role)).await?.participant.clone())
     }
 
     /// [`Directory::authorise`], then the participant's key `kid` that verifies now: what

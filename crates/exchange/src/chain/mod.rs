@@ -162,6 +162,93 @@ const SELECT_KEY: &str = "SELECT public_jwk FROM exchange_audit_keys WHERE kid =
 const SELECT_CHECKPOINT: &str =
     "SELECT seq, hash, at_s, kid, signature FROM exchange_audit_checkpoints WHERE seq = $1";
 
+/// A record about to be appended: its fields, its predecessor's hash and its own.
+struct PlannedRow<'a> {
+    seq: i64,
+    at_s: i64,
+    kind: &'a str,
+    actor: &'a str,
+    owner: Option<&'a str>,
+    consent: Option<&'a str>,
+    detail: String,
+    prev_hash: Hash,
+    hash: Hash,
+}
+
+/// The records `events` become after `start`, at `at_s`, and the head after them. Pure: both
+/// dialects' appends write exactly these rows.
+fn plan(start: Head, at_s: i64, events: &[ChainEvent]) -> (Vec<PlannedRow<'_>>, Head) {
+    let mut head = start;
+    let mut rows = Vec::with_capacity(events.len());
+    for e in events {
+        let detail = canonical_json(&e.detail);
+        let seq = head.seq + 1;
+        let hash = record_hash(&RecordFields {
+            seq,
+            prev_hash: &head.hash,
+            at_s,
+            kind: e.kind.as_bytes(),
+            actor: e.actor.as_bytes(),
+            owner: e.owner.as_deref().map(str::as_bytes),
+            consent: e.consent.as_deref().map(str::as_bytes),
+            detail: detail.as_bytes(),
+        });
+        rows.push(PlannedRow {
+            seq,
+            at_s,
+            kind: &e.kind,
+            actor: &e.actor,
+            owner: e.owner.as_deref(),
+            consent: e.consent.as_deref(),
+            detail,
+            prev_hash: head.hash,
+            hash,
+        });
+        head = Head { seq, hash };
+    }
+    (rows, head)
+}
+
+/// [`append`] on the embedded database's group-commit thread (`rusqlite`, inside the batch's
+/// transaction: SQLite's single writer keeps appends in order). No checkpoint.
+pub fn append_embedded(
+    conn: &bauhinia_store::rusqlite::Connection,
+    events: &[ChainEvent],
+) -> Result<Head, ChainError> {
+    use bauhinia_store::rusqlite::params;
+    let (seq, hash): (i64, Vec<u8>) = conn
+        .prepare_cached("SELECT seq, hash FROM exchange_audit_head WHERE one = 1")
+        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))))
+        .map_err(StoreError::from)?;
+    let start = head_from(seq, &hash)?;
+    if events.is_empty() {
+        return Ok(start);
+    }
+    let (rows, head) = plan(start, now_s(), events);
+    let mut insert = conn
+        .prepare_cached(INSERT_RECORD)
+        .map_err(StoreError::from)?;
+    for row in &rows {
+        insert
+            .execute(params![
+                row.seq,
+                row.at_s,
+                row.kind,
+                row.actor,
+                row.owner,
+                row.consent,
+                row.detail,
+                &row.prev_hash[..],
+                &row.hash[..],
+            ])
+            .map_err(StoreError::from)?;
+    }
+    conn.prepare_cached(UPDATE_HEAD)
+        .and_then(|mut s| s.execute(params![head.seq, &head.hash[..]]))
+        .map_err(StoreError::from)?;
+    Ok(head)
+}
+
 /// A write transaction's connection, of either dialect: `chain::append(&mut *tx, &events)`
 /// inside a `write_tx!` body resolves to the right one.
 pub trait ChainConn {
@@ -200,34 +287,20 @@ macro_rules! chain_conn_for {
                 let (seq, hash): (i64, Vec<u8>) =
                     sqlx::query_as($select_head).fetch_one(&mut *self).await?;
                 let start = head_from(seq, &hash)?;
-                let mut head = start;
-                let at_s = now_s();
-                for e in events {
-                    let detail = canonical_json(&e.detail);
-                    let seq = head.seq + 1;
-                    let hash = record_hash(&RecordFields {
-                        seq,
-                        prev_hash: &head.hash,
-                        at_s,
-                        kind: e.kind.as_bytes(),
-                        actor: e.actor.as_bytes(),
-                        owner: e.owner.as_deref().map(str::as_bytes),
-                        consent: e.consent.as_deref().map(str::as_bytes),
-                        detail: detail.as_bytes(),
-                    });
+                let (rows, head) = plan(start, now_s(), events);
+                for row in &rows {
                     sqlx::query(INSERT_RECORD)
-                        .bind(seq)
-                        .bind(at_s)
-                        .bind(&e.kind)
-                        .bind(&e.actor)
-                        .bind(&e.owner)
-                        .bind(&e.consent)
-                        .bind(&detail)
-                        .bind(&head.hash[..])
-                        .bind(&hash[..])
+                        .bind(row.seq)
+                        .bind(row.at_s)
+                        .bind(row.kind)
+                        .bind(row.actor)
+                        .bind(row.owner)
+                        .bind(row.consent)
+                        .bind(&row.detail)
+                        .bind(&row.prev_hash[..])
+                        .bind(&row.hash[..])
                         .execute(&mut *self)
                         .await?;
-                    head = Head { seq, hash };
                 }
                 if head.seq != start.seq {
                     sqlx::query(UPDATE_HEAD)

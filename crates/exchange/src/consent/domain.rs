@@ -549,6 +549,10 @@ pub enum Denial {
     /// refused in the same transaction that would have counted the use.
     #[error("this signed request was already made (a replay)")]
     Replayed,
+    /// The consent's signed artefact does not verify, or no longer matches its stored terms
+    /// (the row was altered): it moves no data.
+    #[error("the consent's signed artefact does not verify or does not match its terms")]
+    ArtefactInvalid,
 }
 
 fn next_fetch(at_s: &Option<i64>) -> String {
@@ -573,6 +577,7 @@ impl Denial {
             Denial::DateRange { .. } => ErrorCode::ExchangeConsentDateRange,
             Denial::Frequency { .. } => ErrorCode::ExchangeConsentFrequency,
             Denial::Replayed => ErrorCode::ExchangeRequestReplayed,
+            Denial::ArtefactInvalid => ErrorCode::ExchangeConsentArtefactInvalid,
         }
     }
 
@@ -592,6 +597,7 @@ impl Denial {
             Denial::DateRange { .. } => "date_range",
             Denial::Frequency { .. } => "frequency",
             Denial::Replayed => "replayed",
+            Denial::ArtefactInvalid => "artefact_invalid",
         }
     }
 }

@@ -6,7 +6,10 @@
 //!
 //! The time is always an argument (Unix seconds), so callers and tests decide the clock.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
 
 use bauhinia_core::{ErrorCode, FieldError, Lang, Problem};
 use bauhinia_store::{Database, StoreError};
@@ -20,8 +23,8 @@ use super::domain::{
 };
 use super::receipt::{self, Controller, Receipt, ReceiptContext};
 use super::store::{
-    audit_action, refusal_records, request_records, Change, Changed, ConsentStore, Records,
-    UseRecord,
+    audit_action, refusal_records, request_records, ArtefactCheck, Change, Changed, ConsentStore,
+    Records, UseRecord,
 };
 use crate::crypto::jws::Verified;
 
@@ -97,6 +100,44 @@ impl std::fmt::Debug for ConsentsConfig {
 pub struct Consents {
     store: ConsentStore,
     config: Arc<ConsentsConfig>,
+    /// Digests of (consent id, artefact, terms) whose artefact verified: the signature is
+    /// checked once per artefact, not on every fetch; any change to the row changes the digest.
+    held: Arc<Mutex<HashSet<[u8; 32]>>>,
+}
+
+/// Digests kept before [`Consents`] forgets them all and starts again.
+const HELD_MAX: usize = 100_000;
+
+fn artefact_holds(
+    signer: &dyn ArtefactSigner,
+    held: &Mutex<HashSet<[u8; 32]>>,
+    consent: &Consent,
+) -> bool {
+    let Some(jws) = consent.artefact.as_deref() else {
+        return false;
+    };
+    let Ok(terms) = serde_json::to_vec(&consent.terms) else {
+        return false;
+    };
+    let mut digest = Sha256::new();
+    for part in [consent.id.as_str().as_bytes(), jws.as_bytes(), &terms] {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part);
+    }
+    let digest: [u8; 32] = digest.finalize().into();
+    if held.lock().is_ok_and(|held| held.contains(&digest)) {
+        return true;
+    }
+    let holds = artefact::check(signer, jws, consent).is_ok();
+    if holds {
+        if let Ok(mut held) = held.lock() {
+            if held.len() >= HELD_MAX {
+                held.clear();
+            }
+            held.insert(digest);
+        }
+    }
+    holds
 }
 
 fn resident_actor(resident: &ResidentId) -> String {
@@ -110,6 +151,7 @@ impl Consents {
         Consents {
             store: ConsentStore::new(db),
             config: Arc::new(config),
+            held: Arc::default(),
         }
     }
 
@@ -293,13 +335,13 @@ impl Consents {
         request: &FetchRequest,
         replay: Option<&Verified>,
         now_s: i64,
-    ) -> Result<UseRecord, ConsentError> {
+    ) -> Result<(UseRecord, Consent), ConsentError> {
         match self
             .store
-            .check_and_record_use(id, request, replay, now_s)
+            .check_and_record_use(id, request, replay, &self.artefact_check(), now_s)
             .await?
         {
-            Some(Ok(record)) => Ok(record),
+            Some(Ok(done)) => Ok(done),
             Some(Err(denial)) => Err(denial.into()),
             None => {
                 let records: Records = refusal_records(
@@ -373,9 +415,12 @@ impl Consents {
     /// Whether `consent` carries an artefact that verifies (the gateway's key) and matches
     /// its terms: what the gateway checks before data moves under it.
     pub fn artefact_holds(&self, consent: &Consent) -> bool {
-        consent
-            .artefact
-            .as_deref()
-            .is_some_and(|jws| artefact::check(self.config.signer.as_ref(), jws, consent).is_ok())
+        artefact_holds(self.config.signer.as_ref(), &self.held, consent)
+    }
+
+    /// [`Consents::artefact_holds`] as the fetch's transaction calls it.
+    fn artefact_check(&self) -> ArtefactCheck {
+        let (signer, held) = (Arc::clone(&self.config.signer), Arc::clone(&self.held));
+        Arc::new(move |consent: &Consent| artefact_holds(signer.as_ref(), &held, consent))
     }
 }

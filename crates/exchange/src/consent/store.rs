@@ -14,6 +14,8 @@
 
 use bauhinia_store::audit::{AuditEvent, Outcome};
 use bauhinia_store::{read, write_tx, Database, StoreError};
+use std::sync::Arc;
+
 use serde_json::json;
 
 use crate::crypto::jws::Verified;
@@ -30,6 +32,57 @@ pub const USES_MAX: i64 = 1000;
 /// The most consents one expiry sweep changes.
 pub const SWEEP_MAX: i64 = 500;
 
+// The statements both paths run (sqlx here; `rusqlite` on the group-commit thread in
+// `embedded.rs`). `$n` parameters appear in increasing order, so SQLite numbers them alike.
+pub(super) const INSERT_EVENT: &str =
+    "INSERT INTO exchange_consent_events (consent, at_s, kind, actor, from_status, to_status) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+pub(super) const SELECT_APPROVER: &str = "SELECT approver FROM exchange_consents WHERE id = $1";
+pub(super) const SELECT_STATUS: &str = "SELECT status FROM exchange_consents WHERE id = $1";
+pub(super) const INSERT_CONSENT: &str =
+    "INSERT INTO exchange_consents (id, approver, company, consumer, terms, status, \
+     created_at_s, approval_deadline_s, valid_until_s, updated_at_s, artefact, version, \
+     uses_total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $7, $10, $11, 0)";
+pub(super) const INSERT_PROVIDER: &str =
+    "INSERT INTO exchange_consent_providers (provider, consent) VALUES ($1, $2)";
+pub(super) const UPDATE_CHANGE: &str =
+    "UPDATE exchange_consents SET status = $3, updated_at_s = $4, version = version + 1, \
+     artefact = COALESCE($5, artefact) WHERE id = $1 AND status = $2";
+pub(super) const LOCK_CONSENT: &str =
+    "UPDATE exchange_consents SET uses_total = uses_total WHERE id = $1";
+pub(super) const COUNT_USES: &str =
+    "SELECT COUNT(*) FROM exchange_consent_uses WHERE consent = $1 AND at_s >= $2";
+pub(super) const INSERT_USE: &str =
+    "INSERT INTO exchange_consent_uses (consent, at_s, provider, products, range_from_s, \
+     range_to_s) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+pub(super) const UPDATE_USES: &str =
+    "UPDATE exchange_consents SET uses_total = uses_total + 1 WHERE id = $1";
+
+/// What a fetch's check-and-count found: `None` for no such consent, else the counted use
+/// (with the consent as read) or the denial.
+pub type UseOutcome = Option<Result<(UseRecord, Consent), Denial>>;
+
+/// Whether a consent's stored artefact verifies and matches its terms (the gateway's check,
+/// made inside the fetch's transaction on the consent as read there).
+pub type ArtefactCheck = Arc<dyn Fn(&Consent) -> bool + Send + Sync>;
+
+/// [`authorise`], then the artefact: a consent that passes every other check but whose signed
+/// artefact no longer holds moves no data.
+pub(super) fn authorise_with_artefact(
+    consent: &Consent,
+    request: &FetchRequest,
+    now_s: i64,
+    used: u32,
+    artefact_ok: &(dyn Fn(&Consent) -> bool + Send + Sync),
+) -> Result<(), Denial> {
+    authorise(consent, request, now_s, used)?;
+    if artefact_ok(consent) {
+        Ok(())
+    } else {
+        Err(Denial::ArtefactInvalid)
+    }
+}
+
 /// The history rows and audit events one transaction records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Records {
@@ -43,10 +96,7 @@ macro_rules! write_records {
     ($tx:ident, $append:ident, $records:expr) => {{
         let records: &Records = $records;
         for (consent, event) in &records.history {
-            sqlx::query(
-                "INSERT INTO exchange_consent_events (consent, at_s, kind, actor, from_status, \
-                 to_status) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
+            sqlx::query(INSERT_EVENT)
             .bind(consent.as_str())
             .bind(event.at_s)
             .bind(&event.kind)
@@ -66,7 +116,7 @@ macro_rules! write_records {
             let consent = event.subject.strip_prefix("consent:").map(str::to_owned);
             let owner: Option<String> = match &consent {
                 Some(id) => {
-                    sqlx::query_scalar("SELECT approver FROM exchange_consents WHERE id = $1")
+                    sqlx::query_scalar(SELECT_APPROVER)
                         .bind(id)
                         .fetch_optional(&mut *$tx)
                         .await?
@@ -88,7 +138,7 @@ macro_rules! write_records {
 }
 
 /// A chain append's failure as the store's (it only fails by its database).
-fn chain_error(error: crate::chain::ChainError) -> StoreError {
+pub(super) fn chain_error(error: crate::chain::ChainError) -> StoreError {
     match error {
         crate::chain::ChainError::Store(e) => e,
         other => StoreError::Corrupt(format!("audit chain: {other}")),
@@ -258,12 +308,12 @@ pub const fn audit_action(action: Action) -> &'static str {
     }
 }
 
-type RawConsent = (String, String, String, i64, i64, i64, i64, Option<String>);
+pub(super) type RawConsent = (String, String, String, i64, i64, i64, i64, Option<String>);
 
-const CONSENT_COLUMNS: &str = "id, terms, status, created_at_s, approval_deadline_s, \
+pub(super) const CONSENT_COLUMNS: &str = "id, terms, status, created_at_s, approval_deadline_s, \
                                updated_at_s, version, artefact";
 
-fn decode(raw: RawConsent) -> Result<Consent, StoreError> {
+pub(super) fn decode(raw: RawConsent) -> Result<Consent, StoreError> {
     let (id, terms, status, created_at_s, approval_deadline_s, updated_at_s, version, artefact) =
         raw;
     let corrupt = |what: &str| StoreError::Corrupt(format!("consent {id}: {what}"));
@@ -313,13 +363,16 @@ impl ConsentStore {
     pub async fn insert(&self, consent: &Consent, records: &Records) -> Result<(), StoreError> {
         let terms = serde_json::to_string(&consent.terms)
             .map_err(|e| StoreError::Corrupt(format!("terms: {e}")))?;
+        if let Database::Sqlite(db) = &self.db {
+            let (consent, records) = (consent.clone(), records.clone());
+            return db
+                .commits
+                .run(move |conn| super::embedded::insert(conn, &consent, &terms, &records))
+                .await;
+        }
         let t = &consent.terms;
         write_tx!(&self.db, tx, append => {
-            sqlx::query(
-                "INSERT INTO exchange_consents (id, approver, company, consumer, terms, status, \
-                 created_at_s, approval_deadline_s, valid_until_s, updated_at_s, artefact, \
-                 version, uses_total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $7, $10, $11, 0)",
-            )
+            sqlx::query(INSERT_CONSENT)
             .bind(consent.id.as_str())
             .bind(t.owner.approver().as_str())
             .bind(t.owner.company().map(|c| c.as_str()))
@@ -334,7 +387,7 @@ impl ConsentStore {
             .execute(&mut *tx)
             .await?;
             for provider in &t.providers {
-                sqlx::query("INSERT INTO exchange_consent_providers (provider, consent) VALUES ($1, $2)")
+                sqlx::query(INSERT_PROVIDER)
                     .bind(provider.as_str())
                     .bind(consent.id.as_str())
                     .execute(&mut *tx)
@@ -357,12 +410,15 @@ impl ConsentStore {
     /// Makes `change` if the consent is still in `change.from`, with its records; otherwise
     /// records the lost race (audit, outcome failure) and says what the status is now.
     pub async fn change(&self, change: &Change) -> Result<Changed, StoreError> {
+        if let Database::Sqlite(db) = &self.db {
+            let change = change.clone();
+            return db
+                .commits
+                .run(move |conn| super::embedded::change(conn, &change))
+                .await;
+        }
         Ok(write_tx!(&self.db, tx, append => {
-            let done = sqlx::query(
-                "UPDATE exchange_consents SET status = $3, updated_at_s = $4, \
-                 version = version + 1, artefact = COALESCE($5, artefact) \
-                 WHERE id = $1 AND status = $2",
-            )
+            let done = sqlx::query(UPDATE_CHANGE)
             .bind(change.id.as_str())
             .bind(change.from.as_str())
             .bind(change.to.as_str())
@@ -377,7 +433,7 @@ impl ConsentStore {
                 Changed::Done
             } else {
                 let now: Option<String> =
-                    sqlx::query_scalar("SELECT status FROM exchange_consents WHERE id = $1")
+                    sqlx::query_scalar(SELECT_STATUS)
                         .bind(change.id.as_str())
                         .fetch_optional(&mut *tx)
                         .await?;
@@ -397,6 +453,13 @@ impl ConsentStore {
 
     /// Writes records that go with no other change (a refusal).
     pub async fn record(&self, records: &Records) -> Result<(), StoreError> {
+        if let Database::Sqlite(db) = &self.db {
+            let records = records.clone();
+            return db
+                .commits
+                .run(move |conn| super::embedded::write_records(conn, &records))
+                .await;
+        }
         write_tx!(&self.db, tx, append => {
             write_records!(tx, append, records);
         });
@@ -413,10 +476,29 @@ impl ConsentStore {
         id: &ConsentId,
         request: &FetchRequest,
         replay: Option<&Verified>,
+        artefact_ok: &ArtefactCheck,
         now_s: i64,
-    ) -> Result<Option<Result<UseRecord, Denial>>, StoreError> {
+    ) -> Result<UseOutcome, StoreError> {
         let products = serde_json::to_string(&request.products)
             .map_err(|e| StoreError::Corrupt(format!("products: {e}")))?;
+        if let Database::Sqlite(db) = &self.db {
+            let (id, request, replay) = (id.clone(), request.clone(), replay.cloned());
+            let artefact_ok = Arc::clone(artefact_ok);
+            return db
+                .commits
+                .run(move |conn| {
+                    super::embedded::check_and_record_use(
+                        conn,
+                        &id,
+                        &request,
+                        &products,
+                        replay.as_ref(),
+                        artefact_ok.as_ref(),
+                        now_s,
+                    )
+                })
+                .await;
+        }
         let sql = format!("SELECT {CONSENT_COLUMNS} FROM exchange_consents WHERE id = $1");
         Ok(write_tx!(&self.db, tx, append => {
             let replayed = match replay {
@@ -427,7 +509,7 @@ impl ConsentStore {
             // Lock the row (PostgreSQL waits here for a concurrent use to commit; every later
             // statement of this transaction then sees that use).
             let locked = !replayed
-                && sqlx::query("UPDATE exchange_consents SET uses_total = uses_total WHERE id = $1")
+                && sqlx::query(LOCK_CONSENT)
                     .bind(id.as_str())
                     .execute(&mut *tx)
                     .await?
@@ -440,28 +522,23 @@ impl ConsentStore {
             };
             match (replayed, raw.map(decode).transpose()?) {
                 (true, _) => {
-                    let outcome = Err(Denial::Replayed);
+                    let outcome: Result<UseRecord, Denial> = Err(Denial::Replayed);
                     write_records!(tx, append, &use_records(id, request, &outcome));
-                    Some(outcome)
+                    Some(Err(Denial::Replayed))
                 }
                 (false, None) => None,
                 (false, Some(consent)) => {
                     let (start_s, _) = frequency_window(&consent.terms, now_s);
-                    let used: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM exchange_consent_uses WHERE consent = $1 AND at_s >= $2",
-                    )
+                    let used: i64 = sqlx::query_scalar(COUNT_USES)
                     .bind(id.as_str())
                     .bind(start_s)
                     .fetch_one(&mut *tx)
                     .await?;
                     let used = u32::try_from(used).unwrap_or(u32::MAX);
-                    let outcome = match authorise(&consent, request, now_s, used) {
+                    let outcome = match authorise_with_artefact(&consent, request, now_s, used, artefact_ok.as_ref()) {
                         Err(denial) => Err(denial),
                         Ok(()) => {
-                            let use_id: i64 = sqlx::query_scalar(
-                                "INSERT INTO exchange_consent_uses (consent, at_s, provider, products, \
-                                 range_from_s, range_to_s) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                            )
+                            let use_id: i64 = sqlx::query_scalar(INSERT_USE)
                             .bind(id.as_str())
                             .bind(now_s)
                             .bind(request.provider.as_str())
@@ -470,7 +547,7 @@ impl ConsentStore {
                             .bind(request.range.to_s)
                             .fetch_one(&mut *tx)
                             .await?;
-                            sqlx::query("UPDATE exchange_consents SET uses_total = uses_total + 1 WHERE id = $1")
+                            sqlx::query(UPDATE_USES)
                                 .bind(id.as_str())
                                 .execute(&mut *tx)
                                 .await?;
@@ -485,7 +562,7 @@ impl ConsentStore {
                         }
                     };
                     write_records!(tx, append, &use_records(id, request, &outcome));
-                    Some(outcome)
+                    Some(outcome.map(|used| (used, consent)))
                 }
             }
         }))

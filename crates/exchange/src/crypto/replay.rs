@@ -21,7 +21,7 @@ pub enum Recorded {
 
 // Inserts the pair; an existing row counts only while it has not expired (`$4` is now), so a
 // row the purge has not reached yet does not block a later, genuinely new request.
-const RECORD: &str =
+pub const RECORD: &str =
     "INSERT INTO exchange_seen_requests (kid, jti, expires_at_s) VALUES ($1, $2, $3) \
      ON CONFLICT (kid, jti) DO UPDATE SET expires_at_s = excluded.expires_at_s \
      WHERE exchange_seen_requests.expires_at_s <= $4";

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use bauhinia_core::{ErrorCode, Problem};
 
 use crate::crypto::jws::{self, Binding, JwsError, Verified};
-use crate::directory::{Directory, DirectoryError, Participant, Role, Status};
+use crate::directory::{Authorised, Directory, DirectoryError, Role};
 
 /// The header naming the calling participant.
 pub const PARTICIPANT_HEADER: &str = "x-participant-id";
@@ -16,7 +16,8 @@ pub const PARTICIPANT_HEADER: &str = "x-participant-id";
 /// A caller whose signature verified.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub participant: Participant,
+    /// The participant as authorised (with `Deref` to it).
+    pub participant: std::sync::Arc<Authorised>,
     pub verified: Verified,
 }
 
@@ -111,18 +112,8 @@ pub async fn authenticate(
         .get(jws::HEADER_NAME)
         .and_then(|v| v.to_str().ok())
         .ok_or(AuthError::MissingSignature)?;
-    let found = match role {
-        Some(role) => directory.authorise(id, role).await,
-        None => directory.get(id).await.and_then(|p| {
-            if p.status == Status::Active {
-                Ok(p)
-            } else {
-                Err(DirectoryError::Suspended(id.to_owned()))
-            }
-        }),
-    };
-    let participant = match found {
-        Ok(participant) => participant,
+    let authorised = match directory.authorised(id, role).await {
+        Ok(authorised) => authorised,
         Err(DirectoryError::NotFound(id)) => return Err(AuthError::UnknownParticipant(id)),
         Err(e) => return Err(AuthError::Directory(e)),
     };
@@ -130,15 +121,11 @@ pub async fn authenticate(
         signature,
         body,
         &Binding::request(method, path),
-        |kid| {
-            participant
-                .verification_key(kid, now_s)
-                .and_then(|jwk| jwk.to_key().ok())
-        },
+        |kid| authorised.key(kid, now_s),
         now_s,
     )?;
     Ok(Caller {
-        participant,
+        participant: std::sync::Arc::clone(&authorised),
         verified,
     })
 }

@@ -21,7 +21,7 @@ use bauhinia_core::{ErrorCode, FieldError, Problem};
 use bauhinia_store::audit::{AuditEvent, Outcome};
 use serde_json::json;
 
-use crate::consent::domain::{ConsentId, ParticipantId, Status};
+use crate::consent::domain::{ConsentId, ParticipantId};
 use crate::consent::store::Records;
 use crate::consent::ConsentError;
 use crate::directory::{DirectoryError, Role};
@@ -52,9 +52,6 @@ pub enum FetchError {
     Consent(#[from] ConsentError),
     #[error("the provider did not answer: {0}")]
     Upstream(ProviderError),
-    /// The consent's signed artefact does not verify, or does not match its stored terms.
-    #[error("the consent's signed artefact does not verify or does not match its terms")]
-    Artefact,
 }
 
 /// A 429 for a rate limit, `Retry-After` in whole seconds (at least 1).
@@ -121,10 +118,6 @@ impl FetchError {
                 Problem::new(ErrorCode::ExchangeProviderUnavailable).detail(e.to_string()),
                 None,
             ),
-            FetchError::Artefact => (
-                Problem::new(ErrorCode::ExchangeConsentArtefactInvalid),
-                None,
-            ),
         }
     }
 
@@ -140,7 +133,6 @@ impl FetchError {
             FetchError::Provider(_) => "provider_unknown",
             FetchError::Consent(_) => "consent",
             FetchError::Upstream(_) => "provider_failed",
-            FetchError::Artefact => "artefact_invalid",
         }
     }
 }
@@ -231,30 +223,12 @@ async fn serve(
     let consumer = ParticipantId::parse(caller.participant.id.as_str())
         .ok_or_else(|| FetchError::Invalid(vec![FieldError::new("", "caller id")]))?;
     let request = spec.request(&consumer);
-    // The artefact the owner's approval produced must still hold: a consent whose stored
-    // terms or signature were altered moves no data. (Checked only for the consent's own
-    // consumer while ACTIVE; everyone else is refused by the check below, learning nothing.)
-    let stored = match exchange.consents().get(consent_id).await {
-        Ok(consent) => Some(consent),
-        Err(ConsentError::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(consent) = &stored {
-        if consent.status == Status::Active
-            && consent.terms.consumer == consumer
-            && !exchange.consents().artefact_holds(consent)
-        {
-            return Err(FetchError::Artefact);
-        }
-    }
-    let used = exchange
+    // In one transaction: the replay record, the consent check (and its artefact: a consent
+    // altered in the database moves no data), the counted use, the audit and the chain.
+    let (used, consent) = exchange
         .consents()
         .check_and_record_use(consent_id, &request, Some(&caller.verified), now_s)
         .await?;
-    let consent = match stored {
-        Some(consent) => consent,
-        None => exchange.consents().get(consent_id).await?,
-    };
     let owner = match consent.terms.owner.company() {
         Some(company) => company.as_str().to_owned(),
         None => consent.terms.owner.approver().as_str().to_owned(),

@@ -134,10 +134,11 @@ async fn lifecycle(db: &Database) -> Result<(), Error> {
     assert_eq!(active.version, 2);
     assert!(active.artefact.is_some());
     assert!(consents.check_artefact(&c.id).await?);
-    let used = consents
+    let (used, consent) = consents
         .check_and_record_use(&c.id, &fetch()?, None, NOW + 120)
         .await?;
     assert_eq!(used.at_s, NOW + 120);
+    assert_eq!(consent.id, c.id);
 
     assert_eq!(
         consents
