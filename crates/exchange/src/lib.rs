@@ -5,6 +5,8 @@
 //! every consent event and every access.
 //!
 //! The modules, as they land:
+//! - `admin` — the operator's API (`/api/v1/admin/exchange`): participants, keys, webhook
+//!   endpoints, dead letters and their replay.
 //! - `chain` — the tamper-evident audit chain (SHA-256 hash chain, signed checkpoints,
 //!   verification, owners' usage logs).
 //! - `consent` — consents: terms, the lifecycle table, the authorisation of a fetch, the
@@ -22,7 +24,10 @@
 //!   (`schemas/`).
 //! - `sandbox` — the developer sandbox: deterministic synthetic data for every product.
 //! - `service` — [`Exchange`]: the services above started together, and their periodic work.
+//! - `webhooks` — signed notifications to participants of their consents' changes and fetches,
+//!   enqueued in the transaction of the change; the delivery worker; dead letters and replay.
 
+pub mod admin;
 pub mod chain;
 pub mod consent;
 pub mod crypto;
@@ -31,5 +36,6 @@ pub mod http;
 pub mod products;
 pub mod sandbox;
 pub mod service;
+pub mod webhooks;
 
 pub use service::{Exchange, ExchangeError, Housekeeping};

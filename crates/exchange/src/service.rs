@@ -1,6 +1,7 @@
 //! The exchange as one service for the binary to start: the participants directory, the
-//! gateway's signing keys, consents (whose artefacts those keys sign) and the hash chain's
-//! signed checkpoints, with the periodic work they need ([`Exchange::housekeeping`]).
+//! gateway's signing keys, consents (whose artefacts those keys sign), the hash chain's
+//! signed checkpoints and the participants' webhooks, with the periodic work they need
+//! ([`Exchange::housekeeping`], [`Exchange::start_webhook_worker`]).
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use crate::crypto::keys::{GatewayKeys, KeyError};
 use crate::crypto::replay;
 use crate::directory::{demo, Directory, DirectoryError};
 use crate::products::ProductId;
+use crate::webhooks::{Webhooks, Worker, WorkerConfig};
 
 /// The gateway signs consent artefacts with its own published keys: a verifier fetches the
 /// JWKS, and a rotation keeps old artefacts verifying.
@@ -60,6 +62,7 @@ pub struct Exchange {
     directory: Directory,
     keys: Arc<GatewayKeys>,
     consents: Consents,
+    webhooks: Webhooks,
 }
 
 impl Exchange {
@@ -89,6 +92,7 @@ impl Exchange {
             directory: Directory::new(db),
             keys,
             consents: Consents::new(db, config),
+            webhooks: Webhooks::new(db),
         })
     }
 
@@ -102,6 +106,19 @@ impl Exchange {
 
     pub fn consents(&self) -> &Consents {
         &self.consents
+    }
+
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.webhooks
+    }
+
+    /// Starts the webhook delivery worker on the current runtime; it signs with these keys.
+    pub fn start_webhook_worker(&self, config: WorkerConfig) -> Result<Worker, reqwest::Error> {
+        Worker::start(
+            self.webhooks.store().clone(),
+            Arc::clone(&self.keys),
+            config,
+        )
     }
 
     /// The demo participants (idempotent): returns how many this call registered.

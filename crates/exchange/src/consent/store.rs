@@ -10,11 +10,14 @@
 //! What a transaction records — history rows and audit events — is built by one function per
 //! transaction ([`request_records`], [`change_records`], [`use_records`],
 //! [`refusal_records`]) and written by one macro, `write_records!`, so anything else every
-//! record must reach (the exchange's hash chain) is one line there.
+//! record must reach (the exchange's hash chain, participants' webhook notifications) is one
+//! line there.
 
 use bauhinia_store::audit::{AuditEvent, Outcome};
 use bauhinia_store::{read, write_tx, Database, StoreError};
 use serde_json::json;
+
+use crate::webhooks::Notification;
 
 use super::domain::{
     authorise, frequency_window, Action, Consent, ConsentEvent, ConsentId, ConsentTerms, Denial,
@@ -28,15 +31,18 @@ pub const USES_MAX: i64 = 1000;
 /// The most consents one expiry sweep changes.
 pub const SWEEP_MAX: i64 = 500;
 
-/// The history rows and audit events one transaction records.
+/// The history rows, audit events and webhook notifications one transaction records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Records {
     pub history: Vec<(ConsentId, ConsentEvent)>,
     pub audit: Vec<AuditEvent>,
+    /// Enqueued for the participants concerned that have an endpoint (`crate::webhooks`).
+    pub notifications: Vec<Notification>,
 }
 
 /// Writes `$records` (a `&Records`) inside a `write_tx!` body: the history rows, the audit
-/// events, and the same events on the hash chain (`crate::chain`).
+/// events, the same events on the hash chain (`crate::chain`), and the notifications' webhook
+/// deliveries.
 macro_rules! write_records {
     ($tx:ident, $append:ident, $records:expr) => {{
         let records: &Records = $records;
@@ -82,6 +88,7 @@ macro_rules! write_records {
         crate::chain::append(&mut *$tx, &chained)
             .await
             .map_err(chain_error)?;
+        crate::webhooks::store::enqueue(&mut *$tx, &records.notifications).await?;
     }};
 }
 
@@ -155,6 +162,7 @@ pub fn request_records(consent: &Consent, actor: &str) -> Records {
             }),
             request_id: None,
         }],
+        notifications: vec![Notification::requested(consent)],
     }
 }
 
@@ -179,6 +187,12 @@ pub fn change_records(change: &Change) -> Records {
             detail: json!({ "from": change.from, "to": change.to }),
             request_id: None,
         }],
+        notifications: vec![Notification::changed(
+            &change.id,
+            change.action,
+            change.to,
+            change.at_s,
+        )],
     }
 }
 
@@ -202,6 +216,7 @@ pub fn refusal_records(
             detail: json!({ "reason": reason, "detail": detail }),
             request_id: None,
         }],
+        notifications: Vec::new(),
     }
 }
 
@@ -237,6 +252,7 @@ pub fn use_records(
             detail,
             request_id: None,
         }],
+        notifications: Vec::new(),
     }
 }
 

@@ -16,9 +16,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bauhinia_core::background::Background;
 use bauhinia_store::audit::{AuditEvent, Outcome as AuditOutcome};
 use futures_util::StreamExt as _;
-use tokio::sync::watch;
 
 use super::domain::{sign_all, EndpointUrl, Format, Schedule, Secret, RETRY_SCHEDULE};
 use super::store::{AttemptResult, Due};
@@ -55,15 +55,9 @@ impl Default for WorkerConfig {
 
 /// The running worker.
 #[derive(Debug)]
-pub struct Worker {
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-}
+pub struct Worker(Background);
 
-pub(super) fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
-        .unwrap_or(i64::MAX)
-}
+pub(super) use bauhinia_core::background::now_ms;
 
 impl Worker {
     /// Starts the worker on the current runtime.
@@ -74,35 +68,23 @@ impl Worker {
             .connect_timeout(config.timeout)
             .user_agent(concat!("Bauhinia-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            loop {
-                match tick(&hooks, &client, &config).await {
-                    // Work left over: the next round at once (a stop is still seen between).
-                    Ok(true) if !*stopped.borrow() => continue,
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "webhook worker: a round failed; retrying")
-                    }
-                }
-                tokio::select! {
-                    _ = stopped.changed() => break,
-                    () = tokio::time::sleep(config.poll) => {}
-                }
-                if *stopped.borrow() {
-                    break;
-                }
+        let config = Arc::new(config);
+        let poll = config.poll;
+        Ok(Worker(Background::spawn(poll, move || {
+            let (hooks, client, config) = (Arc::clone(&hooks), client.clone(), Arc::clone(&config));
+            async move {
+                // Work left over: the next round at once (a stop is still seen between).
+                tick(&hooks, &client, &config).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "webhook worker: a round failed; retrying");
+                    false
+                })
             }
-        });
-        Ok(Worker { stop, task })
+        })))
     }
 
     /// Stops taking new work, lets the attempts in flight finish and record, and returns.
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        if let Err(e) = self.task.await {
-            tracing::warn!(error = %e, "webhook worker ended abnormally");
-        }
+        self.0.stop().await;
     }
 }
 
