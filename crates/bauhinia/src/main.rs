@@ -239,7 +239,9 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     spawn_exchange_housekeeping(std::sync::Arc::clone(&state.exchange));
     let exchange_webhooks = state
         .exchange
-        .start_webhook_worker(bauhinia_exchange::webhooks::WorkerConfig::default())
+        .start_webhook_worker(bauhinia_exchange::webhooks::WorkerConfig::with_schedule(
+            bauhinia_exchange::webhooks::RETRY_SCHEDULE,
+        ))
         .context("starting the data exchange's webhook worker")?;
     let app = bauhinia::app::build(state.clone(), limits);
     // The public URL, not the socket: passkeys work only at the origin they were made for, and

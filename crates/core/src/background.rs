@@ -48,6 +48,40 @@ impl Background {
     }
 }
 
+/// How a webhook delivery worker runs (FPS's and the exchange's): pages of at most
+/// `4 × concurrency` due deliveries, each attempt signed afresh and bounded by `timeout`.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub schedule: crate::retry::Schedule,
+    /// How often it looks for work when the last round left none waiting.
+    pub poll: Duration,
+    /// How long one attempt may take, connection included.
+    pub timeout: Duration,
+    /// How long a claimed delivery is left alone before another worker may take it: longer
+    /// than a page of attempts can take.
+    pub lease: Duration,
+    /// The most attempts in flight at once.
+    pub concurrency: usize,
+}
+
+impl WorkerConfig {
+    /// Production's: a poll a second, 10-second attempts, a 60-second lease, 16 at once.
+    pub const fn with_schedule(schedule: crate::retry::Schedule) -> WorkerConfig {
+        WorkerConfig {
+            schedule,
+            poll: Duration::from_secs(1),
+            timeout: Duration::from_secs(10),
+            lease: Duration::from_secs(60),
+            concurrency: 16,
+        }
+    }
+
+    /// The most deliveries one page claims.
+    pub fn page_max(&self) -> i64 {
+        i64::try_from(self.concurrency.max(1).saturating_mul(4)).unwrap_or(64)
+    }
+}
+
 /// The wall clock in Unix milliseconds: the unit retry times are kept in.
 pub fn now_ms() -> i64 {
     let nanos = std::time::SystemTime::now()

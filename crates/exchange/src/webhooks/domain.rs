@@ -225,14 +225,7 @@ mod tests {
         for t in EventType::ALL {
             assert_eq!(EventType::parse(t.as_str()), Some(t));
         }
-        for action in [
-            Action::Approve,
-            Action::Reject,
-            Action::Pause,
-            Action::Resume,
-            Action::Revoke,
-            Action::Expire,
-        ] {
+        for action in Action::ALL {
             assert!(EventType::of_action(action)
                 .as_str()
                 .starts_with("consent."));

@@ -20,7 +20,7 @@ use bauhinia_store::audit::{AuditEvent, Outcome};
 use bauhinia_store::{Database, StoreError};
 
 pub use domain::{Audience, EndpointUrl, EventType, Notification, RETRY_SCHEDULE};
-use store::{DeliveryRow, Found, WebhookStore};
+use store::{DeliveryRow, DeliveryStore, Found};
 pub use worker::{Worker, WorkerConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -84,17 +84,17 @@ fn now_s() -> i64 {
 /// The operator's side of webhooks: endpoints, dead letters, replays. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Webhooks {
-    store: WebhookStore,
+    store: DeliveryStore,
 }
 
 impl Webhooks {
     pub fn new(db: &Database) -> Webhooks {
         Webhooks {
-            store: WebhookStore::new(db),
+            store: DeliveryStore::new(db),
         }
     }
 
-    pub fn store(&self) -> &WebhookStore {
+    pub fn store(&self) -> &DeliveryStore {
         &self.store
     }
 

@@ -163,13 +163,13 @@ pub enum Found {
 }
 
 #[derive(Debug, Clone)]
-pub struct WebhookStore {
+pub struct DeliveryStore {
     db: Database,
 }
 
-impl WebhookStore {
-    pub fn new(db: &Database) -> WebhookStore {
-        WebhookStore { db: db.clone() }
+impl DeliveryStore {
+    pub fn new(db: &Database) -> DeliveryStore {
+        DeliveryStore { db: db.clone() }
     }
 
     pub fn db(&self) -> &Database {

@@ -1,5 +1,5 @@
 //! The delivery worker: one tokio task that, every poll, claims a page of due deliveries (at
-//! most [`WorkerConfig::batch`]), POSTs each — at most `concurrency` at once, signed afresh with
+//! most [`WorkerConfig::page_max`]), POSTs each — at most `concurrency` at once, signed afresh with
 //! the gateway's active key as a detached JWS bound to `POST` and the endpoint's path, with a
 //! timeout, no redirect followed, the response body never read — and records the page's
 //! results in one transaction. A 2xx answer delivers; anything else (another status, a timeout,
@@ -10,51 +10,21 @@
 //! the row due again when its lease runs out, so a receiver may see an event twice (same `id`).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 pub(super) use bauhinia_core::background::now_ms;
 use bauhinia_core::background::Background;
-use bauhinia_core::retry::Schedule;
 use bauhinia_store::audit::{AuditEvent, Outcome};
 use bauhinia_store::StoreError;
 use futures_util::StreamExt as _;
 
-use super::domain::{
-    after_failure, occurred_at, AfterFailure, EndpointUrl, Envelope, RETRY_SCHEDULE,
-};
-use super::store::{AttemptResult, Due, WebhookStore};
+use super::domain::{after_failure, occurred_at, AfterFailure, EndpointUrl, Envelope};
+use super::store::{AttemptResult, DeliveryStore, Due};
 use crate::crypto::jws::{sign_detached, Binding, HEADER_NAME};
 use crate::crypto::keys::GatewayKeys;
 
-/// How the worker runs. The defaults are production's; tests shorten the schedule and poll.
-#[derive(Debug, Clone)]
-pub struct WorkerConfig {
-    pub schedule: Schedule,
-    /// How often it looks for due deliveries when the last page was not full.
-    pub poll: Duration,
-    /// How long one attempt may take, connection included.
-    pub timeout: Duration,
-    /// How long a claimed delivery is left alone before another worker may take it: longer
-    /// than a page of attempts can take.
-    pub lease: Duration,
-    /// The most attempts in flight at once.
-    pub concurrency: usize,
-    /// The most deliveries one page claims.
-    pub batch: i64,
-}
-
-impl Default for WorkerConfig {
-    fn default() -> WorkerConfig {
-        WorkerConfig {
-            schedule: RETRY_SCHEDULE,
-            poll: Duration::from_secs(1),
-            timeout: Duration::from_secs(10),
-            lease: Duration::from_secs(120),
-            concurrency: 8,
-            batch: 64,
-        }
-    }
-}
+/// How the worker runs: [`WorkerConfig::with_schedule`] with
+/// [`super::domain::RETRY_SCHEDULE`] in production; tests shorten the schedule and poll.
+pub use bauhinia_core::background::WorkerConfig;
 
 /// The running worker.
 #[derive(Debug)]
@@ -62,7 +32,7 @@ pub struct Worker(Background);
 
 /// What one page needs.
 struct Sender {
-    store: WebhookStore,
+    store: DeliveryStore,
     keys: Arc<GatewayKeys>,
     client: reqwest::Client,
     config: WorkerConfig,
@@ -71,7 +41,7 @@ struct Sender {
 impl Worker {
     /// Starts the worker on the current runtime.
     pub fn start(
-        store: WebhookStore,
+        store: DeliveryStore,
         keys: Arc<GatewayKeys>,
         config: WorkerConfig,
     ) -> Result<Worker, reqwest::Error> {
@@ -108,7 +78,7 @@ impl Worker {
 impl Sender {
     /// Claims, attempts and records one page; whether it was full (more may be due).
     async fn page(&self) -> Result<bool, StoreError> {
-        let batch = self.config.batch.max(1);
+        let batch = self.config.page_max();
         let due = self.store.due(now_ms(), batch).await?;
         let full = i64::try_from(due.len()).unwrap_or(i64::MAX) >= batch;
         let lease_ms = i64::try_from(self.config.lease.as_millis()).unwrap_or(120_000);

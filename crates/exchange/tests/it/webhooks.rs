@@ -394,8 +394,7 @@ fn fast() -> WorkerConfig {
         poll: Duration::from_millis(50),
         timeout: Duration::from_millis(700),
         lease: Duration::from_secs(30),
-        concurrency: 4,
-        batch: 4,
+        concurrency: 2,
     }
 }
 

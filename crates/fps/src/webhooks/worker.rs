@@ -14,44 +14,21 @@
 //! timestamp or the ledger, not by arrival.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bauhinia_core::background::Background;
 use bauhinia_store::audit::{AuditEvent, Outcome as AuditOutcome};
 use futures_util::StreamExt as _;
 
-use super::domain::{sign_all, EndpointUrl, Format, Schedule, Secret, RETRY_SCHEDULE};
+use super::domain::{sign_all, EndpointUrl, Format, Secret};
 use super::store::{AttemptResult, Due};
 use super::Webhooks;
 
 /// The most pages of due deliveries one round takes before it sleeps (and looks for a stop).
 const ROUNDS_PER_TICK_MAX: usize = 16;
 
-/// How the worker runs. The defaults are production's; tests shorten the schedule and poll.
-#[derive(Debug, Clone)]
-pub struct WorkerConfig {
-    pub schedule: Schedule,
-    /// How often it looks for new transfers, events and due deliveries.
-    pub poll: Duration,
-    /// How long one attempt may take.
-    pub timeout: Duration,
-    /// How long a claimed delivery is left alone before another worker may try it.
-    pub lease: Duration,
-    /// The most attempts in flight at once.
-    pub concurrency: usize,
-}
-
-impl Default for WorkerConfig {
-    fn default() -> WorkerConfig {
-        WorkerConfig {
-            schedule: RETRY_SCHEDULE,
-            poll: Duration::from_secs(1),
-            timeout: Duration::from_secs(10),
-            lease: Duration::from_secs(60),
-            concurrency: 16,
-        }
-    }
-}
+/// How the worker runs: [`WorkerConfig::with_schedule`] with [`super::domain::RETRY_SCHEDULE`] in
+/// production; tests shorten the schedule and poll.
+pub use bauhinia_core::background::WorkerConfig;
 
 /// The running worker.
 #[derive(Debug)]
@@ -113,7 +90,7 @@ async fn tick(
         }
     }
     more |= !dispatched_all;
-    let limit = i64::try_from(config.concurrency.saturating_mul(4)).unwrap_or(64);
+    let limit = config.page_max();
     // A full page means more may be due: take a few more pages before sleeping.
     let mut full = false;
     for _ in 0..ROUNDS_PER_TICK_MAX {
