@@ -266,6 +266,8 @@ enum Behaviour {
 #[derive(Debug)]
 struct Seen {
     at: Instant,
+    raw: Bytes,
+    signature: String,
     body: Value,
     /// Whether the signature verified against the published JWKS, bound to POST and the path.
     verified: Result<(), String>,
@@ -345,6 +347,12 @@ impl Receiver {
             let seen = state.seen.entry(path).or_default();
             seen.push(Seen {
                 at: Instant::now(),
+                raw: body.clone(),
+                signature: headers
+                    .get(HEADER_NAME)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned(),
                 body: serde_json::from_slice(&body).unwrap_or(Value::Null),
                 verified: verified.clone(),
             });
@@ -362,6 +370,18 @@ impl Receiver {
             }
             _ => StatusCode::NO_CONTENT,
         }
+    }
+
+    /// The last request `who`'s endpoint received, as Python's verifier takes it.
+    fn last_request(&self, who: &str) -> Option<Value> {
+        let state = self.state.lock().expect("receiver state");
+        let path = format!("/hooks/{who}");
+        let seen = state.seen.get(&path)?.last()?;
+        Some(json!({
+            "path": path,
+            "signature": seen.signature,
+            "body": bauhinia_identity::jose::b64(&seen.raw),
+        }))
     }
 
     /// What `who`'s endpoint received: (arrival, body, verified), in order.
@@ -500,6 +520,8 @@ async fn deliveries_are_signed_retried_and_dead_lettered(db: &Database) -> Resul
         "a dead letter is audited, without the endpoint's query"
     );
 
+    python_verifies(&exchange, &receiver)?;
+
     receiver.set(PROVIDER, Behaviour::Up);
     exchange.webhooks().replay(dead.id, "admin:test").await?;
     let rows = settled(&exchange, &c).await?;
@@ -521,6 +543,42 @@ async fn deliveries_are_signed_retried_and_dead_lettered(db: &Database) -> Resul
         .await?
         .is_empty());
     worker.stop().await;
+    Ok(())
+}
+
+/// An independent check, from `docs/exchange-webhooks.md` alone: Python's `cryptography`
+/// verifies a real delivery with the JWKS as published, and refuses it altered, sent to
+/// another path, or checked with another set of keys.
+fn python_verifies(exchange: &Exchange, receiver: &Receiver) -> Result<(), Error> {
+    let Some(python) = super::interop::python("exchange webhooks")? else {
+        return Ok(());
+    };
+    let jwks = serde_json::to_value(exchange.keys().jwks())?;
+    let mut good = receiver.last_request(CONSUMER).ok_or("no delivery")?;
+    good["jwks"] = jwks;
+    let mut altered = good.clone();
+    altered["body"] = json!(bauhinia_identity::jose::b64(br#"{"id":"x"}"#));
+    let mut elsewhere = good.clone();
+    elsewhere["path"] = json!(format!("/hooks/{PROVIDER}"));
+    let mut strange_keys = good.clone();
+    strange_keys["jwks"] = json!({ "keys": [] });
+    let cases = json!({ "webhook": [good, altered, elsewhere, strange_keys] });
+    let answer = super::interop::run_python(&python, &cases)?;
+    let results = answer["webhook"].as_array().ok_or("an array")?;
+    assert_eq!(results[0]["ok"], true, "{}", results[0]);
+    assert_eq!(results[0]["type"], "consent.requested");
+    assert_eq!(
+        super::interop::refusals(&results[1..]),
+        [
+            "the signature does not verify",
+            "bound to another endpoint",
+            "no published key has this kid",
+        ]
+    );
+    println!(
+        "{} (a webhook delivery, verified from the documentation): passed",
+        super::interop::LINE
+    );
     Ok(())
 }
 
