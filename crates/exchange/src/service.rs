@@ -53,6 +53,8 @@ pub struct Housekeeping {
     pub purged: u64,
     /// The chain's head was signed (it had moved since the last checkpoint).
     pub checkpointed: bool,
+    /// Webhook deliveries done (delivered or cancelled) long enough ago, deleted.
+    pub deliveries_purged: u64,
 }
 
 /// The exchange's services. Cheap to share (`Arc`).
@@ -127,8 +129,8 @@ impl Exchange {
     }
 
     /// The periodic work: expire consents whose time has passed, forget replay records past
-    /// their window, and sign the chain's head if it moved since the last checkpoint (so
-    /// records never wait long for a signature).
+    /// their window, sign the chain's head if it moved since the last checkpoint (so records
+    /// never wait long for a signature), and delete webhook deliveries done a week ago.
     pub async fn housekeeping(&self, now_s: i64) -> Result<Housekeeping, ExchangeError> {
         let expired = self.consents.expire_due(now_s).await?;
         let purged = replay::purge_expired(&self.db, now_s).await?;
@@ -139,10 +141,12 @@ impl Exchange {
             let (kid, key) = self.keys.active()?;
             chain::checkpoint(&self.db, &kid, &key).await?;
         }
+        let deliveries_purged = self.webhooks.store().purge_done(now_s).await?;
         Ok(Housekeeping {
             expired,
             purged,
             checkpointed,
+            deliveries_purged,
         })
     }
 }

@@ -22,6 +22,11 @@ use super::domain::{Audience, EndpointUrl, Notification};
 pub const CLAIM_MAX: i64 = 256;
 /// The most dead letters one list returns.
 pub const DEAD_LETTERS_MAX: i64 = 200;
+/// How long a delivered or cancelled delivery is kept, for support, before housekeeping
+/// deletes it. Dead letters stay until replayed.
+pub const DONE_KEEP_S: i64 = 7 * 86_400;
+/// The most rows one purge deletes.
+pub const PURGE_MAX: i64 = 10_000;
 
 /// The participants of `$1`'s audience that have an endpoint: the consent's consumer and
 /// providers ([`Audience::Parties`]) or one participant.
@@ -364,6 +369,23 @@ impl DeliveryStore {
             .fetch_all(conn)
             .await?);
         Ok(rows)
+    }
+
+    /// Deletes deliveries delivered or cancelled more than [`DONE_KEEP_S`] before `now_s`, at
+    /// most [`PURGE_MAX`]; how many.
+    pub async fn purge_done(&self, now_s: i64) -> Result<u64, StoreError> {
+        Ok(write_tx!(&self.db, tx, _audit => {
+            sqlx::query(
+                "DELETE FROM exchange_webhook_deliveries WHERE id IN (SELECT id FROM \
+                 exchange_webhook_deliveries WHERE status IN ('delivered', 'cancelled') \
+                 AND updated_at_s < $1 ORDER BY updated_at_s LIMIT $2)",
+            )
+            .bind(now_s.saturating_sub(DONE_KEEP_S))
+            .bind(PURGE_MAX)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        }))
     }
 
     /// Takes due deliveries for one attempt each (see [`lease::claim`]).

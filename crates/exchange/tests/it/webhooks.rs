@@ -615,6 +615,14 @@ async fn two_workers_never_deliver_one_row_twice(db: &Database) -> Result<(), Er
     received.sort();
     expected.sort();
     assert_eq!(received, expected, "each event once, none twice");
+
+    // Housekeeping deletes what was delivered once it is a week old, not before.
+    let store = exchange.webhooks().store();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert_eq!(store.purge_done(now).await?, 0);
+    let week = bauhinia_exchange::webhooks::store::DONE_KEEP_S;
+    assert_eq!(store.purge_done(now + week + 1).await?, 24);
+    assert!(deliveries(&exchange, &consents[0]).await?.is_empty());
     Ok(())
 }
 

@@ -43,3 +43,6 @@ CREATE INDEX exchange_webhook_deliveries_due
     ON exchange_webhook_deliveries (next_attempt_at_ms) WHERE status = 'pending';
 CREATE INDEX exchange_webhook_deliveries_participant
     ON exchange_webhook_deliveries (participant, status, id);
+-- Housekeeping deletes what is done a week after.
+CREATE INDEX exchange_webhook_deliveries_done
+    ON exchange_webhook_deliveries (updated_at_s) WHERE status IN ('delivered', 'cancelled');
