@@ -55,6 +55,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
         (name = "signing", description = "智方便 iAM Smart digital signing: public verification of document signatures and the CA certificates"),
         (name = "fps", description = "轉數快 FPS: participants, settlement funding, transfers (single and batched; two-phase; linked), positions; the addressing service (proxies: mobile, email, FPS ID, HKID — register, change, remove, look up one or up to 1,000); payment flows (requests to pay, eDDA mandates and direct debits, returns and refunds); signed webhooks with retries and camt.054 notifications; the Hong Kong common QR code (EMVCo merchant-presented mode) — decode, encode, draw. Participants use their API token, the operator the administrator token."),
         (name = "exchange", description = "The consented data exchange (CDEG, CDI, IADS): the participants directory with each participant's published keys, the data products and their JSON Schemas, and the gateway's keys (public); consent requests, consents and the data-blind fetch (signed by participants: `x-participant-id` and a detached JWS in `x-jws-signature`)."),
+        (name = "exchange-admin", description = "The consented data exchange's operator: register participants, suspend and reactivate them, replace their keys, set or clear their webhook endpoints, list dead letters and replay them. Needs the administrator token; every change is audited."),
         (name = "banks", description = "The participant banks this installation hosts (customers' accounts, paying through FPS): the list, an account's balances and cash deposits at the counter (the administrator token). Customers use the portal (/pay)."),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
@@ -249,6 +250,12 @@ fn api(state: &AppState) -> (Router, OpenApi) {
             bauhinia_exchange::gateway::http::GatewayState {
                 exchange: Arc::clone(&state.exchange),
                 identity: Arc::clone(&state.identity),
+            },
+        ))
+        .merge(bauhinia_exchange::admin::router(
+            bauhinia_exchange::admin::AdminState {
+                exchange: Arc::clone(&state.exchange),
+                token: Arc::clone(&state.admin_token),
             },
         ))
         .merge(bauhinia_identity::signing::http::router(Arc::clone(

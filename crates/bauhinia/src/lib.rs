@@ -75,7 +75,9 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         Arc::clone(&vault),
     ));
     webhooks
-        .start_worker(bauhinia_fps::webhooks::WorkerConfig::default())
+        .start_worker(bauhinia_fps::webhooks::WorkerConfig::with_schedule(
+            bauhinia_fps::webhooks::domain::RETRY_SCHEDULE,
+        ))
         .context("starting the FPS webhook worker")?;
     let flows = Arc::new(bauhinia_fps::flows::FlowService::new(
         Arc::clone(&fps),

@@ -274,6 +274,12 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     spawn_expiry_purge(std::sync::Arc::clone(&state.provider));
     spawn_request_expiry(std::sync::Arc::clone(&state.flows));
     spawn_exchange_housekeeping(std::sync::Arc::clone(&state.exchange));
+    let exchange_webhooks = state
+        .exchange
+        .start_webhook_worker(bauhinia_exchange::webhooks::WorkerConfig::with_schedule(
+            bauhinia_exchange::webhooks::RETRY_SCHEDULE,
+        ))
+        .context("starting the data exchange's webhook worker")?;
     let app = bauhinia::app::build(state.clone(), limits);
     // The public URL, not the socket: passkeys work only at the origin they were made for, and
     // browsers refuse them on a bare IP address.
@@ -286,6 +292,7 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     state.webhooks.stop_worker().await;
+    exchange_webhooks.stop().await;
     state.db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -20,6 +20,8 @@ use tower::ServiceExt;
 
 #[path = "api/exchange.rs"]
 mod exchange;
+#[path = "api/exchange_admin.rs"]
+mod exchange_admin;
 #[path = "api/exchange_audit.rs"]
 mod exchange_audit;
 #[path = "api/exchange_gateway.rs"]

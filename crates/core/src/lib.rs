@@ -6,13 +6,16 @@
 //! belongs here only when two or more services need the same meaning for it.
 
 pub mod admin;
+pub mod background;
 pub mod crypto;
+pub mod endpoint;
 pub mod error_code;
 pub mod extract;
 pub mod hkid;
 pub mod lang;
 pub mod money;
 pub mod problem;
+pub mod retry;
 
 pub use error_code::ErrorCode;
 pub use hkid::{Hkid, HkidError};

@@ -276,7 +276,7 @@ impl Participant {
 }
 
 /// The names as submitted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NamesDraft {
     #[serde(default)]
@@ -289,15 +289,22 @@ pub struct NamesDraft {
 
 /// A registration as submitted, unchecked. The JWKS is kept as JSON so each key can be
 /// checked, and named, on its own.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipantDraft {
+    /// 3 to 64 characters: a-z, 0-9 and -, not at either end (`bank-004`).
     pub id: String,
     pub name: NamesDraft,
+    /// `provider`, `consumer` or `both`.
     pub roles: String,
+    /// `bank`, `digital_bank`, `stored_value_facility`, `virtual_insurer`,
+    /// `virtual_asset_platform`, `government_department` or `commercial_data_provider`.
     pub licence: String,
+    /// The FPS participant code (3 digits) of a bank or stored-value facility.
     #[serde(default)]
     pub fps_code: Option<String>,
+    /// Its public keys: a JWKS of 1 to 8 ES256 P-256 keys, each with a `kid`.
+    #[schema(value_type = Object)]
     pub jwks: serde_json::Value,
     #[serde(default)]
     pub provides: Vec<String>,

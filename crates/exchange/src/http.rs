@@ -55,7 +55,7 @@ pub struct ParticipantDoc {
 }
 
 impl ParticipantDoc {
-    fn from_participant(p: &Participant, now_s: i64) -> ParticipantDoc {
+    pub(crate) fn from_participant(p: &Participant, now_s: i64) -> ParticipantDoc {
         ParticipantDoc {
             id: p.id.as_str().to_owned(),
             name: p.name.clone(),

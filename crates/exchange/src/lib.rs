@@ -5,6 +5,8 @@
 //! every consent event and every access.
 //!
 //! The modules, as they land:
+//! - `admin` — the operator's API (`/api/v1/admin/exchange`): participants, keys, webhook
+//!   endpoints, dead letters and their replay.
 //! - `chain` — the tamper-evident audit chain (SHA-256 hash chain, signed checkpoints,
 //!   verification, owners' usage logs).
 //! - `client` — a data consumer's side: sign requests, make a data request with one-time key
@@ -27,7 +29,10 @@
 //!   (`schemas/`).
 //! - `sandbox` — the developer sandbox: deterministic synthetic data for every product.
 //! - `service` — [`Exchange`]: the services above started together, and their periodic work.
+//! - `webhooks` — signed notifications to participants of their consents' changes and fetches,
+//!   enqueued in the transaction of the change; the delivery worker; dead letters and replay.
 
+pub mod admin;
 pub mod chain;
 pub mod client;
 pub mod consent;
@@ -38,5 +43,6 @@ pub mod http;
 pub mod products;
 pub mod sandbox;
 pub mod service;
+pub mod webhooks;
 
 pub use service::{Exchange, ExchangeError, Housekeeping};

@@ -1,6 +1,7 @@
 //! The exchange as one service for the binary to start: the participants directory, the
-//! gateway's signing keys, consents (whose artefacts those keys sign) and the hash chain's
-//! signed checkpoints, with the periodic work they need ([`Exchange::housekeeping`]).
+//! gateway's signing keys, consents (whose artefacts those keys sign), the hash chain's
+//! signed checkpoints and the participants' webhooks, with the periodic work they need
+//! ([`Exchange::housekeeping`], [`Exchange::start_webhook_worker`]).
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use crate::directory::{demo, Directory, DirectoryError};
 use crate::gateway::limits::{Limits, LimitsConfig};
 use crate::gateway::provider::SandboxProviders;
 use crate::products::ProductId;
+use crate::webhooks::{Webhooks, Worker, WorkerConfig};
 
 /// The gateway signs consent artefacts with its own published keys: a verifier fetches the
 /// JWKS, and a rotation keeps old artefacts verifying.
@@ -53,6 +55,8 @@ pub struct Housekeeping {
     pub purged: u64,
     /// The chain's head was signed (it had moved since the last checkpoint).
     pub checkpointed: bool,
+    /// Webhook deliveries done (delivered or cancelled) long enough ago, deleted.
+    pub deliveries_purged: u64,
 }
 
 /// The exchange's services. Cheap to share (`Arc`).
@@ -65,6 +69,7 @@ pub struct Exchange {
     providers: SandboxProviders,
     limits: Limits,
     public_url: String,
+    webhooks: Webhooks,
 }
 
 impl Exchange {
@@ -98,6 +103,7 @@ impl Exchange {
             consents: Consents::new(db, config),
             limits: Limits::new(LimitsConfig::default()),
             public_url: base.to_owned(),
+            webhooks: Webhooks::new(db),
         })
     }
 
@@ -138,14 +144,27 @@ impl Exchange {
         &self.consents
     }
 
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.webhooks
+    }
+
+    /// Starts the webhook delivery worker on the current runtime; it signs with these keys.
+    pub fn start_webhook_worker(&self, config: WorkerConfig) -> Result<Worker, reqwest::Error> {
+        Worker::start(
+            self.webhooks.store().clone(),
+            Arc::clone(&self.keys),
+            config,
+        )
+    }
+
     /// The demo participants (idempotent): returns how many this call registered.
     pub async fn load_demo(&self, vault: &Vault) -> Result<usize, ExchangeError> {
         Ok(demo::load(self.directory.store(), vault).await?)
     }
 
     /// The periodic work: expire consents whose time has passed, forget replay records past
-    /// their window, and sign the chain's head if it moved since the last checkpoint (so
-    /// records never wait long for a signature).
+    /// their window, sign the chain's head if it moved since the last checkpoint (so records
+    /// never wait long for a signature), and delete webhook deliveries done a week ago.
     pub async fn housekeeping(&self, now_s: i64) -> Result<Housekeeping, ExchangeError> {
         let expired = self.consents.expire_due(now_s).await?;
         let purged = replay::purge_expired(&self.db, now_s).await?;
@@ -157,10 +176,12 @@ impl Exchange {
             let (kid, key) = self.keys.active()?;
             chain::checkpoint(&self.db, &kid, &key).await?;
         }
+        let deliveries_purged = self.webhooks.store().purge_done(now_s).await?;
         Ok(Housekeeping {
             expired,
             purged,
             checkpointed,
+            deliveries_purged,
         })
     }
 }

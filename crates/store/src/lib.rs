@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod dialect;
 pub mod group_commit;
+pub mod lease;
 mod url;
 
 #[cfg(feature = "testing")]

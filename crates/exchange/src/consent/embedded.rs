@@ -19,7 +19,7 @@ use crate::chain::ChainEvent;
 use crate::crypto::jws::Verified;
 use crate::crypto::replay;
 
-/// The history rows, audit events and chain records of `records`.
+/// The history rows, audit events, chain records and webhook notifications of `records`.
 pub fn write_records(conn: &Connection, records: &Records) -> Result<(), StoreError> {
     for (consent, event) in &records.history {
         conn.prepare_cached(INSERT_EVENT)?.execute(params![
@@ -51,6 +51,7 @@ pub fn write_records(conn: &Connection, records: &Records) -> Result<(), StoreEr
         });
     }
     crate::chain::append_embedded(conn, &chained).map_err(chain_error)?;
+    crate::webhooks::store::enqueue_embedded(conn, &records.notifications)?;
     Ok(())
 }
 

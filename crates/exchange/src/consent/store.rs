@@ -10,7 +10,8 @@
 //! What a transaction records — history rows and audit events — is built by one function per
 //! transaction ([`request_records`], [`change_records`], [`use_records`],
 //! [`refusal_records`]) and written by one macro, `write_records!`, so anything else every
-//! record must reach (the exchange's hash chain) is one line there.
+//! record must reach (the exchange's hash chain, participants' webhook notifications) is one
+//! line there.
 
 use bauhinia_store::audit::{AuditEvent, Outcome};
 use bauhinia_store::{read, write_tx, Database, StoreError};
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::crypto::jws::Verified;
+use crate::webhooks::Notification;
 
 use super::domain::{
     authorise, frequency_window, Action, Consent, ConsentEvent, ConsentId, ConsentTerms, Denial,
@@ -83,15 +85,18 @@ pub(super) fn authorise_with_artefact(
     }
 }
 
-/// The history rows and audit events one transaction records.
+/// The history rows, audit events and webhook notifications one transaction records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Records {
     pub history: Vec<(ConsentId, ConsentEvent)>,
     pub audit: Vec<AuditEvent>,
+    /// Enqueued for the participants concerned that have an endpoint (`crate::webhooks`).
+    pub notifications: Vec<Notification>,
 }
 
 /// Writes `$records` (a `&Records`) inside a `write_tx!` body: the history rows, the audit
-/// events, and the same events on the hash chain (`crate::chain`).
+/// events, the same events on the hash chain (`crate::chain`), and the notifications' webhook
+/// deliveries.
 macro_rules! write_records {
     ($tx:ident, $append:ident, $records:expr) => {{
         let records: &Records = $records;
@@ -134,6 +139,7 @@ macro_rules! write_records {
         crate::chain::append(&mut *$tx, &chained)
             .await
             .map_err(chain_error)?;
+        crate::webhooks::store::enqueue(&mut *$tx, &records.notifications).await?;
     }};
 }
 
@@ -207,6 +213,7 @@ pub fn request_records(consent: &Consent, actor: &str) -> Records {
             }),
             request_id: None,
         }],
+        notifications: vec![Notification::requested(consent)],
     }
 }
 
@@ -231,6 +238,12 @@ pub fn change_records(change: &Change) -> Records {
             detail: json!({ "from": change.from, "to": change.to }),
             request_id: None,
         }],
+        notifications: vec![Notification::changed(
+            &change.id,
+            change.action,
+            change.to,
+            change.at_s,
+        )],
     }
 }
 
@@ -254,6 +267,7 @@ pub fn refusal_records(
             detail: json!({ "reason": reason, "detail": detail }),
             request_id: None,
         }],
+        notifications: Vec::new(),
     }
 }
 
@@ -264,6 +278,13 @@ pub fn use_records(
     outcome: &Result<UseRecord, Denial>,
 ) -> Records {
     let actor = format!("participant:{}", request.consumer);
+    // A served fetch tells the consumer its data is ready and the provider it served it.
+    let notifications = match outcome {
+        Ok(record) => {
+            Notification::data_fetched(consent, &request.consumer, &request.provider, record.at_s)
+        }
+        Err(_) => Vec::new(),
+    };
     let (outcome, detail) = match outcome {
         Ok(record) => (
             Outcome::Success,
@@ -289,6 +310,7 @@ pub fn use_records(
             detail,
             request_id: None,
         }],
+        notifications,
     }
 }
 

@@ -155,6 +155,7 @@ pub async fn audit_refusal(
             detail,
             request_id: None,
         }],
+        notifications: Vec::new(),
     };
     if let Err(e) = exchange.consents().store().record(&records).await {
         tracing::error!(error = %e, action, "recording a refusal in the audit failed");

@@ -81,6 +81,12 @@ def verify_detached(value: str, body: bytes, jwk: dict, request_jti: str) -> dic
         raise Refused("another key or request")
     if abs(header["iat"] - time.time()) > MAX_SKEW_S:
         raise Refused("stale")
+    es256_verify(jwk, header_b64, body, signature_b64)
+    return header
+
+
+def es256_verify(jwk: dict, header_b64: str, body: bytes, signature_b64: str) -> None:
+    """The JWS signature (raw r || s) over `header_b64 '.' BASE64URL(body)` with a P-256 JWK."""
     raw = unb64(signature_b64)
     if len(raw) != 64:
         raise Refused("an ES256 signature is 64 bytes")
@@ -93,7 +99,32 @@ def verify_detached(value: str, body: bytes, jwk: dict, request_jti: str) -> dic
         public.verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
         raise Refused("the signature does not verify")
-    return header
+
+
+def verify_webhook(case: dict) -> dict:
+    """A notification as docs/exchange-webhooks.md says to check it, with the published JWKS."""
+    try:
+        header_b64, empty, signature_b64 = case["signature"].split(".")
+        if empty != "":
+            raise Refused("not a detached JWS")
+        header = json.loads(unb64(header_b64))
+        if set(header) != {"alg", "kid", "iat", "jti", "htm", "htu"} or header["alg"] != "ES256":
+            raise Refused("not the webhook header")
+        keys = [k for k in case["jwks"]["keys"] if k.get("kid") == header["kid"]]
+        if len(keys) != 1:
+            raise Refused("no published key has this kid")
+        if abs(header["iat"] - time.time()) > MAX_SKEW_S:
+            raise Refused("stale")
+        body = unb64(case["body"])
+        es256_verify(keys[0], header_b64, body, signature_b64)
+        if header["htm"] != "POST" or header["htu"] != case["path"]:
+            raise Refused("bound to another endpoint")
+        event = json.loads(body)
+        if set(event) != {"id", "type", "participant", "consent", "status", "occurred_at"}:
+            raise Refused("not a notification")
+        return {"ok": True, "id": event["id"], "type": event["type"]}
+    except (Refused, ValueError, KeyError) as e:
+        return {"ok": False, "error": str(e)}
 
 
 def open_case(case: dict) -> dict:
@@ -150,6 +181,8 @@ def main() -> None:
     request = json.load(sys.stdin)
     if "open" in request:
         answer = {"open": [open_case(case) for case in request["open"]]}
+    elif "webhook" in request:
+        answer = {"webhook": [verify_webhook(case) for case in request["webhook"]]}
     else:
         answer = seal_case(request["seal"])
     json.dump(answer, sys.stdout)

@@ -570,37 +570,6 @@ async fn every_action_sequence_follows_the_table(db: &Database) -> Result<(), Er
     Ok(())
 }
 
-/// Each scenario on a fresh database of each dialect.
-macro_rules! on_both_dialects {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() -> Result<(), super::Error> {
-                    let db = super::TestDb::sqlite().await?;
-                    super::$scenario(&db.db).await?;
-                    db.cleanup().await?;
-                    Ok(())
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() -> Result<(), super::Error> {
-                    let Some(db) = super::TestDb::postgres().await? else {
-                        return Ok(());
-                    };
-                    super::$scenario(&db.db).await?;
-                    db.cleanup().await?;
-                    println!("store conformance: postgres exchange consents {} ok", stringify!($scenario));
-                    Ok(())
-                }
-            )*
-        }
-    };
-}
-
 on_both_dialects!(
     lifecycle,
     someone_else_cannot_approve,

@@ -17,14 +17,14 @@ use serde_json::{json, Value};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-fn public_jwk(kid: &str) -> Result<Value, Error> {
+pub(crate) fn public_jwk(kid: &str) -> Result<Value, Error> {
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
     let key = PKey::from_ec_key(EcKey::generate(&group)?)?;
     let jwk = Jwk::from_key(&key, Some(kid.to_owned()), Some(Alg::ES256))?;
     Ok(serde_json::to_value(jwk)?)
 }
 
-fn registration(id: &str, roles: &str, provides: &[&str]) -> Result<Value, Error> {
+pub(crate) fn registration(id: &str, roles: &str, provides: &[&str]) -> Result<Value, Error> {
     Ok(json!({
         "id": id,
         "name": { "en": "Test Bank", "zh_hant": "測試銀行", "zh_hans": "测试银行" },

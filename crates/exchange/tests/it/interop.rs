@@ -21,14 +21,14 @@ use serde_json::{json, Value};
 
 use crate::Error;
 
-const LINE: &str = "independent interop: python exchange";
+pub(crate) const LINE: &str = "independent interop: python exchange";
 
 fn tools_required() -> bool {
     std::env::var("BAUHINIA_TEST_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
 }
 
 /// The venv's Python, or `None` (and a "not run" line) when it is absent and not required.
-fn python(test: &str) -> Result<Option<PathBuf>, Error> {
+pub(crate) fn python(test: &str) -> Result<Option<PathBuf>, Error> {
     match std::env::var_os("BAUHINIA_TEST_PYTHON").map(PathBuf::from) {
         Some(python) => Ok(Some(python)),
         None if tools_required() => Err(format!(
@@ -42,7 +42,7 @@ fn python(test: &str) -> Result<Option<PathBuf>, Error> {
     }
 }
 
-fn run_python(python: &Path, input: &Value) -> Result<Value, Error> {
+pub(crate) fn run_python(python: &Path, input: &Value) -> Result<Value, Error> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/exchange_interop.py");
     let mut child = Command::new(python)
         .arg(script)
@@ -72,6 +72,14 @@ fn random32() -> Result<[u8; 32], Error> {
 fn es256() -> Result<PKey<Private>, Error> {
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
     Ok(PKey::from_ec_key(EcKey::generate(&group)?)?)
+}
+
+/// Why Python refused each case (`accepted!` for one it took).
+pub(crate) fn refusals(results: &[Value]) -> Vec<&str> {
+    results
+        .iter()
+        .map(|r| r["error"].as_str().unwrap_or("accepted!"))
+        .collect()
 }
 
 const PAYLOAD: &str = r#"{"account":{"status":"ACTIVE","balance":{"amount":"88213.40","currency":"HKD"}},"transactions":[{"date":"2026-11-02","amount":"-320.00","description":"八達通增值 Octopus top-up"}]}"#;
@@ -138,12 +146,8 @@ fn python_opens_and_verifies_what_bauhinia_sealed_and_signed() -> Result<(), Err
     };
     assert_eq!(good["ok"], true, "{good}");
     assert_eq!(good["plaintext"], b64(PAYLOAD.as_bytes()));
-    let errors: Vec<&str> = rest
-        .iter()
-        .map(|r| r["error"].as_str().unwrap_or("accepted!"))
-        .collect();
     assert_eq!(
-        errors,
+        refusals(rest),
         [
             "the signature does not verify",
             "the envelope does not decrypt",

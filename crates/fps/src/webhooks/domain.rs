@@ -4,14 +4,15 @@
 
 use std::time::Duration;
 
+pub use bauhinia_core::endpoint::{EndpointUrl, URL_BYTES_MAX};
+pub use bauhinia_core::retry::Schedule;
+
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// The most subscriptions one participant may hold.
 pub const SUBSCRIPTIONS_MAX: usize = 10;
-/// The longest endpoint address accepted, in bytes.
-pub const URL_BYTES_MAX: usize = 2048;
 /// The most event-type patterns one subscription may list.
 pub const EVENT_TYPES_MAX: usize = 20;
 /// The longest event-type pattern, in bytes.
@@ -22,58 +23,6 @@ pub const SECRET_BYTES: usize = 32;
 pub const SECRET_PREFIX: &str = "whsec_";
 /// How long a rotated-out secret keeps signing beside the new one.
 pub const ROTATION_OVERLAP_S: i64 = 24 * 3600;
-
-/// An endpoint address: `https://…`, or `http://…` only to a loopback host (`localhost`,
-/// `127.0.0.0/8`, `::1`), for a participant's gateway on the same machine and for tests. No
-/// user name or password, no fragment.
-#[derive(Clone, PartialEq, Eq)]
-pub struct EndpointUrl(url::Url);
-
-impl std::fmt::Debug for EndpointUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "EndpointUrl({})", self.redacted())
-    }
-}
-
-impl EndpointUrl {
-    pub fn parse(text: &str) -> Result<EndpointUrl, &'static str> {
-        if text.len() > URL_BYTES_MAX {
-            return Err("must be at most 2,048 bytes");
-        }
-        let url = url::Url::parse(text).map_err(|_| "must be an absolute http(s) URL")?;
-        let host = url.host().ok_or("must name a host")?;
-        let loopback = match host {
-            url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-            url::Host::Ipv4(ip) => ip.is_loopback(),
-            url::Host::Ipv6(ip) => ip.is_loopback(),
-        };
-        match url.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            "http" => return Err("must be https (http only to localhost or a loopback address)"),
-            _ => return Err("must be an https URL"),
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err("must not carry a user name or password");
-        }
-        if url.fragment().is_some() {
-            return Err("must not have a fragment");
-        }
-        Ok(EndpointUrl(url))
-    }
-
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-
-    /// Scheme, host, port and path: what logs and audit events may show (a query string may
-    /// hold a participant's own token).
-    pub fn redacted(&self) -> String {
-        let mut url = self.0.clone();
-        url.set_query(None);
-        url.to_string()
-    }
-}
 
 /// One pattern of a subscription's filter: an exact type (`transfer.settled`), a prefix
 /// (`transfer.*`), or `*` (everything).
@@ -302,18 +251,6 @@ pub fn ledger_event_id(transfer: u128, participant: &str, kind: &str) -> uuid::U
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
-/// When to try again after a failed attempt: the listed delays in turn, then every `repeat`
-/// until the attempts together have spanned `total`; then the delivery has failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Schedule {
-    pub delays: &'static [Duration],
-    pub repeat: Duration,
-    pub total: Duration,
-    /// Each delay is moved by up to this fraction either way (per mille), so that receivers
-    /// that failed together are not retried together.
-    pub jitter_per_mille: u32,
-}
-
 /// 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, then hourly until 24 hours have passed since the
 /// first attempt: 28 retries, 29 attempts.
 pub const RETRY_SCHEDULE: Schedule = Schedule {
@@ -330,59 +267,9 @@ pub const RETRY_SCHEDULE: Schedule = Schedule {
     jitter_per_mille: 100,
 };
 
-impl Schedule {
-    /// The delay before the next attempt after `failed` attempts (1 = the first one failed),
-    /// before jitter; `None` when there is no next attempt.
-    pub fn delay_after(&self, failed: u32) -> Option<Duration> {
-        let index = usize::try_from(failed.checked_sub(1)?).ok()?;
-        let nominal = |i: usize| self.delays.get(i).copied().unwrap_or(self.repeat);
-        let elapsed: Duration = (0..index).map(nominal).sum();
-        let next = nominal(index);
-        (!next.is_zero() && elapsed + next <= self.total).then_some(next)
-    }
-
-    /// `delay` moved by a random amount within the jitter.
-    pub fn jittered(&self, delay: Duration) -> Duration {
-        let mut byte = [0u8; 2];
-        bauhinia_core::crypto::random_bytes(&mut byte);
-        // A uniform draw in [-jitter, +jitter] per mille.
-        let span = i64::from(self.jitter_per_mille);
-        let draw = i64::from(u16::from_be_bytes(byte)) % (2 * span + 1) - span;
-        let ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
-        let moved = ms.saturating_add(ms.saturating_mul(draw) / 1000).max(0);
-        Duration::from_millis(u64::try_from(moved).unwrap_or(0))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn addresses() {
-        for ok in [
-            "https://hooks.example.hk/fps",
-            "https://hooks.example.hk:8443/fps?k=1",
-            "http://localhost:8080/x",
-            "http://127.0.0.1:9/x",
-            "http://[::1]/x",
-        ] {
-            assert!(EndpointUrl::parse(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "http://example.hk/x",
-            "http://10.0.0.1/x",
-            "ftp://example.hk/x",
-            "https://user:pw@example.hk/x",
-            "https://example.hk/x#frag",
-            "/relative",
-            "",
-        ] {
-            assert!(EndpointUrl::parse(bad).is_err(), "{bad}");
-        }
-        let url = EndpointUrl::parse("https://h.example/p?token=abc").expect("valid");
-        assert_eq!(url.redacted(), "https://h.example/p");
-    }
 
     proptest::proptest! {
         /// Any text: an answer, never a panic; what is accepted keeps to the rules.

@@ -11,6 +11,8 @@
 //! dispatched anyway and, when read again, their deliveries already exist.
 
 use bauhinia_store::audit::AuditEvent;
+use bauhinia_store::lease;
+pub use bauhinia_store::lease::{AttemptResult, ERROR_CHARS_MAX};
 use bauhinia_store::{read, write_tx, Database, StoreError};
 
 use super::domain::{stored_patterns, wanted, EventPattern};
@@ -20,8 +22,6 @@ use crate::switch::ParticipantCode;
 pub const DISPATCH_BATCH_MAX: i64 = 500;
 /// How long a hole in `fps_events.seq` is waited for.
 pub const GAP_GRACE_S: i64 = 60;
-/// The most characters of an error kept with a delivery.
-pub const ERROR_CHARS_MAX: usize = 200;
 
 /// A subscription as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,30 +119,6 @@ pub struct NewSubscription {
     pub format: &'static str,
     pub secret_sealed: Vec<u8>,
     pub now_s: i64,
-}
-
-/// How an attempt ended, to record.
-#[derive(Debug, Clone)]
-pub enum AttemptResult {
-    Delivered {
-        status_code: i64,
-    },
-    /// Failed; try again at this time.
-    Retry {
-        at_ms: i64,
-        status_code: Option<i64>,
-        error: String,
-    },
-    /// Failed for the last time.
-    Failed {
-        status_code: Option<i64>,
-        error: String,
-        audit: AuditEvent,
-    },
-}
-
-fn truncate(text: &str) -> String {
-    text.chars().take(ERROR_CHARS_MAX).collect()
 }
 
 #[derive(Debug, Clone)]
@@ -490,87 +466,31 @@ impl WebhookStore {
             .collect())
     }
 
-    /// Takes due deliveries for one attempt each by moving their time to `lease_until_ms`, in
-    /// one transaction; a delivery someone else took since it was read is left out. Returns
-    /// the ones taken.
+    /// Takes due deliveries for one attempt each (see [`lease::claim`]).
     pub async fn claim(&self, due: Vec<Due>, lease_until_ms: i64) -> Result<Vec<Due>, StoreError> {
-        const SQL: &str = "UPDATE fps_webhook_deliveries SET next_attempt_at_ms = $3 \
-            WHERE id = $1 AND status = 'pending' AND next_attempt_at_ms = $2 AND attempts = $4";
-        if due.is_empty() {
-            return Ok(due);
-        }
-        Ok(write_tx!(&self.db, tx, _audit => {
-            let mut taken = Vec::with_capacity(due.len());
-            for d in due {
-                let done = sqlx::query(SQL)
-                    .bind(d.id)
-                    .bind(d.next_attempt_at_ms)
-                    .bind(lease_until_ms)
-                    .bind(d.attempts)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if done == 1 {
-                    taken.push(d);
-                }
-            }
-            taken
-        }))
+        lease::claim(&self.db, "fps_webhook_deliveries", due, lease_until_ms).await
     }
 
-    /// Records the ends of attempts, in one transaction. Only the holder of a lease records (the
-    /// row must still be pending with the same attempt count); a final failure is audited.
+    /// Records the ends of attempts (see [`lease::record`]); a final failure is audited.
     pub async fn record(
         &self,
         ended: &[(Due, AttemptResult)],
         now_s: i64,
     ) -> Result<(), StoreError> {
-        const SQL: &str = "UPDATE fps_webhook_deliveries SET status = $2, attempts = $3, \
-            next_attempt_at_ms = $4, last_status_code = $5, last_error = $6, updated_at_s = $7 \
-            WHERE id = $1 AND status = 'pending' AND attempts = $8";
-        if ended.is_empty() {
-            return Ok(());
-        }
-        write_tx!(&self.db, tx, append => {
-            for (due, result) in ended {
-                let (status, next, code, error, audit) = match result {
-                    AttemptResult::Delivered { status_code } => {
-                        ("delivered", due.next_attempt_at_ms, Some(*status_code), None, None)
-                    }
-                    AttemptResult::Retry {
-                        at_ms,
-                        status_code,
-                        error,
-                    } => ("pending", *at_ms, *status_code, Some(truncate(error)), None),
-                    AttemptResult::Failed {
-                        status_code,
-                        error,
-                        audit,
-                    } => (
-                        "failed",
-                        due.next_attempt_at_ms,
-                        *status_code,
-                        Some(truncate(error)),
-                        Some(audit),
-                    ),
-                };
-                let done = sqlx::query(SQL)
-                    .bind(due.id)
-                    .bind(status)
-                    .bind(due.attempts + 1)
-                    .bind(next)
-                    .bind(code)
-                    .bind(error)
-                    .bind(now_s)
-                    .bind(due.attempts)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if let (1, Some(audit)) = (done, audit) {
-                    append(&mut tx, audit).await?;
-                }
-            }
-        });
-        Ok(())
+        lease::record(&self.db, "fps_webhook_deliveries", ended, now_s).await
+    }
+}
+
+impl lease::Leased for Due {
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn next_attempt_at_ms(&self) -> i64 {
+        self.next_attempt_at_ms
+    }
+
+    fn attempts(&self) -> i64 {
+        self.attempts
     }
 }

@@ -14,56 +14,27 @@
 //! timestamp or the ledger, not by arrival.
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use bauhinia_core::background::Background;
 use bauhinia_store::audit::{AuditEvent, Outcome as AuditOutcome};
 use futures_util::StreamExt as _;
-use tokio::sync::watch;
 
-use super::domain::{sign_all, EndpointUrl, Format, Schedule, Secret, RETRY_SCHEDULE};
+use super::domain::{sign_all, EndpointUrl, Format, Secret};
 use super::store::{AttemptResult, Due};
 use super::Webhooks;
 
 /// The most pages of due deliveries one round takes before it sleeps (and looks for a stop).
 const ROUNDS_PER_TICK_MAX: usize = 16;
 
-/// How the worker runs. The defaults are production's; tests shorten the schedule and poll.
-#[derive(Debug, Clone)]
-pub struct WorkerConfig {
-    pub schedule: Schedule,
-    /// How often it looks for new transfers, events and due deliveries.
-    pub poll: Duration,
-    /// How long one attempt may take.
-    pub timeout: Duration,
-    /// How long a claimed delivery is left alone before another worker may try it.
-    pub lease: Duration,
-    /// The most attempts in flight at once.
-    pub concurrency: usize,
-}
-
-impl Default for WorkerConfig {
-    fn default() -> WorkerConfig {
-        WorkerConfig {
-            schedule: RETRY_SCHEDULE,
-            poll: Duration::from_secs(1),
-            timeout: Duration::from_secs(10),
-            lease: Duration::from_secs(60),
-            concurrency: 16,
-        }
-    }
-}
+/// How the worker runs: [`WorkerConfig::with_schedule`] with [`super::domain::RETRY_SCHEDULE`] in
+/// production; tests shorten the schedule and poll.
+pub use bauhinia_core::background::WorkerConfig;
 
 /// The running worker.
 #[derive(Debug)]
-pub struct Worker {
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-}
+pub struct Worker(Background);
 
-pub(super) fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
-        .unwrap_or(i64::MAX)
-}
+pub(super) use bauhinia_core::background::now_ms;
 
 impl Worker {
     /// Starts the worker on the current runtime.
@@ -74,35 +45,23 @@ impl Worker {
             .connect_timeout(config.timeout)
             .user_agent(concat!("Bauhinia-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            loop {
-                match tick(&hooks, &client, &config).await {
-                    // Work left over: the next round at once (a stop is still seen between).
-                    Ok(true) if !*stopped.borrow() => continue,
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "webhook worker: a round failed; retrying")
-                    }
-                }
-                tokio::select! {
-                    _ = stopped.changed() => break,
-                    () = tokio::time::sleep(config.poll) => {}
-                }
-                if *stopped.borrow() {
-                    break;
-                }
+        let config = Arc::new(config);
+        let poll = config.poll;
+        Ok(Worker(Background::spawn(poll, move || {
+            let (hooks, client, config) = (Arc::clone(&hooks), client.clone(), Arc::clone(&config));
+            async move {
+                // Work left over: the next round at once (a stop is still seen between).
+                tick(&hooks, &client, &config).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "webhook worker: a round failed; retrying");
+                    false
+                })
             }
-        });
-        Ok(Worker { stop, task })
+        })))
     }
 
     /// Stops taking new work, lets the attempts in flight finish and record, and returns.
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        if let Err(e) = self.task.await {
-            tracing::warn!(error = %e, "webhook worker ended abnormally");
-        }
+        self.0.stop().await;
     }
 }
 
@@ -131,7 +90,7 @@ async fn tick(
         }
     }
     more |= !dispatched_all;
-    let limit = i64::try_from(config.concurrency.saturating_mul(4)).unwrap_or(64);
+    let limit = config.page_max();
     // A full page means more may be due: take a few more pages before sleeping.
     let mut full = false;
     for _ in 0..ROUNDS_PER_TICK_MAX {
