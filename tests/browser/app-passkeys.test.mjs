@@ -5,7 +5,7 @@
 // Demo resident used here: LEE Ka Chun (李家俊).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, visit, screenshot, clickAndWait } from './support.mjs';
+import { launchBrowser, visit, screenshot, clickAndWait, addVirtualAuthenticator } from './support.mjs';
 
 let browser;
 before(async () => {
@@ -25,18 +25,7 @@ async function phone() {
     locale: 'zh-HK',
   });
   const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
+  const { cdp, authenticatorId } = await addVirtualAuthenticator(context, page);
   return { context, page, cdp, authenticatorId };
 }
 

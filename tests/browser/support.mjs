@@ -52,6 +52,26 @@ export async function newContext(browser) {
   return browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-HK' });
 }
 
+/**
+ * Gives a page Chromium's virtual platform authenticator (CDP WebAuthn: CTAP2, resident keys,
+ * user verification, presence simulated). Returns the CDP session and the authenticator's id.
+ */
+export async function addVirtualAuthenticator(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}
+
 export async function screenshot(page, name) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, name.endsWith('.png') ? name : `${name}.png`);

@@ -1,0 +1,151 @@
+// The owner's journey of the consented data exchange in Chromium, approve then revoke: a fresh
+// resident (registered through the administrator's API) enrols a passkey on this browser's
+// virtual authenticator (CDP WebAuthn), and their 智方便 session is dropped, so the portal's
+// login is a real one: /exchange/consents/{id} → /exchange/login → the OpenID Provider's login
+// page → passkey → the one-time consent to the portal → back to the consent. A bank (a data
+// consumer registered for the test, lib/exchange.mjs) asks for the resident's data by HKID
+// through the signed consumer API; the resident reviews the request (a
+// screenshot in each language), agrees, is sent back to the bank's page with the answer, opens
+// the dashboard, revokes, and sees it revoked — and so does the bank.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { launchBrowser, visit, screenshot, clickAndWait, htmlLang, url, LANGS } from './support.mjs';
+import { newResident } from './lib/residents.mjs';
+import { enrolledBrowser } from './lib/phone.mjs';
+import { Bank, iadsRequest } from './lib/exchange.mjs';
+
+let browser;
+let returnPage;
+const returned = [];
+before(async () => {
+  browser = await launchBrowser();
+  // The bank's page the owner is sent back to (http on loopback is allowed for development).
+  returnPage = createServer((req, res) => {
+    returned.push(new URL(req.url, 'http://127.0.0.1'));
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!DOCTYPE html><html lang="en"><title>Bank</title><h1>Thank you</h1></html>');
+  });
+  await new Promise((resolve) => returnPage.listen(0, '127.0.0.1', resolve));
+});
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => returnPage?.close(resolve));
+});
+
+const DESKTOP = { viewport: { width: 1280, height: 900 } };
+
+/**
+ * Opens `path` (an owner's page) signed out of the portal: the OpenID Provider's login page,
+ * the passkey on this device, the one-time consent to the portal, and back to `path`.
+ */
+async function logInThroughProvider(page, path, shot) {
+  await page.goto(url(path), { waitUntil: 'load' });
+  assert.match(new URL(page.url()).pathname, /^\/oauth2\/interaction\//, 'sent to the OpenID Provider');
+  if (shot) await screenshot(page, shot);
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load', timeout: 20_000 }),
+    page.locator('#passkey-login button[type="submit"]').click(),
+  ]);
+  if (await page.locator('form.consent #approve').count()) {
+    await clickAndWait(page, page.locator('form.consent #approve'));
+  }
+  assert.equal(new URL(page.url()).pathname, path, 'back where the login began');
+}
+
+test('an owner signs in through iAM Smart, approves a consent, returns to the bank, revokes it', async () => {
+  const bank = await Bank.register();
+  const { context, page, resident, cdp, authenticatorId } = await enrolledBrowser(
+    browser,
+    { english_name: 'HO, Ka Yan', chinese_name: '何嘉欣' },
+    DESKTOP,
+  );
+  try {
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.equal(credentials.length, 1, 'the passkey lives on the virtual authenticator');
+    // Forget the 智方便 session: the portal's login must ask for the passkey.
+    await context.clearCookies();
+
+    // The bank asks for the resident's balances and transactions, and where to send them back.
+    const returnUrl = `http://127.0.0.1:${returnPage.address().port}/consent-done`;
+    const asked = await bank.requestConsent(iadsRequest({ hkid: resident.hkid }, 'bank-003', { returnUrl }));
+    assert.equal(asked.status, 'PENDING');
+    assert.ok(asked.approval_url.endsWith(`/exchange/consents/${asked.id}`), asked.approval_url);
+    const reviewPath = new URL(asked.approval_url).pathname;
+
+    // The approval page needs a portal session: the OpenID Provider's login page, a passkey.
+    await logInThroughProvider(page, reviewPath, 'exchange-login.png');
+    const session = (await context.cookies()).find((c) => c.name === 'bauhinia_portal');
+    assert.ok(session?.httpOnly && session.sameSite === 'Lax', 'an HttpOnly, SameSite=Lax portal session');
+
+    // The review page in each language: who, what, why, how long, from whom.
+    for (const lang of LANGS) {
+      await visit(page, `/prefs?lang=${lang}&next=${encodeURIComponent(reviewPath)}`);
+      assert.equal(new URL(page.url()).pathname, reviewPath);
+      assert.equal(await htmlLang(page), lang);
+      for (const term of ['consumer', 'products', 'purpose', 'providers', 'validity', 'range', 'frequency', 'mode']) {
+        assert.ok((await page.locator(`#term-${term}`).innerText()).trim().length > 0, `${lang}: #term-${term}`);
+      }
+      assert.equal(await page.locator('#consent-status').getAttribute('data-status'), 'pending');
+      await screenshot(page, `exchange-review-${lang}.png`);
+    }
+
+    // Agree (in English), then back to the bank with the answer.
+    await clickAndWait(page, page.locator('#approve'));
+    assert.equal(new URL(page.url()).pathname, `${reviewPath}/done`);
+    assert.equal(await page.locator('#consent-status').getAttribute('data-status'), 'active');
+    await screenshot(page, 'exchange-approved-en.png');
+    await clickAndWait(page, page.locator('#return'));
+    const back = new URL(page.url());
+    assert.equal(`${back.origin}${back.pathname}`, returnUrl, 'returned to the bank');
+    assert.equal(back.searchParams.get('consent_id'), asked.id);
+    assert.equal(back.searchParams.get('status'), 'ACTIVE');
+    assert.equal((await bank.consent(asked.id)).status, 'ACTIVE', 'the bank sees it active');
+
+    // The dashboard: revoke, and it says so.
+    await visit(page, '/exchange/consents');
+    const item = page.locator(`#consent-${asked.id}`);
+    assert.equal(await item.getAttribute('data-status'), 'active');
+    await screenshot(page, 'exchange-dashboard-active-en.png');
+    await clickAndWait(page, item.locator('button[value="revoke"]'));
+    assert.equal(await page.locator(`#consent-${asked.id}`).getAttribute('data-status'), 'revoked');
+    assert.match(await page.locator(`#consent-${asked.id} .status`).innerText(), /Revoked/);
+    assert.equal(await page.locator(`#consent-${asked.id} button[value="revoke"]`).count(), 0, 'nothing left to revoke');
+    await screenshot(page, 'exchange-dashboard-revoked-en.png');
+    assert.equal((await bank.consent(asked.id)).status, 'REVOKED', 'the bank sees it revoked');
+
+    // The receipt, as a page and as JSON.
+    await visit(page, `${reviewPath}/receipt`);
+    assert.match(await page.locator('#receipt-status').innerText(), /REVOKED/);
+    const json = await context.request.get(url(`${reviewPath}/receipt.json`));
+    assert.equal(json.status(), 200);
+    assert.equal((await json.json()).status, 'REVOKED');
+  } finally {
+    await context.close();
+  }
+});
+
+test('another resident gets exchange.consent_not_owner; the landing page in three languages', async () => {
+  const owner = await newResident({ english_name: 'YIP, Chi Kin', chinese_name: '葉志堅' });
+  const bank = await Bank.register();
+  const asked = await bank.requestConsent(iadsRequest({ resident: owner.id }, 'bank-003'));
+  // Another resident, enrolled on this browser and then signed out of 智方便.
+  const { context, page } = await enrolledBrowser(browser, { english_name: 'TSE, Mei Ling', chinese_name: '謝美玲' }, DESKTOP);
+  try {
+    await context.clearCookies();
+    for (const lang of LANGS) {
+      await visit(page, `/prefs?lang=${lang}&next=/exchange`);
+      assert.equal(await htmlLang(page), lang);
+      assert.equal(await page.locator('#sign-in').count(), 1, 'signed out: the sign-in button');
+      await screenshot(page, `exchange-landing-${lang}.png`);
+    }
+    const reviewPath = new URL(asked.approval_url).pathname;
+    await logInThroughProvider(page, reviewPath);
+    const response = await page.goto(url(reviewPath), { waitUntil: 'load' });
+    assert.equal(response.status(), 403);
+    assert.equal(await page.locator('#error-code').getAttribute('data-code'), 'exchange.consent_not_owner');
+    await screenshot(page, 'exchange-not-owner.png');
+  } finally {
+    await context.close();
+  }
+});
