@@ -11,8 +11,8 @@ use bauhinia_store::StoreError;
 use super::domain::{frequency_window, Consent, ConsentId, Denial, FetchRequest, Status};
 use super::store::{
     authorise_with_artefact, chain_error, change_records, decode, refusal_records, use_records,
-    Change, Changed, RawConsent, Records, UseOutcome, UseRecord, CONSENT_COLUMNS, COUNT_USES,
-    INSERT_CONSENT, INSERT_EVENT, INSERT_PROVIDER, INSERT_USE, LOCK_CONSENT, SELECT_APPROVER,
+    ArtefactCheckFn, Change, Changed, RawConsent, Records, UseOutcome, UseRecord, CONSENT_COLUMNS,
+    COUNT_USES, INSERT_CONSENT, INSERT_EVENT, INSERT_PROVIDER, INSERT_USE, SELECT_APPROVER,
     SELECT_STATUS, UPDATE_CHANGE, UPDATE_USES,
 };
 use crate::chain::ChainEvent;
@@ -120,7 +120,7 @@ pub fn check_and_record_use(
     request: &FetchRequest,
     products: &str,
     replay: Option<&Verified>,
-    artefact_ok: &(dyn Fn(&Consent) -> bool + Send + Sync),
+    artefact_ok: &ArtefactCheckFn,
     now_s: i64,
 ) -> Result<UseOutcome, StoreError> {
     let replayed = match replay {
@@ -137,15 +137,11 @@ pub fn check_and_record_use(
         write_records(conn, &use_records(id, request, &outcome))?;
         return Ok(Some(Err(Denial::Replayed)));
     }
-    if conn
-        .prepare_cached(LOCK_CONSENT)?
-        .execute(params![id.as_str()])?
-        != 1
-    {
-        return Ok(None);
-    }
+    // No row lock is needed here: the group-commit thread is the database's one writer and
+    // runs its jobs one after another, so no other use is counted between this read and the
+    // count below.
     let sql = format!("SELECT {CONSENT_COLUMNS} FROM exchange_consents WHERE id = $1");
-    let raw: RawConsent = conn
+    let raw: Option<RawConsent> = conn
         .prepare_cached(&sql)?
         .query_row(params![id.as_str()], |r| {
             Ok((
@@ -158,39 +154,45 @@ pub fn check_and_record_use(
                 r.get(6)?,
                 r.get(7)?,
             ))
-        })?;
+        })
+        .optional()?;
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let raw_terms = raw.1.clone();
     let consent = decode(raw)?;
     let (start_s, _) = frequency_window(&consent.terms, now_s);
     let used: i64 = conn
         .prepare_cached(COUNT_USES)?
         .query_row(params![id.as_str(), start_s], |r| r.get(0))?;
     let used = u32::try_from(used).unwrap_or(u32::MAX);
-    let outcome = match authorise_with_artefact(&consent, request, now_s, used, artefact_ok) {
-        Err(denial) => Err(denial),
-        Ok(()) => {
-            let use_id: i64 = conn.prepare_cached(INSERT_USE)?.query_row(
-                params![
-                    id.as_str(),
-                    now_s,
-                    request.provider.as_str(),
-                    products,
-                    request.range.from_s,
-                    request.range.to_s,
-                ],
-                |r| r.get(0),
-            )?;
-            conn.prepare_cached(UPDATE_USES)?
-                .execute(params![id.as_str()])?;
-            Ok(UseRecord {
-                id: use_id,
-                consent: id.clone(),
-                at_s: now_s,
-                provider: request.provider.clone(),
-                products: request.products.clone(),
-                range: request.range,
-            })
-        }
-    };
+    let outcome =
+        match authorise_with_artefact(&consent, &raw_terms, request, now_s, used, artefact_ok) {
+            Err(denial) => Err(denial),
+            Ok(()) => {
+                let use_id: i64 = conn.prepare_cached(INSERT_USE)?.query_row(
+                    params![
+                        id.as_str(),
+                        now_s,
+                        request.provider.as_str(),
+                        products,
+                        request.range.from_s,
+                        request.range.to_s,
+                    ],
+                    |r| r.get(0),
+                )?;
+                conn.prepare_cached(UPDATE_USES)?
+                    .execute(params![id.as_str()])?;
+                Ok(UseRecord {
+                    id: use_id,
+                    consent: id.clone(),
+                    at_s: now_s,
+                    provider: request.provider.clone(),
+                    products: request.products.clone(),
+                    range: request.range,
+                })
+            }
+        };
     write_records(conn, &use_records(id, request, &outcome))?;
     Ok(Some(outcome.map(|used| (used, consent))))
 }

@@ -100,7 +100,7 @@ impl std::fmt::Debug for ConsentsConfig {
 pub struct Consents {
     store: ConsentStore,
     config: Arc<ConsentsConfig>,
-    /// Digests of (consent id, artefact, terms) whose artefact verified: the signature is
+    /// Digests of (consent id, artefact, stored terms) whose artefact verified: the signature is
     /// checked once per artefact, not on every fetch; any change to the row changes the digest.
     held: Arc<Mutex<HashSet<[u8; 32]>>>,
 }
@@ -108,19 +108,20 @@ pub struct Consents {
 /// Digests kept before [`Consents`] forgets them all and starts again.
 const HELD_MAX: usize = 100_000;
 
+/// Whether `consent`'s artefact holds; `terms` is the text its terms were read from (what the
+/// digest covers: any change to the stored row changes it, and the check runs again).
 fn artefact_holds(
     signer: &dyn ArtefactSigner,
     held: &Mutex<HashSet<[u8; 32]>>,
     consent: &Consent,
+    terms: &str,
 ) -> bool {
     let Some(jws) = consent.artefact.as_deref() else {
         return false;
     };
-    let Ok(terms) = serde_json::to_vec(&consent.terms) else {
-        return false;
-    };
     let mut digest = Sha256::new();
-    for part in [consent.id.as_str().as_bytes(), jws.as_bytes(), &terms] {
+    for part in [consent.id.as_str(), jws, terms] {
+        let part = part.as_bytes();
         digest.update((part.len() as u64).to_be_bytes());
         digest.update(part);
     }
@@ -415,12 +416,17 @@ impl Consents {
     /// Whether `consent` carries an artefact that verifies (the gateway's key) and matches
     /// its terms: what the gateway checks before data moves under it.
     pub fn artefact_holds(&self, consent: &Consent) -> bool {
-        artefact_holds(self.config.signer.as_ref(), &self.held, consent)
+        match serde_json::to_string(&consent.terms) {
+            Ok(terms) => artefact_holds(self.config.signer.as_ref(), &self.held, consent, &terms),
+            Err(_) => false,
+        }
     }
 
     /// [`Consents::artefact_holds`] as the fetch's transaction calls it.
     fn artefact_check(&self) -> ArtefactCheck {
         let (signer, held) = (Arc::clone(&self.config.signer), Arc::clone(&self.held));
-        Arc::new(move |consent: &Consent| artefact_holds(signer.as_ref(), &held, consent))
+        Arc::new(move |consent: &Consent, terms: &str| {
+            artefact_holds(signer.as_ref(), &held, consent, terms)
+        })
     }
 }

@@ -65,20 +65,23 @@ pub(super) const UPDATE_USES: &str =
 pub type UseOutcome = Option<Result<(UseRecord, Consent), Denial>>;
 
 /// Whether a consent's stored artefact verifies and matches its terms (the gateway's check,
-/// made inside the fetch's transaction on the consent as read there).
-pub type ArtefactCheck = Arc<dyn Fn(&Consent) -> bool + Send + Sync>;
+/// made inside the fetch's transaction on the consent as read there, given also the terms'
+/// stored text).
+pub type ArtefactCheckFn = dyn Fn(&Consent, &str) -> bool + Send + Sync;
+pub type ArtefactCheck = Arc<ArtefactCheckFn>;
 
 /// [`authorise`], then the artefact: a consent that passes every other check but whose signed
 /// artefact no longer holds moves no data.
 pub(super) fn authorise_with_artefact(
     consent: &Consent,
+    raw_terms: &str,
     request: &FetchRequest,
     now_s: i64,
     used: u32,
-    artefact_ok: &(dyn Fn(&Consent) -> bool + Send + Sync),
+    artefact_ok: &ArtefactCheckFn,
 ) -> Result<(), Denial> {
     authorise(consent, request, now_s, used)?;
-    if artefact_ok(consent) {
+    if artefact_ok(consent, raw_terms) {
         Ok(())
     } else {
         Err(Denial::ArtefactInvalid)
@@ -542,6 +545,7 @@ impl ConsentStore {
             } else {
                 None
             };
+            let raw_terms = raw.as_ref().map(|r| r.1.clone()).unwrap_or_default();
             match (replayed, raw.map(decode).transpose()?) {
                 (true, _) => {
                     let outcome: Result<UseRecord, Denial> = Err(Denial::Replayed);
@@ -557,7 +561,7 @@ impl ConsentStore {
                     .fetch_one(&mut *tx)
                     .await?;
                     let used = u32::try_from(used).unwrap_or(u32::MAX);
-                    let outcome = match authorise_with_artefact(&consent, request, now_s, used, artefact_ok.as_ref()) {
+                    let outcome = match authorise_with_artefact(&consent, &raw_terms, request, now_s, used, artefact_ok.as_ref()) {
                         Err(denial) => Err(denial),
                         Ok(()) => {
                             let use_id: i64 = sqlx::query_scalar(INSERT_USE)
