@@ -6,14 +6,26 @@
 // consumer registered for the test, lib/exchange.mjs) asks for the resident's data by HKID
 // through the signed consumer API; the resident reviews the request (a
 // screenshot in each language), agrees, is sent back to the bank's page with the answer, opens
-// the dashboard, revokes, and sees it revoked — and so does the bank.
+// the dashboard, revokes, and sees it revoked — and so does the bank. Then IADS end to end: a
+// resident approves through the same login, the bank fetches balance and transactions and opens
+// them with its one-time key (this file's own X25519/HKDF/AES-GCM and ES256, not the server's),
+// no other key opens them, and the server's database files hold none of the plaintext.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { launchBrowser, visit, screenshot, clickAndWait, htmlLang, url, LANGS } from './support.mjs';
 import { newResident } from './lib/residents.mjs';
 import { enrolledBrowser } from './lib/phone.mjs';
-import { Bank, iadsRequest } from './lib/exchange.mjs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  Bank,
+  canonicalAad,
+  iadsRequest,
+  oneTimeKeys,
+  openEnvelope,
+  verifyDetached,
+} from './lib/exchange.mjs';
 
 let browser;
 let returnPage;
@@ -145,6 +157,78 @@ test('another resident gets exchange.consent_not_owner; the landing page in thre
     assert.equal(response.status(), 403);
     assert.equal(await page.locator('#error-code').getAttribute('data-code'), 'exchange.consent_not_owner');
     await screenshot(page, 'exchange-not-owner.png');
+  } finally {
+    await context.close();
+  }
+});
+
+/** Every byte of the server's data directory (the database, its write-ahead log, the rest). */
+function dataDirectoryBytes(dir = process.env.BAUHINIA_TEST_DATA_DIR) {
+  assert.ok(dir, 'BAUHINIA_TEST_DATA_DIR names the server\'s data directory');
+  const chunks = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const stat = statSync(path);
+    if (stat.isDirectory()) chunks.push(dataDirectoryBytes(path));
+    else if (stat.isFile()) chunks.push(readFileSync(path));
+  }
+  return Buffer.concat(chunks);
+}
+
+test('IADS end to end: approved through iAM Smart, fetched data-blind, opened only by the bank', async () => {
+  const provider = 'bank-003';
+  const bank = await Bank.register();
+  const { context, page, resident } = await enrolledBrowser(browser, { english_name: 'LAU, Wing Sze', chinese_name: '劉詠詩' }, DESKTOP);
+  try {
+    await context.clearCookies();
+    const asked = await bank.requestConsent(iadsRequest({ hkid: resident.hkid }, provider));
+    const reviewPath = new URL(asked.approval_url).pathname;
+    await logInThroughProvider(page, reviewPath);
+    await clickAndWait(page, page.locator('#approve'));
+    assert.equal(await page.locator('#consent-status').getAttribute('data-status'), 'active');
+
+    // The bank fetches balance and 30 days of transactions with a one-time key of its own.
+    const to = Date.parse(asked.data_range.to);
+    const { response, bytes, jti, keys } = await bank.fetchData(
+      asked.id, provider, ['iads.balance', 'iads.transactions'], new Date(to - 30 * 86_400_000), new Date(to),
+    );
+    assert.equal(response.status, 200, bytes.toString());
+    // The provider signed exactly these bytes, in answer to this request (its published key).
+    const directory = await (await fetch(url(`/api/v1/exchange/participants/${provider}`))).json();
+    await verifyDetached(response.headers.get('x-jws-signature'), bytes, directory.jwks, { irt: jti, alg: 'ES256' });
+    const answer = JSON.parse(bytes);
+    assert.equal(answer.consent, asked.id);
+    assert.equal(answer.session, response.headers.get('x-exchange-session'));
+    const aad = canonicalAad(asked.id, answer.session);
+    const data = JSON.parse(openEnvelope(keys, answer.envelope, aad));
+    const balance = data.products['iads.balance'];
+    const transactions = data.products['iads.transactions'];
+    assert.ok(balance.accounts.length > 0, JSON.stringify(balance));
+    const entries = transactions.accounts.flatMap((a) => a.transactions);
+    assert.ok(entries.length > 0, JSON.stringify(transactions));
+
+    // The same ciphertext opens with no other key, nor with this key bound to anything else.
+    for (let i = 0; i < 10; i += 1) {
+      assert.throws(() => openEnvelope(oneTimeKeys(), answer.envelope, aad), `another key ${i}`);
+    }
+    assert.throws(() => openEnvelope(keys, answer.envelope, canonicalAad(asked.id, 'another-session')));
+    assert.throws(() => openEnvelope(keys, answer.envelope, canonicalAad('another-consent', answer.session)));
+
+    // The gateway kept none of it: no payload plaintext anywhere in its database's files.
+    const stored = dataDirectoryBytes();
+    const needles = [
+      JSON.stringify(balance),
+      JSON.stringify(transactions),
+      ...balance.accounts.map((a) => a.account_number),
+      ...entries.slice(0, 50).flatMap((e) => [e.transaction_id, e.fps_reference].filter(Boolean)),
+    ];
+    assert.ok(needles.length > 10, `enough to look for: ${needles.length}`);
+    for (const needle of needles) {
+      assert.equal(stored.indexOf(Buffer.from(needle, 'utf8')), -1, `the database holds payload plaintext: ${needle}`);
+    }
+    // …while the fetch itself is on record (the owner's dashboard shows the use).
+    await visit(page, '/exchange/consents');
+    assert.equal(await page.locator(`#consent-${asked.id} table.uses tbody tr`).count(), 1, 'the use is listed');
   } finally {
     await context.close();
   }
