@@ -57,6 +57,13 @@ pub async fn write(
     consents: usize,
     out: &Path,
 ) -> anyhow::Result<Made> {
+    // The sandbox providers the consents name (already there on a demo installation; a
+    // throwaway PostgreSQL database gets them here).
+    state
+        .exchange
+        .load_sandbox()
+        .await
+        .map_err(|e| anyhow::anyhow!("the sandbox providers: {e}"))?;
     let run = uuid::Uuid::new_v4().simple().to_string();
     let run = run.get(..8).unwrap_or("bench");
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;

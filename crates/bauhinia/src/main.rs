@@ -68,7 +68,8 @@ enum ExchangeCommand {
     Audit(ExchangeAuditCommand),
     /// Write the consumers and consents the exchange's fetch benchmark uses
     /// (scripts/bench-exchange): registers throwaway data consumers with fresh keys (their
-    /// private keys are in the output file) and makes and approves consents through the real
+    /// private keys are in the output file), loads the sandbox providers when missing (a
+    /// throwaway PostgreSQL database), and makes and approves consents through the real
     /// code, several at once, printing the create-and-approve rate.
     BenchFixture {
         #[command(flatten)]

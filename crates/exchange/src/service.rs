@@ -162,6 +162,12 @@ impl Exchange {
         Ok(demo::load(self.directory.store(), vault).await?)
     }
 
+    /// The demo participants with their sandbox providers (idempotent), for a benchmark or a
+    /// developer's database that was not made with demo data: how many this call registered.
+    pub async fn load_sandbox(&self) -> Result<usize, ExchangeError> {
+        Ok(demo::load(self.directory.store(), self.providers.vault()).await?)
+    }
+
     /// The periodic work: expire consents whose time has passed, forget replay records past
     /// their window, sign the chain's head if it moved since the last checkpoint (so records
     /// never wait long for a signature), and delete webhook deliveries done a week ago.

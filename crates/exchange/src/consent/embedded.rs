@@ -13,7 +13,7 @@ use super::store::{
     authorise_with_artefact, chain_error, change_records, decode, refusal_records, use_records,
     ArtefactCheckFn, Change, Changed, RawConsent, Records, UseOutcome, UseRecord, CONSENT_COLUMNS,
     COUNT_USES, INSERT_CONSENT, INSERT_EVENT, INSERT_PROVIDER, INSERT_USE, SELECT_APPROVER,
-    SELECT_STATUS, UPDATE_CHANGE, UPDATE_USES,
+    SELECT_STATUS, UPDATE_CHANGE,
 };
 use crate::chain::ChainEvent;
 use crate::crypto::jws::Verified;
@@ -181,8 +181,6 @@ pub fn check_and_record_use(
                     ],
                     |r| r.get(0),
                 )?;
-                conn.prepare_cached(UPDATE_USES)?
-                    .execute(params![id.as_str()])?;
                 Ok(UseRecord {
                     id: use_id,
                     consent: id.clone(),

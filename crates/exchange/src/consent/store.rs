@@ -50,6 +50,8 @@ pub(super) const INSERT_PROVIDER: &str =
 pub(super) const UPDATE_CHANGE: &str =
     "UPDATE exchange_consents SET status = $3, updated_at_s = $4, version = version + 1, \
      artefact = COALESCE($5, artefact) WHERE id = $1 AND status = $2";
+// `uses_total` is only the row lock's target on PostgreSQL (a no-op update): the count of a
+// consent's uses is `exchange_consent_uses`, and a fetch does not rewrite the consent's row.
 pub(super) const LOCK_CONSENT: &str =
     "UPDATE exchange_consents SET uses_total = uses_total WHERE id = $1";
 pub(super) const COUNT_USES: &str =
@@ -57,8 +59,6 @@ pub(super) const COUNT_USES: &str =
 pub(super) const INSERT_USE: &str =
     "INSERT INTO exchange_consent_uses (consent, at_s, provider, products, range_from_s, \
      range_to_s) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
-pub(super) const UPDATE_USES: &str =
-    "UPDATE exchange_consents SET uses_total = uses_total + 1 WHERE id = $1";
 
 /// What a fetch's check-and-count found: `None` for no such consent, else the counted use
 /// (with the consent as read) or the denial.
@@ -573,10 +573,6 @@ impl ConsentStore {
                             .bind(request.range.to_s)
                             .fetch_one(&mut *tx)
                             .await?;
-                            sqlx::query(UPDATE_USES)
-                                .bind(id.as_str())
-                                .execute(&mut *tx)
-                                .await?;
                             Ok(UseRecord {
                                 id: use_id,
                                 consent: id.clone(),

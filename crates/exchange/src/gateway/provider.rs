@@ -118,6 +118,11 @@ impl SandboxProviders {
         Ok(key)
     }
 
+    /// The vault the sandbox keys are sealed with.
+    pub(crate) fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
     /// Forgets the cached key of `participant` (its keys were replaced).
     pub fn forget(&self, participant: &str) {
         if let Ok(mut keys) = self.keys.write() {
