@@ -69,10 +69,6 @@ impl AuthError {
                 Problem::new(ErrorCode::ExchangeSignatureUnknownKey)
                     .detail("no key is registered for this participant and key id")
             }
-            AuthError::Directory(DirectoryError::NotFound(_)) => {
-                Problem::new(ErrorCode::ExchangeSignatureUnknownKey)
-                    .detail("no key is registered for this participant and key id")
-            }
             AuthError::Directory(DirectoryError::Suspended(id)) => {
                 Problem::new(ErrorCode::ExchangeParticipantSuspended)
                     .detail(format!("participant {id:?} is suspended"))

@@ -20,7 +20,7 @@ use axum::extract::{ConnectInfo, Path, Request};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use bauhinia_core::{ErrorCode, FieldError, Hkid, Problem};
+use bauhinia_core::{ErrorCode, FieldError, Problem};
 use bauhinia_identity::IdentityService;
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
@@ -240,42 +240,6 @@ pub fn consent_doc(consent: &Consent, exchange: &Exchange) -> Value {
     })
 }
 
-/// Replaces an owner named by HKID (`{"hkid": …}`, or a company's `representative_hkid`) with
-/// the resident it belongs to. The HKID goes no further than this lookup.
-async fn resolve_owner(identity: &IdentityService, request: &mut Value) -> Result<(), Problem> {
-    let Some(owner) = request.get_mut("owner").and_then(Value::as_object_mut) else {
-        return Ok(());
-    };
-    for (member, replacement, pointer) in [
-        ("hkid", "resident", "/owner/hkid"),
-        (
-            "representative_hkid",
-            "representative",
-            "/owner/representative_hkid",
-        ),
-    ] {
-        let Some(value) = owner.remove(member) else {
-            continue;
-        };
-        let invalid = |detail: &str| {
-            Problem::new(ErrorCode::ExchangeConsentInvalid)
-                .errors(vec![FieldError::new(pointer, detail)])
-        };
-        let text = value
-            .as_str()
-            .ok_or_else(|| invalid("must be a string (an HKID)"))?;
-        let hkid = Hkid::parse(text)
-            .map_err(|_| invalid("is not a valid HKID (letters, six digits, check digit)"))?;
-        let resident = identity
-            .find_by_hkid(&hkid)
-            .await
-            .map_err(|e| Problem::internal(&e))?
-            .ok_or_else(|| invalid("no resident with this HKID has registered for 智方便"))?;
-        owner.insert(replacement.to_owned(), Value::String(resident.id));
-    }
-    Ok(())
-}
-
 /// Ask an owner for consent.
 ///
 /// The body is a consent request: purpose, products, owner (`{"resident": id}` or
@@ -327,7 +291,7 @@ async fn create_exchange_consent(
             )
         }
     };
-    if let Err(problem) = resolve_owner(&state.identity, &mut json).await {
+    if let Err(problem) = super::resolve_owner(&state.identity, &mut json).await {
         return answer(problem, None);
     }
     let Some(consumer) = ParticipantId::parse(caller.participant.id.as_str()) else {
@@ -464,33 +428,12 @@ async fn get_exchange_consent(
         Ok(id) => id,
         Err(response) => return *response,
     };
-    let found = match exchange.consents().get(&id).await {
-        Ok(c) => Some(c),
-        Err(crate::consent::ConsentError::NotFound) => None,
-        Err(e) => return answer(e.problem(), None),
+    let Some(me) = ParticipantId::parse(caller.participant.id.as_str()) else {
+        return answer(Problem::new(ErrorCode::Internal), None);
     };
-    let me = caller.participant.id.as_str();
-    match found {
-        Some(c)
-            if c.terms.consumer.as_str() == me
-                || c.terms.providers.iter().any(|p| p.as_str() == me) =>
-        {
-            Json(consent_doc(&c, exchange)).into_response()
-        }
-        other => {
-            // Another participant's consent answers as if there were none; it is audited.
-            if other.is_some() {
-                super::audit_refusal(
-                    exchange,
-                    &format!("participant:{me}"),
-                    "exchange.consent.read",
-                    subject,
-                    json!({ "reason": "not_named", "code": ErrorCode::ExchangeConsentNotFound.code() }),
-                )
-                .await;
-            }
-            answer(Problem::new(ErrorCode::ExchangeConsentNotFound), None)
-        }
+    match exchange.consents().for_participant(&id, &me).await {
+        Ok(consent) => Json(consent_doc(&consent, exchange)).into_response(),
+        Err(e) => answer(e.problem(), None),
     }
 }
 

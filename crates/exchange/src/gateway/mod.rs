@@ -17,9 +17,11 @@ pub mod provider;
 
 use std::time::Duration;
 
-use bauhinia_core::{ErrorCode, FieldError, Problem};
+use bauhinia_core::{ErrorCode, FieldError, Hkid, Problem};
+use bauhinia_identity::IdentityService;
 use bauhinia_store::audit::{AuditEvent, Outcome};
 use serde_json::json;
+use serde_json::Value;
 
 use crate::consent::domain::{ConsentId, ParticipantId};
 use crate::consent::store::Records;
@@ -257,4 +259,40 @@ async fn serve(
         provider: provider.id.as_str().to_owned(),
         answer,
     })
+}
+
+/// Replaces an owner named by HKID (`{"hkid": …}`, or a company's `representative_hkid`) with
+/// the resident it belongs to. The HKID goes no further than this lookup.
+pub async fn resolve_owner(identity: &IdentityService, request: &mut Value) -> Result<(), Problem> {
+    let Some(owner) = request.get_mut("owner").and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    for (member, replacement, pointer) in [
+        ("hkid", "resident", "/owner/hkid"),
+        (
+            "representative_hkid",
+            "representative",
+            "/owner/representative_hkid",
+        ),
+    ] {
+        let Some(value) = owner.remove(member) else {
+            continue;
+        };
+        let invalid = |detail: &str| {
+            Problem::new(ErrorCode::ExchangeConsentInvalid)
+                .errors(vec![FieldError::new(pointer, detail)])
+        };
+        let text = value
+            .as_str()
+            .ok_or_else(|| invalid("must be a string (an HKID)"))?;
+        let hkid = Hkid::parse(text)
+            .map_err(|_| invalid("is not a valid HKID (letters, six digits, check digit)"))?;
+        let resident = identity
+            .find_by_hkid(&hkid)
+            .await
+            .map_err(|e| Problem::internal(&e))?
+            .ok_or_else(|| invalid("no resident with this HKID has registered for 智方便"))?;
+        owner.insert(replacement.to_owned(), Value::String(resident.id));
+    }
+    Ok(())
 }
