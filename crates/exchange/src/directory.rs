@@ -697,14 +697,23 @@ impl std::ops::Deref for Authorised {
     }
 }
 
-type AuthoriseCache =
-    std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Authorised>>>;
+/// The participants read for authorisations. `generation` counts local changes: a read that
+/// began before one is not kept, so it cannot bring back what the change replaced.
+#[derive(Debug, Default)]
+struct AuthoriseCache {
+    entries: std::collections::HashMap<String, std::sync::Arc<Authorised>>,
+    generation: u64,
+}
 
 /// The directory's service API. Cheap to clone (clones share the authorisation cache).
 #[derive(Debug, Clone)]
 pub struct Directory {
     store: DirectoryStore,
-    cache: std::sync::Arc<AuthoriseCache>,
+    cache: std::sync::Arc<std::sync::Mutex<AuthoriseCache>>,
+    /// Held while a participant is read for the cache: when an entry expires under load, the
+    /// requests that find it stale wait for one read instead of each making its own.
+    reading: std::sync::Arc<tokio::sync::Mutex<()>>,
+    reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Directory {
@@ -712,13 +721,61 @@ impl Directory {
         Directory {
             store: DirectoryStore::new(db),
             cache: std::sync::Arc::default(),
+            reading: std::sync::Arc::default(),
+            reads: std::sync::Arc::default(),
         }
     }
 
     fn forget(&self, id: &str) {
         if let Ok(mut cache) = self.cache.lock() {
-            cache.remove(id);
+            cache.entries.remove(id);
+            cache.generation = cache.generation.wrapping_add(1);
         }
+    }
+
+    fn cached(&self, id: &str) -> Option<std::sync::Arc<Authorised>> {
+        self.cache
+            .lock()
+            .ok()?
+            .entries
+            .get(id)
+            .filter(|a| a.read_at.elapsed() < AUTHORISE_CACHE)
+            .cloned()
+    }
+
+    /// The participant `id` read afresh, with its keys parsed, and kept for [`AUTHORISE_CACHE`].
+    async fn read_authorised(
+        &self,
+        id: &str,
+    ) -> Result<std::sync::Arc<Authorised>, DirectoryError> {
+        let generation = self.cache.lock().map(|c| c.generation).ok();
+        let read_at = std::time::Instant::now();
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let participant = self.get(id).await?;
+        let keys = participant
+            .keys
+            .iter()
+            .filter_map(|k| Some((k.kid.clone(), k.jwk.to_key().ok()?)))
+            .collect();
+        let authorised = std::sync::Arc::new(Authorised {
+            participant,
+            keys,
+            read_at,
+        });
+        if let Ok(mut cache) = self.cache.lock() {
+            if Some(cache.generation) == generation {
+                cache
+                    .entries
+                    .insert(id.to_owned(), std::sync::Arc::clone(&authorised));
+            }
+        }
+        Ok(authorised)
+    }
+
+    /// How many times a participant was read for an authorisation (not served from the cache).
+    pub fn authorisation_reads(&self) -> u64 {
+        self.reads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The participant, if it is active and registered for `role` (any role: `None`), with
@@ -729,30 +786,15 @@ impl Directory {
         id: &str,
         role: Option<Role>,
     ) -> Result<std::sync::Arc<Authorised>, DirectoryError> {
-        let cached = self
-            .cache
-            .lock()
-            .ok()
-            .and_then(|cache| cache.get(id).cloned())
-            .filter(|a| a.read_at.elapsed() < AUTHORISE_CACHE);
-        let authorised = match cached {
+        let authorised = match self.cached(id) {
             Some(authorised) => authorised,
             None => {
-                let participant = self.get(id).await?;
-                let keys = participant
-                    .keys
-                    .iter()
-                    .filter_map(|k| Some((k.kid.clone(), k.jwk.to_key().ok()?)))
-                    .collect();
-                let authorised = std::sync::Arc::new(Authorised {
-                    participant,
-                    keys,
-                    read_at: std::time::Instant::now(),
-                });
-                if let Ok(mut cache) = self.cache.lock() {
-                    cache.insert(id.to_owned(), std::sync::Arc::clone(&authorised));
+                let _reading = self.reading.lock().await;
+                // Another request may have read it while this one waited.
+                match self.cached(id) {
+                    Some(authorised) => authorised,
+                    None => self.read_authorised(id).await?,
                 }
-                authorised
             }
         };
         authorised.check(role)?;

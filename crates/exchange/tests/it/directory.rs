@@ -5,6 +5,7 @@
 use bauhinia_core::crypto::{MasterKey, Vault};
 use bauhinia_exchange::directory::{
     demo, Directory, DirectoryError, Licence, ParticipantDraft, ParticipantFilter, Role, Status,
+    AUTHORISE_CACHE,
 };
 use bauhinia_identity::jose::{Alg, Jwk};
 use bauhinia_store::testing::TestDb;
@@ -306,9 +307,61 @@ async fn demo_data(db: &Database) -> Result<(), Error> {
     Ok(())
 }
 
+/// The authorisation cache: requests that find an entry missing or stale wait for one read;
+/// this process's changes take effect at once, another node's within `AUTHORISE_CACHE`.
+async fn authorisation_cache(dir: &Directory, db: &Database) -> Result<(), Error> {
+    let new = ParticipantDraft::from_json(&serde_json::to_vec(&registration(
+        "bank-cache-test",
+        "both",
+        &["iads.balance"],
+    )?)?)?;
+    dir.register(&new, "admin:test").await?;
+    let concurrent = || {
+        futures_util::future::join_all(
+            (0..32).map(|_| dir.authorised("bank-cache-test", Some(Role::Consumer))),
+        )
+    };
+    for round in 0..2 {
+        let before = dir.authorisation_reads();
+        for result in concurrent().await {
+            assert_eq!(result?.id.as_str(), "bank-cache-test");
+        }
+        assert_eq!(
+            dir.authorisation_reads() - before,
+            1,
+            "round {round}: one read"
+        );
+        tokio::time::sleep(AUTHORISE_CACHE + std::time::Duration::from_millis(50)).await;
+    }
+    // Another node sharing the database suspends it: seen here once the entry expires.
+    let other_node = Directory::new(db);
+    dir.authorised("bank-cache-test", None).await?;
+    other_node
+        .suspend("bank-cache-test", "test", "admin:test")
+        .await?;
+    assert!(matches!(
+        other_node.authorised("bank-cache-test", None).await,
+        Err(DirectoryError::Suspended(_))
+    ));
+    assert!(
+        dir.authorised("bank-cache-test", None).await.is_ok(),
+        "still cached"
+    );
+    tokio::time::sleep(AUTHORISE_CACHE + std::time::Duration::from_millis(50)).await;
+    assert!(matches!(
+        dir.authorised("bank-cache-test", None).await,
+        Err(DirectoryError::Suspended(_))
+    ));
+    // This node's own change: at once.
+    dir.reactivate("bank-cache-test", "admin:test").await?;
+    assert!(dir.authorised("bank-cache-test", None).await.is_ok());
+    Ok(())
+}
+
 async fn conformance(db: &Database) -> Result<(), Error> {
     let dir = Directory::new(db);
     register_and_authorise(&dir).await?;
+    authorisation_cache(&dir, db).await?;
     rotation(&dir).await?;
     invalid_registrations(&dir, db).await?;
     demo_data(db).await?;
