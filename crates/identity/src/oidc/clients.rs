@@ -328,15 +328,24 @@ impl From<ClientError> for bauhinia_core::Problem {
 const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 const CACHE_MAX: usize = 10_000;
 
-type ClientCache =
-    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Client)>>;
+/// The services read from the database. `generation` counts this process's changes: a read
+/// that began before one is not kept, so it cannot bring back what the change replaced.
+#[derive(Debug, Default)]
+struct ClientCache {
+    entries: std::collections::HashMap<String, (std::time::Instant, Client)>,
+    generation: u64,
+}
 
 /// The service registry.
 #[derive(Debug, Clone)]
 pub struct Clients {
     db: Database,
     vault: std::sync::Arc<Vault>,
-    cache: std::sync::Arc<ClientCache>,
+    cache: std::sync::Arc<std::sync::Mutex<ClientCache>>,
+    /// Held while a service is read for the cache: requests that find an entry missing or
+    /// stale wait for one read instead of each making its own.
+    reading: std::sync::Arc<tokio::sync::Mutex<()>>,
+    reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A new client secret: 32 random bytes, base64url. Returned once; stored as a keyed hash.
@@ -350,13 +359,22 @@ impl Clients {
             db: db.clone(),
             vault,
             cache: std::sync::Arc::default(),
+            reading: std::sync::Arc::default(),
+            reads: std::sync::Arc::default(),
         }
     }
 
     fn forget(&self, client_id: &str) {
         if let Ok(mut cache) = self.cache.lock() {
-            cache.remove(client_id);
+            cache.entries.remove(client_id);
+            cache.generation = cache.generation.wrapping_add(1);
         }
+    }
+
+    fn cached(&self, client_id: &str) -> Option<Client> {
+        let cache = self.cache.lock().ok()?;
+        let (at, client) = cache.entries.get(client_id)?;
+        (at.elapsed() < CACHE_TTL).then(|| client.clone())
     }
 
     fn hash_secret(&self, secret: &str) -> Vec<u8> {
@@ -535,23 +553,35 @@ impl Clients {
         Ok(secret)
     }
 
+    /// How many times a service was read from the database by [`Clients::get`] (not served
+    /// from the cache).
+    pub fn database_reads(&self) -> u64 {
+        self.reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub async fn get(&self, client_id: &str) -> Result<Option<Client>, ClientError> {
-        if let Ok(cache) = self.cache.lock() {
-            if let Some((at, client)) = cache.get(client_id) {
-                if at.elapsed() < CACHE_TTL {
-                    return Ok(Some(client.clone()));
-                }
-            }
+        if let Some(client) = self.cached(client_id) {
+            return Ok(Some(client));
         }
+        let _reading = self.reading.lock().await;
+        // Another request may have read it while this one waited.
+        if let Some(client) = self.cached(client_id) {
+            return Ok(Some(client));
+        }
+        let generation = self.cache.lock().map(|c| c.generation).ok();
+        let read_at = std::time::Instant::now();
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let client = self.read(client_id).await?;
         if let (Some(client), Ok(mut cache)) = (&client, self.cache.lock()) {
-            if cache.len() >= CACHE_MAX {
-                cache.clear();
+            if Some(cache.generation) == generation {
+                if cache.entries.len() >= CACHE_MAX {
+                    cache.entries.clear();
+                }
+                cache
+                    .entries
+                    .insert(client_id.to_owned(), (read_at, client.clone()));
             }
-            cache.insert(
-                client_id.to_owned(),
-                (std::time::Instant::now(), client.clone()),
-            );
         }
         Ok(client)
     }

@@ -877,6 +877,31 @@ async fn suite(db: &Database) {
     let _ = HeaderValue::from_static("ok");
 }
 
+/// The service cache: requests that find a service missing from the cache wait for one read;
+/// this process's changes are seen at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_cache_reads_once_and_sees_changes_at_once() {
+    let test = TestDb::sqlite().await.expect("sqlite");
+    let (provider, rp, _) = setup(&test.db).await;
+    let clients = &provider.clients;
+    assert!(clients.get(&rp.client_id).await.unwrap().unwrap().active);
+    clients.disable(&rp.client_id, "admin").await.unwrap();
+    let before = clients.database_reads();
+    let all = futures_util::future::join_all((0..32).map(|_| clients.get(&rp.client_id))).await;
+    for client in all {
+        assert!(
+            !client.unwrap().unwrap().active,
+            "the change is seen at once"
+        );
+    }
+    assert_eq!(
+        clients.database_reads() - before,
+        1,
+        "one read for 32 requests"
+    );
+    test.cleanup().await.expect("cleanup");
+}
+
 #[tokio::test]
 async fn oidc_sqlite() {
     let test = TestDb::sqlite().await.expect("sqlite");
