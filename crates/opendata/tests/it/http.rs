@@ -105,7 +105,7 @@ impl App {
         assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.body);
         assert_eq!(answer.content_type, "application/json;charset=utf-8");
         assert_eq!(answer.body["success"], json!(true));
-        let action = uri.split('/').last().unwrap().split('?').next().unwrap();
+        let action = uri.rsplit('/').next().unwrap().split('?').next().unwrap();
         assert_eq!(
             answer.body["help"],
             json!(format!("{SITE}/api/3/action/help_show?name={action}"))
@@ -433,14 +433,12 @@ async fn injection_shaped_input_is_only_data() {
         .ok("/api/3/action/tag_list?query=%27%3B%20DROP%20TABLE%20opendata_tags%3B--")
         .await;
     assert_eq!(tags, json!([]));
-    assert_eq!(
-        app.ok("/api/3/action/tag_list")
-            .await
-            .as_array()
-            .unwrap()
-            .is_empty(),
-        false
-    );
+    assert!(!app
+        .ok("/api/3/action/tag_list")
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]

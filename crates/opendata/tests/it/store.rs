@@ -139,12 +139,12 @@ async fn suite(open: &OpenData) {
         .public_datasets(Owner::Group(&transport.item.id), 10)
         .await
         .unwrap();
-    assert_eq!(listed, [dataset.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&dataset));
     let listed = store
         .public_datasets(Owner::Organization(&by_name.item.id), 10)
         .await
         .unwrap();
-    assert_eq!(listed, [dataset.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&dataset));
 
     let tags: Vec<String> = store
         .tags(None)
