@@ -271,11 +271,13 @@ fn sort(value: Option<&Value>) -> Result<(SortField, bool), &'static str> {
     let field = match words.next() {
         None | Some("title") => SortField::Title,
         Some("name") => SortField::Name,
-        Some("package_count") => SortField::PackageCount,
+        Some("package_count" | "packages") => SortField::PackageCount,
         Some(_) => return Err("Invalid sort: the fields are name, title and package_count"),
     };
+    // As CKAN: counts alone sort the largest first; names and titles alphabetically.
     let descending = match words.next() {
-        None | Some("asc") => false,
+        None => field == SortField::PackageCount,
+        Some("asc") => false,
         Some("desc") => true,
         Some(_) => return Err("Invalid sort: the orders are asc and desc"),
     };
@@ -454,6 +456,13 @@ mod tests {
             (args.sort, args.descending),
             (SortField::PackageCount, true)
         );
+        let args = GroupListArgs::parse(&Params::from_query("sort=packages")).unwrap();
+        assert_eq!(
+            (args.sort, args.descending),
+            (SortField::PackageCount, true)
+        );
+        let args = GroupListArgs::parse(&Params::from_query("sort=name")).unwrap();
+        assert_eq!((args.sort, args.descending), (SortField::Name, false));
         assert!(GroupListArgs::parse(&Params::from_query("sort=id")).is_err());
         assert!(GroupListArgs::parse(&Params::from_query("sort=name%20up")).is_err());
     }
