@@ -213,6 +213,8 @@ pub struct AppState {
     /// The owner's pages of the exchange (`/exchange`): the portal as a relying party of the
     /// OpenID Provider, and its sessions.
     pub exchange_portal: bauhinia_web::exchange::ExchangePortalState,
+    /// 開放數據 Open data: the catalogue behind the CKAN-compatible Action API.
+    pub opendata: Arc<bauhinia_opendata::OpenData>,
 }
 
 /// The OpenAPI document and the API routes, built together so neither can lack the other.
@@ -273,9 +275,13 @@ fn api(state: &AppState) -> (Router, OpenApi) {
             &state.passkeys,
         )))
         .split_for_parts();
-    let router = router.merge(bauhinia_identity::oidc::http::router(Arc::clone(
-        &state.provider,
-    )));
+    // Protocol endpoints outside the OpenAPI document: OAuth's (described by discovery) and
+    // CKAN's Action API (described by CKAN's documentation, answered in CKAN's shapes).
+    let router = router
+        .merge(bauhinia_identity::oidc::http::router(Arc::clone(
+            &state.provider,
+        )))
+        .merge(bauhinia_opendata::http::router(Arc::clone(&state.opendata)));
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     add_openapi_path(&mut doc);
     (router, doc)

@@ -111,6 +111,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         tracing::info!(registered, "demo data exchange participants registered");
         db.set_meta("demo_exchange", "loaded").await?;
     }
+    let opendata = start_opendata(&db, &public_url, demo).await?;
     let recovered = banks
         .recover()
         .await
@@ -147,7 +148,29 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         flows,
         exchange,
         exchange_portal,
+        opendata,
     })
+}
+
+/// The open data catalogue, with DATA.GOV.HK's categories on every installation and, once on a
+/// demo installation, the demo providers and fact-sheet datasets.
+async fn start_opendata(
+    db: &Database,
+    public_url: &url::Url,
+    demo: bool,
+) -> anyhow::Result<Arc<bauhinia_opendata::OpenData>> {
+    let now_s = bauhinia_core::background::now_ms() / 1_000;
+    let opendata = bauhinia_opendata::OpenData::start(db, public_url.as_str(), now_s)
+        .await
+        .context("starting the open data catalogue")?;
+    if demo && db.meta("demo_opendata").await?.is_none() {
+        let added = bauhinia_opendata::demo::load(&opendata, now_s)
+            .await
+            .context("loading the open data demo catalogue")?;
+        tracing::info!(added, "demo open data datasets loaded");
+        db.set_meta("demo_opendata", "loaded").await?;
+    }
+    Ok(Arc::new(opendata))
 }
 
 /// The administrator token: given inline, or read from its file, which is created on first

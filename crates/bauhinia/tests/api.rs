@@ -32,6 +32,8 @@ mod exchange_portal;
 mod fps;
 #[path = "api/fps_flows.rs"]
 mod fps_flows;
+#[path = "api/opendata.rs"]
+mod opendata;
 #[path = "api/passkeys.rs"]
 mod passkeys;
 #[path = "api/webhooks.rs"]

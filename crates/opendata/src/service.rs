@@ -1,0 +1,189 @@
+//! `OpenData`, what the binary starts: the catalogue's store and the rules of who sees what.
+//! An anonymous caller — the only kind until API tokens arrive — sees active, public
+//! datasets; asking for a private or deleted one by id or name is an authorization error, as
+//! in CKAN, not a silent absence.
+
+use bauhinia_store::Database;
+
+use crate::domain::{category, Dataset, Group, Organization, Tag};
+use crate::error::OpendataError;
+use crate::store::{CatalogueStore, Counted, Owner};
+
+/// At most this many datasets are listed inside an organisation or group (`include_datasets`).
+pub const DATASETS_IN_SHOW_MAX: u32 = 1_000;
+
+#[derive(Debug, Clone)]
+pub struct OpenData {
+    store: CatalogueStore,
+    /// Where this server is reached (no trailing slash): CKAN's `site_url`, used in `help`.
+    site_url: String,
+}
+
+impl OpenData {
+    pub fn new(db: &Database, site_url: &str) -> OpenData {
+        OpenData {
+            store: CatalogueStore::new(db),
+            site_url: site_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The service, with DATA.GOV.HK's 19 categories stored if they are not yet: they are the
+    /// catalogue's structure, on every installation, not demo data.
+    pub async fn start(
+        db: &Database,
+        site_url: &str,
+        now_s: i64,
+    ) -> Result<OpenData, OpendataError> {
+        let open = OpenData::new(db, site_url);
+        let stored = open.store.groups().await?;
+        for group in OpenData::category_groups(now_s) {
+            if !stored.iter().any(|g| g.item.name == group.name) {
+                let added = open.store.insert_group(&group, "system").await;
+                crate::demo::ignore_exists(added)?;
+            }
+        }
+        Ok(open)
+    }
+
+    pub fn store(&self) -> &CatalogueStore {
+        &self.store
+    }
+
+    pub fn site_url(&self) -> &str {
+        &self.site_url
+    }
+
+    pub async fn package_names(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<String>, OpendataError> {
+        Ok(self.store.package_names(limit, offset).await?)
+    }
+
+    /// A dataset with its provider and categories, if the caller may see it.
+    pub async fn package(&self, id_or_name: &str) -> Result<Package, OpendataError> {
+        let dataset = self
+            .store
+            .dataset(id_or_name)
+            .await?
+            .ok_or_else(|| OpendataError::NotFound(String::new()))?;
+        if !dataset.is_public() {
+            return Err(OpendataError::Forbidden(format!(
+                "User  not authorized to read package {}",
+                dataset.id
+            )));
+        }
+        self.package_of(dataset).await
+    }
+
+    async fn package_of(&self, dataset: Dataset) -> Result<Package, OpendataError> {
+        let organization = self
+            .store
+            .organization(dataset.organization.as_str())
+            .await?
+            .ok_or_else(|| OpendataError::NotFound(String::new()))?
+            .item;
+        let groups = self
+            .store
+            .groups()
+            .await?
+            .into_iter()
+            .filter(|g| dataset.groups.contains(&g.item.name))
+            .map(|g| g.item)
+            .collect();
+        let tags = self.store.tags_of(&dataset.id).await?;
+        Ok(Package {
+            dataset,
+            organization,
+            groups,
+            tags,
+        })
+    }
+
+    pub async fn organizations(&self) -> Result<Vec<Counted<Organization>>, OpendataError> {
+        Ok(self.store.organizations().await?)
+    }
+
+    pub async fn organization(
+        &self,
+        id_or_name: &str,
+        include_datasets: bool,
+    ) -> Result<(Counted<Organization>, Vec<Package>), OpendataError> {
+        let org = self
+            .store
+            .organization(id_or_name)
+            .await?
+            .ok_or_else(|| OpendataError::NotFound(String::new()))?;
+        let packages = if include_datasets {
+            self.packages(Owner::Organization(&org.item.id)).await?
+        } else {
+            Vec::new()
+        };
+        Ok((org, packages))
+    }
+
+    pub async fn groups(&self) -> Result<Vec<Counted<Group>>, OpendataError> {
+        Ok(self.store.groups().await?)
+    }
+
+    pub async fn group(
+        &self,
+        id_or_name: &str,
+        include_datasets: bool,
+    ) -> Result<(Counted<Group>, Vec<Package>), OpendataError> {
+        let group = self
+            .store
+            .group(id_or_name)
+            .await?
+            .ok_or_else(|| OpendataError::NotFound(String::new()))?;
+        let packages = if include_datasets {
+            self.packages(Owner::Group(&group.item.id)).await?
+        } else {
+            Vec::new()
+        };
+        Ok((group, packages))
+    }
+
+    async fn packages(&self, owner: Owner<'_>) -> Result<Vec<Package>, OpendataError> {
+        let datasets = self
+            .store
+            .public_datasets(owner, DATASETS_IN_SHOW_MAX)
+            .await?;
+        let mut out = Vec::with_capacity(datasets.len());
+        for dataset in datasets {
+            out.push(self.package_of(dataset).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn tags(&self, query: Option<&str>) -> Result<Vec<Tag>, OpendataError> {
+        Ok(self.store.tags(query).await?)
+    }
+
+    /// The categories as groups, ready to store: one per DATA.GOV.HK category.
+    pub fn category_groups(now_s: i64) -> Vec<Group> {
+        category::CATEGORIES
+            .iter()
+            .filter_map(|c| {
+                Some(Group {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    name: crate::domain::stored_name(c.name)?,
+                    title: c.title(),
+                    description: c.title(),
+                    created_s: now_s,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A dataset with what its CKAN dictionary embeds: its provider and its categories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    pub dataset: Dataset,
+    pub organization: Organization,
+    pub groups: Vec<Group>,
+    /// The dataset's tags with their ids, in the dataset's order.
+    pub tags: Vec<Tag>,
+}
