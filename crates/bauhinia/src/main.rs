@@ -15,8 +15,9 @@ mod fps_cli;
     name = "bauhinia",
     version,
     about = "Bauhinia (洋紫荊): Hong Kong's digital public infrastructure in one binary",
-    long_about = "Bauhinia runs 智方便 iAM Smart, 轉數快 FPS, the Banking Open API, the consented data exchange \
-                  (CDEG, CDI, IADS), 資助易 Funding Easy and the 一網通辦 portal; CorpID and open data are coming.\n\n\
+    long_about = "Bauhinia runs 智方便 iAM Smart, 轉數快 FPS, the consented data exchange (CDEG, CDI, IADS), \
+                  資助易 Funding Easy, the open data catalogue's CKAN API and the 一網通辦 portal; CorpID, the \
+                  Banking Open API and the rest of open data are coming.\n\n\
                   Configuration is read from defaults, then bauhinia.toml (or --config), then BAUHINIA_* \
                   environment variables, then flags; unknown keys are errors."
 )]
