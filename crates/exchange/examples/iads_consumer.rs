@@ -115,7 +115,7 @@ async fn consent(hkid: &str, provider: &str) -> Result<(), Error> {
         "products": ["iads.balance", "iads.transactions"],
         "owner": {"hkid": hkid},
         "providers": [provider],
-        "data_range": {"from": rfc(now - time::Duration::days(180))?, "to": rfc(now)?},
+        "data_range": {"from": rfc(now - time::Duration::days(180))?, "to": rfc(now + time::Duration::days(30))?},
         "frequency": {"unit": "DAY", "value": 4},
         "validity": {"from": rfc(now)?, "until": rfc(now + time::Duration::days(30))?},
         "mode": "VIEW",

@@ -218,7 +218,15 @@ async fn an_iads_consent_end_to_end_and_the_gateway_keeps_no_plaintext() {
         .ends_with(&format!("/exchange/consents/{id}")));
 
     // Not yet approved: refused.
-    let (pending, _, _) = fetch(&app, &bank, &id, &["iads.balance"], now() - 30 * DAY, now()).await;
+    let (pending, _, _) = fetch(
+        &app,
+        &bank,
+        &id,
+        &["iads.balance"],
+        now() - 30 * DAY,
+        now() - 60,
+    )
+    .await;
     assert_eq!(
         pending.json()["code"],
         "exchange.consent_pending",
@@ -244,7 +252,7 @@ async fn an_iads_consent_end_to_end_and_the_gateway_keeps_no_plaintext() {
         &id,
         &["iads.balance", "iads.transactions"],
         now() - 90 * DAY,
-        now(),
+        now() - 60,
     )
     .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
@@ -467,7 +475,7 @@ async fn every_refusal_has_its_code_and_is_audited() {
         cases: Vec::new(),
     };
     let resident = json!({ "resident": owner });
-    let range = (now() - 30 * DAY, now());
+    let range = (now() - 30 * DAY, now() - 60);
     let balance_body = |from: i64, to: i64| {
         Consumer::data_request(PROVIDER, &["iads.balance"], &rfc(from), &rfc(to))
             .unwrap()
