@@ -111,7 +111,8 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         tracing::info!(registered, "demo data exchange participants registered");
         db.set_meta("demo_exchange", "loaded").await?;
     }
-    let opendata = start_opendata(&db, &public_url, demo).await?;
+    let opendata =
+        start_opendata(&db, &public_url, &config.data_dir.join("opendata"), demo).await?;
     let recovered = banks
         .recover()
         .await
@@ -157,10 +158,11 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
 async fn start_opendata(
     db: &Database,
     public_url: &url::Url,
+    dir: &std::path::Path,
     demo: bool,
 ) -> anyhow::Result<Arc<bauhinia_opendata::OpenData>> {
     let now_s = bauhinia_core::background::now_ms() / 1_000;
-    let opendata = bauhinia_opendata::OpenData::start(db, public_url.as_str(), now_s)
+    let opendata = bauhinia_opendata::OpenData::start(db, public_url.as_str(), dir, now_s)
         .await
         .context("starting the open data catalogue")?;
     if demo && db.meta("demo_opendata").await?.is_none() {

@@ -323,7 +323,7 @@ pub fn error(e: &OpendataError) -> (StatusCode, Value) {
             StatusCode::CONFLICT,
             json!({ "__type": "Validation Error", "name": ["That URL is already in use."] }),
         ),
-        OpendataError::Store(_) => (
+        OpendataError::Store(_) | OpendataError::Io(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             json!({ "__type": "Internal Server Error", "message": "Internal Server Error" }),
         ),

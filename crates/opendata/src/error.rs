@@ -21,6 +21,9 @@ pub enum OpendataError {
     Invalid(Vec<FieldError>),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The catalogue's directory (files, the search index) could not be read or written.
+    #[error("open data files: {0}")]
+    Io(String),
 }
 
 impl From<sqlx::Error> for OpendataError {

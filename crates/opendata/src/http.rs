@@ -73,8 +73,8 @@ async fn respond(open: &OpenData, action: Action, params: &Params) -> Response {
     match run(open, action, params).await {
         Ok(result) => answer(StatusCode::OK, &ckan::success(&help, result)),
         Err(e) => {
-            if let OpendataError::Store(inner) = &e {
-                tracing::error!(action = action.name(), error = %inner, "open data action failed");
+            if matches!(e, OpendataError::Store(_) | OpendataError::Io(_)) {
+                tracing::error!(action = action.name(), error = %e, "open data action failed");
             }
             let (status, error) = ckan::error(&e);
             answer(status, &ckan::failure(&help, error))

@@ -3,6 +3,8 @@
 //! datasets; asking for a private or deleted one by id or name is an authorization error, as
 //! in CKAN, not a silent absence.
 
+use std::path::{Path, PathBuf};
+
 use bauhinia_store::Database;
 
 use crate::domain::{category, Dataset, Group, Organization, Tag};
@@ -17,24 +19,31 @@ pub struct OpenData {
     store: CatalogueStore,
     /// Where this server is reached (no trailing slash): CKAN's `site_url`, used in `help`.
     site_url: String,
+    /// The catalogue's own directory (`opendata` under the data directory): uploaded files
+    /// and the search index live here, never in the database.
+    dir: PathBuf,
 }
 
 impl OpenData {
-    pub fn new(db: &Database, site_url: &str) -> OpenData {
+    pub fn new(db: &Database, site_url: &str, dir: &Path) -> OpenData {
         OpenData {
             store: CatalogueStore::new(db),
             site_url: site_url.trim_end_matches('/').to_owned(),
+            dir: dir.to_owned(),
         }
     }
 
     /// The service, with DATA.GOV.HK's 19 categories stored if they are not yet: they are the
     /// catalogue's structure, on every installation, not demo data.
+    /// `dir` is created if missing.
     pub async fn start(
         db: &Database,
         site_url: &str,
+        dir: &Path,
         now_s: i64,
     ) -> Result<OpenData, OpendataError> {
-        let open = OpenData::new(db, site_url);
+        std::fs::create_dir_all(dir).map_err(|e| OpendataError::Io(e.to_string()))?;
+        let open = OpenData::new(db, site_url, dir);
         let stored = open.store.groups().await?;
         for group in OpenData::category_groups(now_s) {
             if !stored.iter().any(|g| g.item.name == group.name) {
@@ -51,6 +60,11 @@ impl OpenData {
 
     pub fn site_url(&self) -> &str {
         &self.site_url
+    }
+
+    /// The catalogue's own directory (files and the search index).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     pub async fn package_names(

@@ -28,6 +28,9 @@ fn unique_suffix() -> String {
 #[derive(Debug)]
 pub struct TestDb {
     pub db: Database,
+    /// An empty scratch directory of this test's own, for what a service keeps in files beside
+    /// its database (uploads, search indexes); removed by [`TestDb::cleanup`].
+    pub files: std::path::PathBuf,
     cleanup: Cleanup,
 }
 
@@ -44,8 +47,11 @@ impl TestDb {
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let db = Database::connect(&DatabaseUrl::sqlite_file(&dir.join("test.db"))).await?;
         db.migrate().await?;
+        let files = dir.join("files");
+        std::fs::create_dir_all(&files).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(Self {
             db,
+            files,
             cleanup: Cleanup::Dir(dir),
         })
     }
@@ -62,7 +68,8 @@ impl TestDb {
             }
             return Ok(None);
         };
-        let name = format!("bauhinia_t_{}", unique_suffix());
+        let suffix = unique_suffix();
+        let name = format!("bauhinia_t_{suffix}");
         let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
         sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
@@ -71,8 +78,11 @@ impl TestDb {
         let url = DatabaseUrl::parse(&replace_database(&admin_url, &name))?;
         let db = Database::connect(&url).await?;
         db.migrate().await?;
+        let files = std::env::temp_dir().join(format!("bauhinia-test-files-{suffix}"));
+        std::fs::create_dir_all(&files).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(Some(Self {
             db,
+            files,
             cleanup: Cleanup::PgDatabase { admin_url, name },
         }))
     }
@@ -85,6 +95,7 @@ impl TestDb {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Cleanup::PgDatabase { admin_url, name } => {
+                let _ = std::fs::remove_dir_all(&self.files);
                 let mut admin = sqlx::PgConnection::connect(admin_url).await?;
                 sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&mut admin)

@@ -25,7 +25,7 @@ struct App {
 
 async fn app() -> App {
     let test = TestDb::sqlite().await.unwrap();
-    let open = OpenData::start(&test.db, SITE, 1_700_000_000)
+    let open = OpenData::start(&test.db, SITE, &test.files, 1_700_000_000)
         .await
         .unwrap();
     assert_eq!(

@@ -171,7 +171,7 @@ async fn suite(open: &OpenData) {
     );
 
     // Starting again adds no second set of categories.
-    let db_again = OpenData::start(store_db(open), "http://localhost", 0)
+    let db_again = OpenData::start(store_db(open), "http://localhost", open.dir(), 0)
         .await
         .unwrap();
     assert_eq!(db_again.store().groups().await.unwrap().len(), 19);
@@ -184,7 +184,7 @@ fn store_db(open: &OpenData) -> &bauhinia_store::Database {
 #[tokio::test]
 async fn conformance_sqlite() {
     let test = TestDb::sqlite().await.expect("sqlite test database");
-    let open = OpenData::start(&test.db, "http://localhost", 1_700_000_000)
+    let open = OpenData::start(&test.db, "http://localhost", &test.files, 1_700_000_000)
         .await
         .unwrap();
     suite(&open).await;
@@ -199,7 +199,7 @@ async fn conformance_postgres() {
         );
         return;
     };
-    let open = OpenData::start(&test.db, "http://localhost", 1_700_000_000)
+    let open = OpenData::start(&test.db, "http://localhost", &test.files, 1_700_000_000)
         .await
         .unwrap();
     suite(&open).await;
