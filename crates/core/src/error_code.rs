@@ -157,6 +157,9 @@ error_codes! {
     FpsDebitInvalid => ("fps.debit_invalid", UNPROCESSABLE_ENTITY, "The direct debit is invalid (amount, currency, reference, collection date outside the mandate); `errors` names the fields."),
     FpsReturnInvalid => ("fps.return_invalid", UNPROCESSABLE_ENTITY, "The return or refund is invalid (the original is not a settled transfer to this participant, or a field is wrong); `errors` names the fields."),
     FpsReturnExceedsOriginal => ("fps.return_exceeds_original", UNPROCESSABLE_ENTITY, "The amount exceeds what remains of the original transfer after its earlier returns and refunds."),
+    OpendataDatastoreNotFound => ("opendata.datastore_not_found", NOT_FOUND, "No resource with this id has rows in the datastore (only CSV and JSON resources are ingested)."),
+    OpendataDatastoreForbidden => ("opendata.datastore_forbidden", FORBIDDEN, "The resource's dataset is private or deleted; its rows are not published."),
+    OpendataDumpFormat => ("opendata.dump_format", BAD_REQUEST, "A datastore dump is written as csv or json; `format` is neither."),
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -29,10 +29,12 @@ pub enum Action {
     TagList,
     StatusShow,
     HelpShow,
+    DatastoreSearch,
+    DatastoreInfo,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 11] = [
         Action::PackageList,
         Action::PackageShow,
         Action::OrganizationList,
@@ -42,6 +44,8 @@ impl Action {
         Action::TagList,
         Action::StatusShow,
         Action::HelpShow,
+        Action::DatastoreSearch,
+        Action::DatastoreInfo,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -55,6 +59,8 @@ impl Action {
             Action::TagList => "tag_list",
             Action::StatusShow => "status_show",
             Action::HelpShow => "help_show",
+            Action::DatastoreSearch => "datastore_search",
+            Action::DatastoreInfo => "datastore_info",
         }
     }
 
@@ -73,6 +79,8 @@ impl Action {
             Action::GroupShow => "Return the details of a group (category).\n\n:param id: the id or name of the group\n:type id: string\n:param include_datasets: include a truncated list of the group's datasets (optional, default: ``False``)\n:type include_datasets: bool\n\n:rtype: dictionary\n",
             Action::TagList => "Return a list of the site's tags.\n\n:param query: a tag name query to search for; only tags whose names contain this string are returned (optional)\n:type query: string\n:param all_fields: return full tag dictionaries instead of just names (optional, default: ``False``)\n:type all_fields: bool\n\n:rtype: list of strings\n",
             Action::StatusShow => "Return a dictionary with information about the site's configuration.\n\n:rtype: dictionary\n",
+            Action::DatastoreSearch => "Search a DataStore resource: the rows of a tabular (CSV or JSON) resource, typed by its data dictionary.\n\n:param resource_id: id of the resource to be searched against\n:type resource_id: string\n:param filters: matching conditions to select, e.g {\"key1\": \"a\", \"key2\": \"b\"}; a list of values matches any of them (optional)\n:type filters: dictionary\n:param q: text to search for in every field (a string), or per field (a dictionary) (optional)\n:type q: string or dictionary\n:param fields: fields to return, a list or a comma-separated string (optional, default: all fields)\n:type fields: list or comma separated string\n:param sort: comma separated field names with ordering, e.g.: \"fieldname1, fieldname2 desc\" (optional)\n:type sort: string\n:param limit: maximum number of rows to return (optional, default: 100, upper limit: 32000)\n:type limit: int\n:param offset: offset this number of rows (optional)\n:type offset: int\n:param include_total: True to return total matching record count (optional, default: true)\n:type include_total: bool\n:param records_format: the format for the records return value: 'objects' (default) or 'lists'\n:type records_format: controlled list\n\n:returns: a dictionary with fields, records, total and _links\n:rtype: dictionary\n",
+            Action::DatastoreInfo => "Return the data dictionary and the row count of a DataStore resource.\n\n:param id: id of the resource\n:type id: string\n\n:rtype: dictionary\n",
             Action::HelpShow => "Return the help string for a particular API action.\n\n:param name: Action function name (eg `package_create`, `group_show`)\n:type name: string\n\n:returns: The help string for the action function, or None if the function does not have a docstring.\n:rtype: string\n",
         }
     }

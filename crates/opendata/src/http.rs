@@ -17,8 +17,13 @@ use serde_json::Value;
 
 use crate::action::{self, Action, GroupListArgs, PackageListArgs, Params, ShowArgs, TagListArgs};
 use crate::ckan;
+use crate::datastore::query::SearchArgs;
+use crate::datastore::store::DUMP_PAGE_ROWS;
+use crate::datastore::table::Cell;
+use crate::datastore::{self, DumpFormat};
 use crate::error::OpendataError;
 use crate::service::OpenData;
+use bauhinia_core::{ErrorCode, Problem};
 
 const JSON: &str = "application/json;charset=utf-8";
 
@@ -26,6 +31,7 @@ pub fn router(open: Arc<OpenData>) -> Router {
     Router::new()
         .route("/api/3/action/{name}", get(by_get).post(by_post))
         .route("/api/action/{name}", get(by_get).post(by_post))
+        .route("/datastore/dump/{resource_id}", get(dump))
         .with_state(open)
 }
 
@@ -141,6 +147,16 @@ async fn run(open: &OpenData, action: Action, params: &Params) -> Result<Value, 
             })
         }
         Action::StatusShow => Ok(ckan::status(open.site_url())),
+        Action::DatastoreSearch => {
+            let args = SearchArgs::parse(params).map_err(OpendataError::Invalid)?;
+            open.datastore()
+                .search(&args, "/api/3/action/datastore_search")
+                .await
+        }
+        Action::DatastoreInfo => {
+            let args = ShowArgs::parse(params).map_err(OpendataError::Invalid)?;
+            open.datastore().info(&args.id).await
+        }
         Action::HelpShow => {
             let name = action::help_name(params).map_err(OpendataError::Invalid)?;
             let asked = Action::parse(&name)
@@ -172,4 +188,88 @@ fn with_packages(mut dict: Value, args: &ShowArgs, packages: &[crate::service::P
         );
     }
     dict
+}
+
+/// `/datastore/dump/{resource_id}?format=csv|json`: every row of a resource, `_id` first, as
+/// CKAN's dump writes it, streamed a page at a time so a large table is never held whole.
+async fn dump(
+    State(open): State<Arc<OpenData>>,
+    Path(resource_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let format = form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "format")
+        .map(|(_, value)| value.into_owned());
+    let Some(format) = DumpFormat::parse(format.as_deref()) else {
+        return Problem::new(ErrorCode::OpendataDumpFormat)
+            .detail("format must be csv or json")
+            .into_response();
+    };
+    let info = match open.datastore().readable(&resource_id).await {
+        Ok(info) => info,
+        Err(OpendataError::NotFound(_)) => {
+            return Problem::new(ErrorCode::OpendataDatastoreNotFound).into_response()
+        }
+        Err(OpendataError::Forbidden(_)) => {
+            return Problem::new(ErrorCode::OpendataDatastoreForbidden).into_response()
+        }
+        Err(e) => return Problem::internal(&e).into_response(),
+    };
+    let (content_type, extension, opening) = match format {
+        DumpFormat::Csv => (
+            "text/csv; charset=utf-8",
+            "csv",
+            datastore::csv_header(&info),
+        ),
+        DumpFormat::Json => ("application/json", "json", datastore::json_opening(&info)),
+    };
+    let store = open.datastore().store().clone();
+    let first =
+        futures_util::stream::once(async move { Ok::<_, OpendataError>(Bytes::from(opening)) });
+    // State: the last `_id` sent, whether any row was sent, and whether the table is done.
+    let pages = futures_util::stream::unfold(
+        (info, 0_i64, false, false),
+        move |(info, after, sent, done)| {
+            let store = store.clone();
+            async move {
+                if done {
+                    return None;
+                }
+                let rows = match store.page(&info, after, DUMP_PAGE_ROWS).await {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        tracing::error!(error = %e, "datastore dump failed");
+                        return Some((Err(OpendataError::Store(e)), (info, after, sent, true)));
+                    }
+                };
+                let last = rows.last().and_then(|r| match r.first() {
+                    Some(Cell::Int(id)) => Some(*id),
+                    _ => None,
+                });
+                let finished = u32::try_from(rows.len()).unwrap_or(u32::MAX) < DUMP_PAGE_ROWS;
+                let mut bytes = match format {
+                    DumpFormat::Csv => datastore::csv_rows(&rows),
+                    DumpFormat::Json => datastore::json_rows(&info, &rows, !sent),
+                };
+                if finished && format == DumpFormat::Json {
+                    bytes.extend_from_slice(b"]}");
+                }
+                let sent = sent || !rows.is_empty();
+                Some((
+                    Ok(Bytes::from(bytes)),
+                    (info, last.unwrap_or(after), sent, finished),
+                ))
+            }
+        },
+    );
+    let body = axum::body::Body::from_stream(futures_util::StreamExt::chain(first, pages));
+    let disposition = format!("attachment; filename=\"{resource_id}.{extension}\"");
+    let mut response =
+        (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
 }

@@ -8,6 +8,7 @@
 
 pub mod action;
 pub mod ckan;
+pub mod datastore;
 pub mod demo;
 pub mod domain;
 pub mod error;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use bauhinia_store::Database;
 
+use crate::datastore::Datastore;
 use crate::domain::{category, Dataset, Group, Organization, Tag};
 use crate::error::OpendataError;
 use crate::store::{CatalogueStore, Counted, Owner};
@@ -17,6 +18,7 @@ pub const DATASETS_IN_SHOW_MAX: u32 = 1_000;
 #[derive(Debug, Clone)]
 pub struct OpenData {
     store: CatalogueStore,
+    datastore: Datastore,
     /// Where this server is reached (no trailing slash): CKAN's `site_url`, used in `help`.
     site_url: String,
     /// The catalogue's own directory (`opendata` under the data directory): uploaded files
@@ -28,6 +30,7 @@ impl OpenData {
     pub fn new(db: &Database, site_url: &str, dir: &Path) -> OpenData {
         OpenData {
             store: CatalogueStore::new(db),
+            datastore: Datastore::new(db),
             site_url: site_url.trim_end_matches('/').to_owned(),
             dir: dir.to_owned(),
         }
@@ -56,6 +59,11 @@ impl OpenData {
 
     pub fn store(&self) -> &CatalogueStore {
         &self.store
+    }
+
+    /// The tabular resources' rows (`datastore_search`, dumps).
+    pub fn datastore(&self) -> &Datastore {
+        &self.datastore
     }
 
     pub fn site_url(&self) -> &str {

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod datastore;
 mod demo;
 mod domain;
 mod http;

@@ -130,3 +130,71 @@ fn encode(text: &str) -> String {
         })
         .collect()
 }
+
+mod datastore {
+    use bauhinia_opendata::action::Params;
+    use bauhinia_opendata::datastore::query::{SearchArgs, LIMIT_MAX};
+    use bauhinia_opendata::datastore::table::{self, Cell};
+    use proptest::prelude::*;
+
+    fn write_csv(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(header).unwrap();
+        for row in rows {
+            writer.write_record(row).unwrap();
+        }
+        writer.into_inner().unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_are_a_table_or_a_fault(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+            for parsed in [table::parse_csv(&bytes), table::parse_json(&bytes)] {
+                match parsed {
+                    Ok(t) => prop_assert!(t.rows.iter().all(|r| r.len() == t.fields.len())),
+                    Err(e) => prop_assert!(!e.message.is_empty()),
+                }
+            }
+        }
+
+        /// What a CSV writer writes — any text, quotes, commas, newlines, CJK — is what the
+        /// datastore reads, typed as its column's values allow.
+        #[test]
+        fn written_csv_reads_back(
+            width in 1_usize..5,
+            cells in prop::collection::vec(
+                prop_oneof![
+                    "[0-9]{1,6}",
+                    "-?[1-9][0-9]{0,4}\\.[0-9]{1,3}",
+                    "20[0-9]{2}-0[1-9]-1[0-9]",
+                    "(true|false)",
+                    "[a-zA-Z 中環,\"\n]{0,12}",
+                ],
+                0..40,
+            ),
+        ) {
+            let header: Vec<String> = (0..width).map(|i| format!("field {i}")).collect();
+            let rows: Vec<Vec<String>> = cells.chunks(width)
+                .filter(|c| c.len() == width)
+                .map(<[String]>::to_vec)
+                .collect();
+            let table = table::parse_csv(&write_csv(&header, &rows)).unwrap();
+            prop_assert_eq!(table.rows.len(), rows.len());
+            for (row, written) in table.rows.iter().zip(&rows) {
+                for ((cell, text), field) in row.iter().zip(written).zip(&table.fields) {
+                    prop_assert_eq!(cell, &table::cell(field.kind, text));
+                    if let Cell::Text(read) = cell {
+                        prop_assert_eq!(read, text);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn any_search_parameters_parse_without_panicking(query in ".{0,200}") {
+            if let Ok(args) = SearchArgs::parse(&Params::from_query(&query)) {
+                prop_assert!(args.limit <= LIMIT_MAX);
+            }
+        }
+    }
+}
