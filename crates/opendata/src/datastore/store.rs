@@ -140,6 +140,21 @@ macro_rules! read_cell {
     };
 }
 
+/// Every row of `$fetched` as cells of `$kinds`, column by column.
+macro_rules! read_rows {
+    ($fetched:expr, $kinds:expr) => {{
+        let mut rows = Vec::with_capacity($fetched.len());
+        for row in &$fetched {
+            let mut cells = Vec::with_capacity($kinds.len());
+            for (i, kind) in $kinds.iter().enumerate() {
+                cells.push(read_cell!(row, i, *kind));
+            }
+            rows.push(cells);
+        }
+        rows
+    }};
+}
+
 impl DatastoreStore {
     pub fn new(db: &Database) -> DatastoreStore {
         DatastoreStore { db: db.clone() }
@@ -317,12 +332,7 @@ impl DatastoreStore {
 
     /// One page of rows matching the plan, and their total when asked.
     pub async fn search(&self, info: &TableInfo, plan: &Plan) -> Result<Found, StoreError> {
-        if !is_ours(&info.table) {
-            return Err(StoreError::Corrupt(format!(
-                "datastore table name of {}",
-                info.resource_id
-            )));
-        }
+        checked(info)?;
         let like = match self.db.backend() {
             Backend::Sqlite => "LIKE",
             Backend::Postgres => "ILIKE",
@@ -391,14 +401,7 @@ impl DatastoreStore {
                 query = bind_cell!(query, *kind, cell);
             }
             let fetched = query.fetch_all(conn).await?;
-            let mut rows = Vec::with_capacity(fetched.len());
-            for row in &fetched {
-                let mut cells = Vec::with_capacity(kinds.len());
-                for (i, kind) in kinds.iter().enumerate() {
-                    cells.push(read_cell!(row, i, *kind));
-                }
-                rows.push(cells);
-            }
+            let rows = read_rows!(fetched, kinds);
             let total = if plan.include_total {
                 let mut query = sqlx::query_scalar::<_, i64>(&count);
                 for (kind, cell) in &binds {
@@ -420,12 +423,7 @@ impl DatastoreStore {
         after: i64,
         limit: u32,
     ) -> Result<Vec<Vec<Cell>>, StoreError> {
-        if !is_ours(&info.table) {
-            return Err(StoreError::Corrupt(format!(
-                "datastore table name of {}",
-                info.resource_id
-            )));
-        }
+        checked(info)?;
         let columns: Vec<String> = std::iter::once("_id".to_owned())
             .chain((0..info.fields.len()).map(|i| format!("c{i}")))
             .collect();
@@ -439,17 +437,21 @@ impl DatastoreStore {
             .collect();
         let rows = read!(&self.db, conn => {
             let fetched = sqlx::query(&sql).bind(after).fetch_all(conn).await?;
-            let mut rows = Vec::with_capacity(fetched.len());
-            for row in &fetched {
-                let mut cells = Vec::with_capacity(kinds.len());
-                for (i, kind) in kinds.iter().enumerate() {
-                    cells.push(read_cell!(row, i, *kind));
-                }
-                rows.push(cells);
-            }
+            let rows = read_rows!(fetched, kinds);
             rows
         });
         Ok(rows)
+    }
+}
+
+fn checked(info: &TableInfo) -> Result<(), StoreError> {
+    if is_ours(&info.table) {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(format!(
+            "datastore table name of {}",
+            info.resource_id
+        )))
     }
 }
 
