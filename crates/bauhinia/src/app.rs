@@ -357,6 +357,9 @@ pub fn build(state: AppState, limits: Limits) -> Router {
         )
         .merge(portal)
         .merge(bauhinia_web::exchange::router(state.exchange_portal.clone()))
+        .merge(bauhinia_web::opendata::router(bauhinia_web::opendata::OpenDataPortalState {
+            open: Arc::clone(&state.opendata),
+        }))
         .merge(bauhinia_web::signin::router(bauhinia_web::signin::SignInState {
             provider: Arc::clone(&state.provider),
             sessions: state.sessions.clone(),

@@ -10,6 +10,7 @@ mod apidoc;
 mod console;
 pub mod exchange;
 mod funding;
+pub mod opendata;
 mod page;
 mod payments;
 mod prefs;

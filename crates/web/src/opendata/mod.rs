@@ -1,0 +1,279 @@
+//! 開放數據 Open data in the portal: search with facets, and a page per dataset with its
+//! resources, a preview of the first rows of a table (from the datastore), and the links to use
+//! it through the APIs. Every page reads the catalogue through `OpenData`, as an anonymous
+//! caller: what the portal shows is exactly what the public API gives.
+
+mod texts;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use bauhinia_core::{Lang, Problem};
+use bauhinia_opendata::action::Params;
+use bauhinia_opendata::datastore::query::SearchArgs;
+use bauhinia_opendata::domain::Format;
+use bauhinia_opendata::service::Package;
+use bauhinia_opendata::{OpenData, OpendataError};
+use serde_json::Value;
+
+pub use self::texts::OpenDataTexts;
+use crate::page::{Page, Section};
+use crate::prefs::Prefs;
+use crate::{path_and_query, render};
+
+/// Rows of a table shown on a dataset's page.
+pub const PREVIEW_ROWS: u32 = 20;
+/// Columns of a table shown on a dataset's page; the rest are in the downloads.
+pub const PREVIEW_COLUMNS: usize = 12;
+
+#[derive(Debug, Clone)]
+pub struct OpenDataPortalState {
+    pub open: Arc<OpenData>,
+}
+
+pub fn router(state: OpenDataPortalState) -> Router {
+    Router::new()
+        .route("/opendata/dataset/{name}", get(dataset))
+        .with_state(state)
+}
+
+fn page(prefs: Prefs, title: &str, uri: &axum::http::Uri) -> Page {
+    Page::new(prefs, title, Section::OpenData, path_and_query(uri))
+}
+
+/// A link shown under a heading: its text and where it goes.
+#[derive(Debug)]
+pub struct LinkView {
+    pub text: String,
+    pub href: String,
+}
+
+/// A table's first rows, as text.
+#[derive(Debug)]
+pub struct PreviewView {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub note: String,
+}
+
+#[derive(Debug)]
+pub struct ResourceView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub format: &'static str,
+    pub url: String,
+    pub size: Option<String>,
+    pub apis: Vec<LinkView>,
+    pub preview: Option<PreviewView>,
+}
+
+#[derive(Debug)]
+pub struct DatasetView {
+    pub name: String,
+    pub title: String,
+    pub notes: String,
+    pub provider: LinkView,
+    pub categories: Vec<LinkView>,
+    pub tags: Vec<LinkView>,
+    pub licence: &'static str,
+    pub frequency: &'static str,
+    pub temporal: Option<String>,
+    pub spatial: String,
+    pub modified: String,
+    pub resources: Vec<ResourceView>,
+    pub package_api: String,
+}
+
+#[derive(Template)]
+#[template(path = "opendata_dataset.html")]
+struct DatasetTemplate {
+    page: Page,
+    o: &'static OpenDataTexts,
+    d: DatasetView,
+}
+
+#[derive(Template)]
+#[template(path = "opendata_message.html")]
+struct MessageTemplate {
+    page: Page,
+    o: &'static OpenDataTexts,
+    title: &'static str,
+    body: &'static str,
+}
+
+fn search_link(key: &str, value: &str) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair(key, value);
+    format!("/opendata?{}", query.finish())
+}
+
+fn shown_date(at_s: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at_s)
+        .map(|at| at.to_offset(time::macros::offset!(+8)).date().to_string())
+        .unwrap_or_default()
+}
+
+fn shown_size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1_024 => format!("{b} B"),
+        b if b < 1_024 * 1_024 => format!("{:.1} KB", b as f64 / 1_024.0),
+        b => format!("{:.1} MB", b as f64 / (1_024.0 * 1_024.0)),
+    }
+}
+
+fn cell_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The first rows of a resource's table, when the datastore has them and anyone may read them.
+async fn preview(open: &OpenData, resource_id: &str, o: &OpenDataTexts, lang: Lang) -> Option<PreviewView> {
+    let mut params = serde_json::Map::new();
+    params.insert("resource_id".into(), Value::from(resource_id));
+    params.insert("limit".into(), Value::from(PREVIEW_ROWS));
+    let params = Params::from_json(Value::Object(params).to_string().as_bytes()).ok()?;
+    let args = SearchArgs::parse(&params).ok()?;
+    let result = match open.datastore().search(&args, "/api/3/action/datastore_search").await {
+        Ok(result) => result,
+        Err(OpendataError::NotFound(_) | OpendataError::Forbidden(_)) => return None,
+        Err(e) => {
+            tracing::warn!(error = %e, resource_id, "no preview of a resource");
+            return None;
+        }
+    };
+    let columns: Vec<String> = result["fields"]
+        .as_array()?
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .filter(|id| *id != "_id")
+        .take(PREVIEW_COLUMNS)
+        .map(str::to_owned)
+        .collect();
+    let rows: Vec<Vec<String>> = result["records"]
+        .as_array()?
+        .iter()
+        .map(|record| columns.iter().map(|c| cell_text(&record[c.as_str()])).collect())
+        .collect();
+    let total = result["total"].as_i64().unwrap_or(0);
+    Some(PreviewView {
+        note: o.rows_shown(rows.len(), total, lang),
+        columns,
+        rows,
+    })
+}
+
+async fn view(open: &OpenData, package: Package, lang: Lang) -> DatasetView {
+    let o = OpenDataTexts::get(lang);
+    let d = &package.dataset;
+    let mut resources = Vec::with_capacity(d.resources.len());
+    for r in &d.resources {
+        let tabular = matches!(r.format, Format::Csv | Format::Json);
+        let preview = if tabular {
+            preview(open, &r.id, o, lang).await
+        } else {
+            None
+        };
+        let mut apis = Vec::new();
+        if preview.is_some() {
+            apis.push(LinkView {
+                text: o.data_api.to_owned(),
+                href: format!("/api/3/action/datastore_search?resource_id={}", r.id),
+            });
+            apis.push(LinkView {
+                text: o.dump_csv.to_owned(),
+                href: format!("/datastore/dump/{}?format=csv", r.id),
+            });
+            apis.push(LinkView {
+                text: o.dump_json.to_owned(),
+                href: format!("/datastore/dump/{}?format=json", r.id),
+            });
+        }
+        resources.push(ResourceView {
+            id: r.id.clone(),
+            name: r.name.get(lang).to_owned(),
+            description: r.description.get(lang).to_owned(),
+            format: r.format.as_str(),
+            url: r.url.clone(),
+            size: r.size_bytes.map(shown_size),
+            apis,
+            preview,
+        });
+    }
+    DatasetView {
+        name: d.name.as_str().to_owned(),
+        title: d.title.get(lang).to_owned(),
+        notes: d.notes.get(lang).to_owned(),
+        provider: LinkView {
+            text: package.organization.title.get(lang).to_owned(),
+            href: search_link("organization", package.organization.name.as_str()),
+        },
+        categories: package
+            .groups
+            .iter()
+            .map(|g| LinkView {
+                text: g.title.get(lang).to_owned(),
+                href: search_link("groups", g.name.as_str()),
+            })
+            .collect(),
+        tags: package
+            .tags
+            .iter()
+            .map(|t| LinkView {
+                text: t.name.as_str().to_owned(),
+                href: search_link("tags", t.name.as_str()),
+            })
+            .collect(),
+        licence: texts::licence(d.licence, lang),
+        frequency: texts::frequency(d.frequency, lang),
+        temporal: d.temporal.map(|t| match t.to {
+            Some(to) => format!("{} – {to}", t.from),
+            None => format!("{} – {}", t.from, o.to_date),
+        }),
+        spatial: d.spatial.clone(),
+        modified: shown_date(d.modified_s),
+        resources,
+        package_api: format!("/api/3/action/package_show?id={}", d.name.as_str()),
+    }
+}
+
+/// `GET /opendata/dataset/{name}`: a dataset, its resources and their previews.
+async fn dataset(
+    State(state): State<OpenDataPortalState>,
+    Path(name): Path<String>,
+    prefs: Prefs,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    let o = OpenDataTexts::get(prefs.lang);
+    match state.open.package(&name).await {
+        Ok(package) => {
+            let d = view(&state.open, package, prefs.lang).await;
+            render(
+                &DatasetTemplate {
+                    page: page(prefs, &d.title, &uri),
+                    o,
+                    d,
+                },
+                StatusCode::OK,
+            )
+        }
+        Err(OpendataError::NotFound(_) | OpendataError::Forbidden(_)) => render(
+            &MessageTemplate {
+                page: page(prefs, o.not_found_title, &uri),
+                o,
+                title: o.not_found_title,
+                body: o.not_found_body,
+            },
+            StatusCode::NOT_FOUND,
+        ),
+        Err(e) => Problem::internal(&e).into_response(),
+    }
+}
