@@ -160,6 +160,7 @@ error_codes! {
     OpendataDatastoreNotFound => ("opendata.datastore_not_found", NOT_FOUND, "No resource with this id has rows in the datastore (only CSV and JSON resources are ingested)."),
     OpendataDatastoreForbidden => ("opendata.datastore_forbidden", FORBIDDEN, "The resource's dataset is private or deleted; its rows are not published."),
     OpendataDumpFormat => ("opendata.dump_format", BAD_REQUEST, "A datastore dump is written as csv or json; `format` is neither."),
+    OpendataCatalogPage => ("opendata.catalog_page", BAD_REQUEST, "The DCAT catalogue's `page` is a whole number from 1."),
 }
 
 impl std::fmt::Display for ErrorCode {

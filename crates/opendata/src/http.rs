@@ -22,6 +22,7 @@ use crate::datastore::store::DUMP_PAGE_ROWS;
 use crate::datastore::table::Cell;
 use crate::datastore::{self, DumpFormat};
 use crate::error::OpendataError;
+use crate::feeds;
 use crate::service::OpenData;
 use bauhinia_core::{ErrorCode, Problem};
 
@@ -32,6 +33,8 @@ pub fn router(open: Arc<OpenData>) -> Router {
         .route("/api/3/action/{name}", get(by_get).post(by_post))
         .route("/api/action/{name}", get(by_get).post(by_post))
         .route("/datastore/dump/{resource_id}", get(dump))
+        .route("/catalog.jsonld", get(dcat_catalog))
+        .route("/feeds/dataset.atom", get(atom_feed))
         .with_state(open)
 }
 
@@ -272,4 +275,56 @@ async fn dump(
             .insert(header::CONTENT_DISPOSITION, value);
     }
     response
+}
+
+fn now_s() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// `/catalog.jsonld?page=N`: the DCAT catalogue, 100 datasets a page.
+async fn dcat_catalog(State(open): State<Arc<OpenData>>, RawQuery(query): RawQuery) -> Response {
+    let page = form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "page")
+        .map(|(_, value)| value.parse::<u32>().ok().filter(|n| *n >= 1));
+    let page = match page {
+        None => 1,
+        Some(Some(page)) => page,
+        Some(None) => {
+            return Problem::new(ErrorCode::OpendataCatalogPage)
+                .detail("page must be a whole number from 1")
+                .into_response()
+        }
+    };
+    let offset = (page - 1).saturating_mul(feeds::CATALOG_PAGE_SIZE);
+    let (datasets, total) = match open
+        .public_page(false, feeds::CATALOG_PAGE_SIZE, offset)
+        .await
+    {
+        Ok(found) => found,
+        Err(e) => return Problem::internal(&e).into_response(),
+    };
+    let entries = feeds::entries(&datasets);
+    let body = feeds::catalog(open.site_url(), &entries, page, total, now_s());
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/ld+json")],
+        bytes,
+    )
+        .into_response()
+}
+
+/// `/feeds/dataset.atom`: the 50 most recently changed datasets.
+async fn atom_feed(State(open): State<Arc<OpenData>>) -> Response {
+    let (datasets, _) = match open.public_page(true, feeds::FEED_ENTRIES, 0).await {
+        Ok(found) => found,
+        Err(e) => return Problem::internal(&e).into_response(),
+    };
+    let entries = feeds::entries(&datasets);
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        feeds::atom(open.site_url(), &entries),
+    )
+        .into_response()
 }

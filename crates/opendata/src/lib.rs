@@ -12,6 +12,7 @@ pub mod datastore;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod feeds;
 pub mod http;
 pub mod service;
 pub mod store;

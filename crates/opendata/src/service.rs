@@ -75,6 +75,28 @@ impl OpenData {
         &self.dir
     }
 
+    /// Active, public datasets with their providers, a page at a time (by name, or the most
+    /// recently changed first), and how many there are in all.
+    pub async fn public_page(
+        &self,
+        recent_first: bool,
+        limit: u32,
+        offset: u32,
+    ) -> Result<(Vec<(Dataset, Organization)>, i64), OpendataError> {
+        let (datasets, total) = self.store.public_page(recent_first, limit, offset).await?;
+        let organizations = self.store.organizations().await?;
+        let mut out = Vec::with_capacity(datasets.len());
+        for dataset in datasets {
+            let organization = organizations
+                .iter()
+                .find(|o| o.item.name == dataset.organization)
+                .map(|o| o.item.clone())
+                .ok_or_else(|| OpendataError::NotFound(String::new()))?;
+            out.push((dataset, organization));
+        }
+        Ok((out, total))
+    }
+
     pub async fn package_names(
         &self,
         limit: u32,

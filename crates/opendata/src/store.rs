@@ -671,4 +671,39 @@ impl CatalogueStore {
             .await?);
         rows.into_iter().map(decode_tag).collect()
     }
+
+    /// Active, public datasets, a page at a time: by name, or the most recently modified
+    /// first (the change feed). The second value is how many there are in all.
+    pub async fn public_page(
+        &self,
+        recent_first: bool,
+        limit: u32,
+        offset: u32,
+    ) -> Result<(Vec<Dataset>, i64), StoreError> {
+        let order = if recent_first {
+            "d.modified_at_s DESC, d.name"
+        } else {
+            "d.name"
+        };
+        let sql = format!(
+            "SELECT {DATASET_COLUMNS} FROM opendata_datasets d \
+             JOIN opendata_organizations o ON o.id = d.organization \
+             WHERE {PUBLIC} ORDER BY {order} LIMIT $1 OFFSET $2"
+        );
+        let count = format!("SELECT COUNT(*) FROM opendata_datasets d WHERE {PUBLIC}");
+        let (rows, total): (Vec<DatasetRow>, i64) = read!(&self.db, conn => {
+            let rows = sqlx::query_as(&sql)
+                .bind(i64::from(limit))
+                .bind(i64::from(offset))
+                .fetch_all(conn)
+                .await?;
+            let total = sqlx::query_scalar(&count).fetch_one(conn).await?;
+            (rows, total)
+        });
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(self.complete(row).await?);
+        }
+        Ok((out, total))
+    }
 }

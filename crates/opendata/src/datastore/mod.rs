@@ -95,6 +95,28 @@ impl Datastore {
         Ok(search_result(args, &info, &plan, found, action_path))
     }
 
+    /// The first `limit` rows of a resource an anonymous caller may read, with its fields and
+    /// its number of rows (the portal's preview).
+    pub async fn first_rows(
+        &self,
+        resource_id: &str,
+        limit: u32,
+    ) -> Result<(TableInfo, Vec<Vec<Cell>>), OpendataError> {
+        let info = self.readable(resource_id).await?;
+        let plan = Plan {
+            columns: (0..info.fields.len()).map(Column::Field).collect(),
+            filters: Vec::new(),
+            q: Vec::new(),
+            sort: Vec::new(),
+            limit: limit.min(query::LIMIT_MAX),
+            offset: 0,
+            include_total: false,
+            records_format: RecordsFormat::Lists,
+        };
+        let found = self.store.search(&info, &plan).await?;
+        Ok((info, found.rows))
+    }
+
     /// `datastore_info`: the dictionary and the row count.
     pub async fn info(&self, resource_id: &str) -> Result<Value, OpendataError> {
         let info = self.readable(resource_id).await?;

@@ -7,6 +7,7 @@
 //! which names every bad field at once.
 
 pub mod category;
+pub mod quality;
 mod vocab;
 
 use bauhinia_core::{FieldError, Localized};

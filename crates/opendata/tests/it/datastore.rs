@@ -4,16 +4,13 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use bauhinia_opendata::action::Params;
 use bauhinia_opendata::datastore::query::SearchArgs;
 use bauhinia_opendata::domain::{DatasetDraft, Format, ResourceDraft, TextDraft};
 use bauhinia_opendata::{OpenData, OpendataError};
 use bauhinia_store::testing::TestDb;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use crate::domain::good_draft;
 use crate::store::counter;
@@ -312,26 +309,6 @@ async fn datastore_postgres() {
     println!("datastore: postgres passed");
 }
 
-async fn body(router: &axum::Router, uri: &str) -> (StatusCode, String, String) {
-    let response = router
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8(bytes.to_vec()).unwrap(),
-    )
-}
-
 #[tokio::test]
 async fn search_and_dumps_over_http() {
     let test = TestDb::sqlite().await.unwrap();
@@ -361,7 +338,7 @@ async fn search_and_dumps_over_http() {
     let router = bauhinia_opendata::http::router(Arc::new(f.open));
 
     let filters = "%7B%22district%22%3A%22Sha%20Tin%22%7D";
-    let (status, _, text) = body(
+    let (status, _, text) = crate::fetch(
         &router,
         &format!("/api/3/action/datastore_search?resource_id={csv_id}&filters={filters}&sort=_id"),
     )
@@ -371,7 +348,7 @@ async fn search_and_dumps_over_http() {
     assert_eq!(answer["success"], true);
     assert_eq!(column(&answer["result"], "_id"), [json!(1), json!(4)]);
 
-    let (status, _, text) = body(
+    let (status, _, text) = crate::fetch(
         &router,
         &format!("/api/action/datastore_search?resource_id={csv_id}&sort=nope"),
     )
@@ -384,14 +361,15 @@ async fn search_and_dumps_over_http() {
         json!(["field \"nope\" not in table"])
     );
 
-    let (status, _, text) = body(
+    let (status, _, text) = crate::fetch(
         &router,
         &format!("/api/3/action/datastore_search?resource_id={private}"),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
 
-    let (status, content_type, csv) = body(&router, &format!("/datastore/dump/{many_id}")).await;
+    let (status, content_type, csv) =
+        crate::fetch(&router, &format!("/datastore/dump/{many_id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type, "text/csv; charset=utf-8");
     let lines: Vec<&str> = csv.split("\r\n").collect();
@@ -401,7 +379,7 @@ async fn search_and_dumps_over_http() {
     assert_eq!(lines.len(), 12_347, "header, rows, and the last line's end");
 
     let (status, content_type, text) =
-        body(&router, &format!("/datastore/dump/{many_id}?format=json")).await;
+        crate::fetch(&router, &format!("/datastore/dump/{many_id}?format=json")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type, "application/json");
     let dump: Value = serde_json::from_str(&text).unwrap();
@@ -429,7 +407,7 @@ async fn search_and_dumps_over_http() {
             "opendata.datastore_forbidden",
         ),
     ] {
-        let (got, content_type, text) = body(&router, &uri).await;
+        let (got, content_type, text) = crate::fetch(&router, &uri).await;
         assert_eq!(got, status, "{uri}: {text}");
         assert_eq!(content_type, "application/problem+json", "{uri}");
         let problem: Value = serde_json::from_str(&text).unwrap();

@@ -14,12 +14,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use bauhinia_core::{Lang, Problem};
-use bauhinia_opendata::action::Params;
-use bauhinia_opendata::datastore::query::SearchArgs;
-use bauhinia_opendata::domain::Format;
+use bauhinia_opendata::datastore::table::Cell;
+use bauhinia_opendata::domain::{quality, Format};
 use bauhinia_opendata::service::Package;
 use bauhinia_opendata::{OpenData, OpendataError};
-use serde_json::Value;
 
 pub use self::texts::OpenDataTexts;
 use crate::page::{Page, Section};
@@ -88,6 +86,9 @@ pub struct DatasetView {
     pub modified: String,
     pub resources: Vec<ResourceView>,
     pub package_api: String,
+    pub quality_percent: u8,
+    /// Each applicable check: what it asks, and whether the dataset passes.
+    pub quality: Vec<(&'static str, bool)>,
 }
 
 #[derive(Template)]
@@ -113,6 +114,10 @@ fn search_link(key: &str, value: &str) -> String {
     format!("/opendata?{}", query.finish())
 }
 
+fn now_s() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
 fn shown_date(at_s: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(at_s)
         .map(|at| at.to_offset(time::macros::offset!(+8)).date().to_string())
@@ -127,45 +132,38 @@ fn shown_size(bytes: i64) -> String {
     }
 }
 
-fn cell_text(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// The first rows of a resource's table, when the datastore has them and anyone may read them.
-async fn preview(open: &OpenData, resource_id: &str, o: &OpenDataTexts, lang: Lang) -> Option<PreviewView> {
-    let mut params = serde_json::Map::new();
-    params.insert("resource_id".into(), Value::from(resource_id));
-    params.insert("limit".into(), Value::from(PREVIEW_ROWS));
-    let params = Params::from_json(Value::Object(params).to_string().as_bytes()).ok()?;
-    let args = SearchArgs::parse(&params).ok()?;
-    let result = match open.datastore().search(&args, "/api/3/action/datastore_search").await {
-        Ok(result) => result,
+async fn preview(
+    open: &OpenData,
+    resource_id: &str,
+    o: &OpenDataTexts,
+    lang: Lang,
+) -> Option<PreviewView> {
+    let (info, rows) = match open.datastore().first_rows(resource_id, PREVIEW_ROWS).await {
+        Ok(found) => found,
         Err(OpendataError::NotFound(_) | OpendataError::Forbidden(_)) => return None,
         Err(e) => {
             tracing::warn!(error = %e, resource_id, "no preview of a resource");
             return None;
         }
     };
-    let columns: Vec<String> = result["fields"]
-        .as_array()?
+    let columns: Vec<String> = info
+        .fields
         .iter()
-        .filter_map(|f| f["id"].as_str())
-        .filter(|id| *id != "_id")
         .take(PREVIEW_COLUMNS)
-        .map(str::to_owned)
+        .map(|f| f.id.clone())
         .collect();
-    let rows: Vec<Vec<String>> = result["records"]
-        .as_array()?
+    let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|record| columns.iter().map(|c| cell_text(&record[c.as_str()])).collect())
+        .map(|row| {
+            row.iter()
+                .take(PREVIEW_COLUMNS)
+                .map(Cell::to_text)
+                .collect()
+        })
         .collect();
-    let total = result["total"].as_i64().unwrap_or(0);
     Some(PreviewView {
-        note: o.rows_shown(rows.len(), total, lang),
+        note: o.rows_shown(rows.len(), info.rows, lang),
         columns,
         rows,
     })
@@ -208,7 +206,14 @@ async fn view(open: &OpenData, package: Package, lang: Lang) -> DatasetView {
             preview,
         });
     }
+    let quality = quality::assess(d, now_s());
     DatasetView {
+        quality_percent: quality.percent(),
+        quality: quality
+            .checks
+            .iter()
+            .filter_map(|c| c.passed.map(|p| (texts::criterion(c.criterion, lang), p)))
+            .collect(),
         name: d.name.as_str().to_owned(),
         title: d.title.get(lang).to_owned(),
         notes: d.notes.get(lang).to_owned(),

@@ -2,6 +2,7 @@
 //! compile), and the vocabularies' names.
 
 use bauhinia_core::Lang;
+use bauhinia_opendata::domain::quality::Criterion;
 use bauhinia_opendata::domain::{Frequency, Licence};
 
 #[derive(Debug)]
@@ -47,6 +48,8 @@ pub struct OpenDataTexts {
     pub api_heading: &'static str,
     pub api_intro: &'static str,
     pub quality: &'static str,
+    pub met: &'static str,
+    pub not_met: &'static str,
     pub not_found_title: &'static str,
     pub not_found_body: &'static str,
     pub back_to_search: &'static str,
@@ -97,6 +100,49 @@ pub fn frequency(frequency: Frequency, lang: Lang) -> &'static str {
     pick(lang, tc, sc, en)
 }
 
+pub fn criterion(criterion: Criterion, lang: Lang) -> &'static str {
+    let [tc, sc, en] = match criterion {
+        Criterion::Description => [
+            "三種語言都有足夠的說明",
+            "三种语言都有足够的说明",
+            "Described well, in all three languages",
+        ],
+        Criterion::Tags => ["有標籤", "有标签", "Has tags"],
+        Criterion::HasResources => ["有數據資源", "有数据资源", "Has resources"],
+        Criterion::OpenFormat => [
+            "以開放及機器可讀格式提供",
+            "以开放及机器可读格式提供",
+            "In an open, machine-readable format",
+        ],
+        Criterion::ResourcesDocumented => [
+            "每項資源都有說明",
+            "每项资源都有说明",
+            "Every resource is documented",
+        ],
+        Criterion::Licence => [
+            "註明開放使用條款",
+            "注明开放使用条款",
+            "States an open licence",
+        ],
+        Criterion::TemporalCoverage => [
+            "註明數據涵蓋期間",
+            "注明数据涵盖期间",
+            "States the period covered",
+        ],
+        Criterion::SpatialCoverage => [
+            "註明地理涵蓋範圍",
+            "注明地理涵盖范围",
+            "States the area covered",
+        ],
+        Criterion::UpdatedOnTime => [
+            "按所述頻率更新",
+            "按所述频率更新",
+            "Updated as often as it says",
+        ],
+    };
+    pick(lang, tc, sc, en)
+}
+
 pub fn licence(licence: Licence, lang: Lang) -> &'static str {
     let [tc, sc, en] = match licence {
         Licence::DataGovHkTerms => [
@@ -104,8 +150,16 @@ pub fn licence(licence: Licence, lang: Lang) -> &'static str {
             "资料一线通使用条款",
             "DATA.GOV.HK Terms and Conditions of Use",
         ],
-        Licence::CcBy => ["創用 CC 姓名標示", "知识共享署名", "Creative Commons Attribution"],
-        Licence::CcZero => ["CC0 公眾領域貢獻", "CC0 公共领域贡献", "Creative Commons CCZero"],
+        Licence::CcBy => [
+            "創用 CC 姓名標示",
+            "知识共享署名",
+            "Creative Commons Attribution",
+        ],
+        Licence::CcZero => [
+            "CC0 公眾領域貢獻",
+            "CC0 公共领域贡献",
+            "Creative Commons CCZero",
+        ],
         Licence::OtherOpen => ["其他（開放）", "其他（开放）", "Other (Open)"],
     };
     pick(lang, tc, sc, en)
@@ -161,6 +215,8 @@ static ZH_HANT: OpenDataTexts = OpenDataTexts {
     api_heading: "以 API 使用",
     api_intro: "此目錄提供與 CKAN 相容的 API，ckanapi 等工具可直接使用。",
     quality: "數據質素",
+    met: "符合",
+    not_met: "未符合",
     not_found_title: "找不到數據集",
     not_found_body: "此數據集不存在，或未有公開。",
     back_to_search: "返回搜尋",
@@ -208,6 +264,8 @@ static ZH_HANS: OpenDataTexts = OpenDataTexts {
     api_heading: "以 API 使用",
     api_intro: "此目录提供与 CKAN 兼容的 API，ckanapi 等工具可直接使用。",
     quality: "数据质素",
+    met: "符合",
+    not_met: "未符合",
     not_found_title: "找不到数据集",
     not_found_body: "此数据集不存在，或未有公开。",
     back_to_search: "返回搜索",
@@ -255,6 +313,8 @@ static EN: OpenDataTexts = OpenDataTexts {
     api_heading: "Use it through the API",
     api_intro: "This catalogue has a CKAN-compatible API: tools such as ckanapi work with it unchanged.",
     quality: "Data quality",
+    met: "met",
+    not_met: "not met",
     not_found_title: "Dataset not found",
     not_found_body: "This dataset does not exist, or is not published.",
     back_to_search: "Back to search",
