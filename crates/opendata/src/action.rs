@@ -29,10 +29,20 @@ pub enum Action {
     TagList,
     StatusShow,
     HelpShow,
+    PackageCreate,
+    PackageUpdate,
+    PackagePatch,
+    PackageDelete,
+    ResourceShow,
+    ResourceCreate,
+    ResourceUpdate,
+    ResourcePatch,
+    ResourceDelete,
+    OrganizationCreate,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 19] = [
         Action::PackageList,
         Action::PackageShow,
         Action::OrganizationList,
@@ -42,6 +52,16 @@ impl Action {
         Action::TagList,
         Action::StatusShow,
         Action::HelpShow,
+        Action::PackageCreate,
+        Action::PackageUpdate,
+        Action::PackagePatch,
+        Action::PackageDelete,
+        Action::ResourceShow,
+        Action::ResourceCreate,
+        Action::ResourceUpdate,
+        Action::ResourcePatch,
+        Action::ResourceDelete,
+        Action::OrganizationCreate,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -55,7 +75,34 @@ impl Action {
             Action::TagList => "tag_list",
             Action::StatusShow => "status_show",
             Action::HelpShow => "help_show",
+            Action::PackageCreate => "package_create",
+            Action::PackageUpdate => "package_update",
+            Action::PackagePatch => "package_patch",
+            Action::PackageDelete => "package_delete",
+            Action::ResourceShow => "resource_show",
+            Action::ResourceCreate => "resource_create",
+            Action::ResourceUpdate => "resource_update",
+            Action::ResourcePatch => "resource_patch",
+            Action::ResourceDelete => "resource_delete",
+            Action::OrganizationCreate => "organization_create",
         }
+    }
+
+    /// Whether the action changes the catalogue: POST only, with a publisher's token.
+    pub const fn is_write(self) -> bool {
+        !matches!(
+            self,
+            Action::PackageList
+                | Action::PackageShow
+                | Action::OrganizationList
+                | Action::OrganizationShow
+                | Action::GroupList
+                | Action::GroupShow
+                | Action::TagList
+                | Action::StatusShow
+                | Action::HelpShow
+                | Action::ResourceShow
+        )
     }
 
     pub fn parse(name: &str) -> Option<Action> {
@@ -73,6 +120,9 @@ impl Action {
             Action::GroupShow => "Return the details of a group (category).\n\n:param id: the id or name of the group\n:type id: string\n:param include_datasets: include a truncated list of the group's datasets (optional, default: ``False``)\n:type include_datasets: bool\n\n:rtype: dictionary\n",
             Action::TagList => "Return a list of the site's tags.\n\n:param query: a tag name query to search for; only tags whose names contain this string are returned (optional)\n:type query: string\n:param all_fields: return full tag dictionaries instead of just names (optional, default: ``False``)\n:type all_fields: bool\n\n:rtype: list of strings\n",
             Action::StatusShow => "Return a dictionary with information about the site's configuration.\n\n:rtype: dictionary\n",
+            Action::PackageCreate | Action::PackageUpdate | Action::PackagePatch | Action::PackageDelete
+            | Action::ResourceShow | Action::ResourceCreate | Action::ResourceUpdate | Action::ResourcePatch
+            | Action::ResourceDelete | Action::OrganizationCreate => crate::http_write::help(self),
             Action::HelpShow => "Return the help string for a particular API action.\n\n:param name: Action function name (eg `package_create`, `group_show`)\n:type name: string\n\n:returns: The help string for the action function, or None if the function does not have a docstring.\n:rtype: string\n",
         }
     }
@@ -123,6 +173,11 @@ impl Params {
 
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key)
+    }
+
+    /// The parameters as CKAN's `data_dict`, for the write actions.
+    pub fn to_dict(&self) -> serde_json::Map<String, Value> {
+        self.0.clone().into_iter().collect()
     }
 }
 
@@ -489,6 +544,6 @@ mod tests {
             assert_eq!(Action::parse(action.name()), Some(action));
         }
         assert_eq!(Action::parse("package_search"), None);
-        assert_eq!(Action::parse("package_create"), None);
+        assert_eq!(Action::parse("package_revise"), None);
     }
 }

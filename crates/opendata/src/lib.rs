@@ -11,9 +11,15 @@ pub mod ckan;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod http;
+pub mod http_write;
+pub mod package_input;
+pub mod publish;
 pub mod service;
 pub mod store;
+pub mod store_write;
+pub mod token;
 
 pub use error::OpendataError;
 pub use service::OpenData;
