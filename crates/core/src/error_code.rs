@@ -157,6 +157,10 @@ error_codes! {
     FpsDebitInvalid => ("fps.debit_invalid", UNPROCESSABLE_ENTITY, "The direct debit is invalid (amount, currency, reference, collection date outside the mandate); `errors` names the fields."),
     FpsReturnInvalid => ("fps.return_invalid", UNPROCESSABLE_ENTITY, "The return or refund is invalid (the original is not a settled transfer to this participant, or a field is wrong); `errors` names the fields."),
     FpsReturnExceedsOriginal => ("fps.return_exceeds_original", UNPROCESSABLE_ENTITY, "The amount exceeds what remains of the original transfer after its earlier returns and refunds."),
+    OpendataArchiveParameterInvalid => ("opendata.archive_parameter_invalid", BAD_REQUEST, "A parameter of the historical archive API is missing or invalid (dates are YYYYMMDD, times YYYYMMDD-HHMM, Hong Kong time); `errors` names it."),
+    OpendataArchiveFileNotFound => ("opendata.archive_file_not_found", NOT_FOUND, "The archive has no version of that file at or before that time."),
+    OpendataTokenInvalid => ("opendata.token_invalid", UNPROCESSABLE_ENTITY, "The API token request is invalid (publisher, name, organisations); `errors` names the fields. No token was issued."),
+    OpendataTokenNotFound => ("opendata.token_not_found", NOT_FOUND, "No open data API token has that id."),
 }
 
 impl std::fmt::Display for ErrorCode {

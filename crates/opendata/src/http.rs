@@ -35,7 +35,8 @@ pub fn router(open: Arc<OpenData>) -> Router {
         .route("/api/action/{name}", get(by_get).post(by_post))
         .layer(DefaultBodyLimit::max(upload_limit))
         .with_state(Arc::clone(&open))
-        .merge(http_write::router(open))
+        .merge(http_write::router(Arc::clone(&open)))
+        .merge(crate::archive::router(open))
 }
 
 fn answer(status: StatusCode, body: &Value) -> Response {

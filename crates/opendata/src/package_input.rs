@@ -5,7 +5,8 @@
 //!
 //! Leniencies, for CKAN's clients that send less than DATA.GOV.HK publishes: a Chinese text not
 //! given is the English one; a resource's description not given is its name; no licence is
-//! DATA.GOV.HK's terms; no update frequency is `irregular`; a format is matched without regard
+//! DATA.GOV.HK's terms; no update frequency is `irregular`; a resource without a name is named by
+//! its URL's last segment; a format is matched without regard
 //! to case. Everything else is the domain's rule (`DatasetDraft::validate`).
 
 use bauhinia_core::{FieldError, Localized};
@@ -154,7 +155,14 @@ pub fn resource(
 ) -> Result<ResourceInput, Vec<FieldError>> {
     let mut faults = Faults::default();
     let id = faults.text(dict, pointer, "id").filter(|s| !s.is_empty());
-    let name = three(&mut faults, dict, pointer, "name", None);
+    // CKAN lets a resource go unnamed; its URL's last segment names it here.
+    let url_name = dict
+        .get("url")
+        .and_then(Value::as_str)
+        .and_then(|u| u.trim_end_matches('/').rsplit('/').next())
+        .filter(|s| !s.is_empty() && !s.contains(':'))
+        .map(str::to_owned);
+    let name = three(&mut faults, dict, pointer, "name", url_name.as_deref());
     let description = three(&mut faults, dict, pointer, "description", Some(&name.en));
     let description = TextDraft {
         zh_hant: if description.zh_hant == description.en {

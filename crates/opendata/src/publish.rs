@@ -38,6 +38,23 @@ impl Default for WriteLimits {
     }
 }
 
+/// What the operator asks a token for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct TokenRequest {
+    /// What the token is for ("the TD's harvester").
+    pub name: String,
+    /// The publisher's user name.
+    pub user: String,
+    #[serde(default)]
+    pub sysadmin: bool,
+    /// Organisations (ids or names) the publisher edits.
+    #[serde(default)]
+    pub organizations: Vec<String>,
+    /// When the token stops working (Unix seconds); never if absent.
+    #[serde(default)]
+    pub expires_s: Option<i64>,
+}
+
 /// An uploaded file, received and durable, waiting for its resource to be saved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upload {
@@ -106,26 +123,23 @@ impl OpenData {
     /// organisations are given by id or name and must exist.
     pub async fn issue_token(
         &self,
-        name: &str,
-        publisher: &str,
-        sysadmin: bool,
-        organizations: &[String],
-        expires_s: Option<i64>,
+        asked: &TokenRequest,
         actor: &str,
         now_s: i64,
     ) -> Result<(String, TokenRecord), OpendataError> {
         let mut faults = Vec::new();
-        let name = token::parse_name(name).map_err(|e| faults.push(FieldError::new("/name", e)));
+        let name =
+            token::parse_name(&asked.name).map_err(|e| faults.push(FieldError::new("/name", e)));
         let user =
-            token::parse_name(publisher).map_err(|e| faults.push(FieldError::new("/user", e)));
-        if sysadmin == !organizations.is_empty() {
+            token::parse_name(&asked.user).map_err(|e| faults.push(FieldError::new("/user", e)));
+        if asked.sysadmin != asked.organizations.is_empty() {
             faults.push(FieldError::new(
                 "/organizations",
                 "Give organisations, or sysadmin, not both and not neither",
             ));
         }
-        let mut ids = Vec::with_capacity(organizations.len());
-        for (i, org) in organizations.iter().enumerate() {
+        let mut ids = Vec::with_capacity(asked.organizations.len());
+        for (i, org) in asked.organizations.iter().enumerate() {
             match self.store().organization(org).await? {
                 Some(o) if !ids.contains(&o.item.id) => ids.push(o.item.id),
                 Some(_) => {}
@@ -138,6 +152,7 @@ impl OpenData {
         let (Ok(name), Ok(user), true) = (name, user, faults.is_empty()) else {
             return Err(OpendataError::Invalid(faults));
         };
+        let (sysadmin, expires_s) = (asked.sysadmin, asked.expires_s);
         let secret = token::new_secret();
         let record = TokenRecord {
             id: uuid::Uuid::new_v4().to_string(),
@@ -470,18 +485,16 @@ impl OpenData {
         }
         package.insert("resources".into(), Value::Array(resources));
         let input = package_input::package(&package)
-            .map_err(|faults| OpendataError::Invalid(resource_faults(faults, position)))?;
-        let dataset = self.build(publisher, input, Some(&existing), now_s).await?;
+            .map_err(|faults| in_resource(OpendataError::Invalid(faults), position))?;
+        let dataset = self
+            .build(publisher, input, Some(&existing), now_s)
+            .await
+            .map_err(|e| in_resource(e, position))?;
         let action = change.audit_action();
         let saved = self
             .commit(publisher, &dataset, Save::Replace, action, file.as_ref())
             .await
-            .map_err(|e| match e {
-                OpendataError::Invalid(faults) => {
-                    OpendataError::Invalid(resource_faults(faults, position))
-                }
-                other => other,
-            })?;
+            .map_err(|e| in_resource(e, position))?;
         if change == ResourceChange::Delete {
             return Ok(Value::Null);
         }
@@ -634,6 +647,13 @@ fn same_content(a: &Resource, b: &Resource) -> bool {
         && a.url == b.url
         && a.size_bytes == b.size_bytes
         && a.hash == b.hash
+}
+
+fn in_resource(e: OpendataError, position: usize) -> OpendataError {
+    match e {
+        OpendataError::Invalid(faults) => OpendataError::Invalid(resource_faults(faults, position)),
+        other => other,
+    }
 }
 
 /// A resource action's faults, named at the resource's own keys (`/url`), as CKAN's

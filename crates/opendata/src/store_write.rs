@@ -446,7 +446,7 @@ impl CatalogueStore {
     ) -> Result<Vec<FileVersion>, StoreError> {
         let sql = format!(
             "SELECT {FILE_COLUMNS} FROM opendata_file_versions WHERE url = $1 \
-             AND uploaded_at_s >= $2 AND uploaded_at_s < $3 ORDER BY uploaded_at_s, id"
+             AND uploaded_at_s >= $2 AND uploaded_at_s < $3 ORDER BY seq"
         );
         Ok(read!(self.db(), conn => sqlx::query_as(&sql)
             .bind(url)
@@ -464,7 +464,7 @@ impl CatalogueStore {
     ) -> Result<Option<FileVersion>, StoreError> {
         let sql = format!(
             "SELECT {FILE_COLUMNS} FROM opendata_file_versions WHERE url = $1 \
-             AND uploaded_at_s < $2 ORDER BY uploaded_at_s DESC, id DESC LIMIT 1"
+             AND uploaded_at_s < $2 ORDER BY seq DESC LIMIT 1"
         );
         Ok(read!(self.db(), conn => sqlx::query_as(&sql)
             .bind(url)
@@ -477,7 +477,7 @@ impl CatalogueStore {
     pub async fn latest_file(&self, resource: &str) -> Result<Option<FileVersion>, StoreError> {
         let sql = format!(
             "SELECT {FILE_COLUMNS} FROM opendata_file_versions WHERE resource = $1 \
-             ORDER BY uploaded_at_s DESC, id DESC LIMIT 1"
+             ORDER BY seq DESC LIMIT 1"
         );
         Ok(read!(self.db(), conn => sqlx::query_as(&sql)
             .bind(resource)

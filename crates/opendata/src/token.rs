@@ -149,7 +149,8 @@ mod tests {
 
     #[test]
     fn presented_tokens() {
-        let cases: [(&[(&'static str, &str)], Option<&str>); 7] = [
+        type Case<'a> = (&'a [(&'static str, &'a str)], Option<&'a str>);
+        let cases: [Case<'_>; 7] = [
             (&[], None),
             (&[("authorization", "bod_abc")], Some("bod_abc")),
             (&[("authorization", "Bearer bod_abc")], Some("bod_abc")),

@@ -13,3 +13,4 @@ mod domain;
 mod http;
 mod properties;
 mod store;
+mod writes;

@@ -25,7 +25,9 @@ CREATE TABLE opendata_tokens (
 -- shared by every version with the same content. `dataset` and `resource` are not foreign
 -- keys: a version outlives the resource it was uploaded to (the archive keeps it).
 CREATE TABLE opendata_file_versions (
-    id TEXT PRIMARY KEY NOT NULL,
+    -- The order of uploads, also within one second.
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
     dataset TEXT NOT NULL,
     resource TEXT NOT NULL,
     -- The download URL the resource had when this version was uploaded; the archive's `url`.
@@ -39,6 +41,6 @@ CREATE TABLE opendata_file_versions (
     publisher TEXT NOT NULL
 );
 
-CREATE INDEX opendata_file_versions_by_resource ON opendata_file_versions (resource, uploaded_at_s);
-CREATE INDEX opendata_file_versions_by_url ON opendata_file_versions (url, uploaded_at_s);
+CREATE INDEX opendata_file_versions_by_resource ON opendata_file_versions (resource, seq);
+CREATE INDEX opendata_file_versions_by_url ON opendata_file_versions (url, seq);
 CREATE INDEX opendata_file_versions_by_time ON opendata_file_versions (uploaded_at_s);
