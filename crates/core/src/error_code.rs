@@ -161,6 +161,10 @@ error_codes! {
     OpendataDatastoreForbidden => ("opendata.datastore_forbidden", FORBIDDEN, "The resource's dataset is private or deleted; its rows are not published."),
     OpendataDumpFormat => ("opendata.dump_format", BAD_REQUEST, "A datastore dump is written as csv or json; `format` is neither."),
     OpendataCatalogPage => ("opendata.catalog_page", BAD_REQUEST, "The DCAT catalogue's `page` is a whole number from 1."),
+    OpendataArchiveParameterInvalid => ("opendata.archive_parameter_invalid", BAD_REQUEST, "A parameter of the historical archive API is missing or invalid (dates are YYYYMMDD, times YYYYMMDD-HHMM, Hong Kong time); `errors` names it."),
+    OpendataArchiveFileNotFound => ("opendata.archive_file_not_found", NOT_FOUND, "The archive has no version of that file at or before that time."),
+    OpendataTokenInvalid => ("opendata.token_invalid", UNPROCESSABLE_ENTITY, "The API token request is invalid (publisher, name, organisations); `errors` names the fields. No token was issued."),
+    OpendataTokenNotFound => ("opendata.token_not_found", NOT_FOUND, "No open data API token has that id."),
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -31,10 +31,20 @@ pub enum Action {
     HelpShow,
     DatastoreSearch,
     DatastoreInfo,
+    PackageCreate,
+    PackageUpdate,
+    PackagePatch,
+    PackageDelete,
+    ResourceShow,
+    ResourceCreate,
+    ResourceUpdate,
+    ResourcePatch,
+    ResourceDelete,
+    OrganizationCreate,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 21] = [
         Action::PackageList,
         Action::PackageShow,
         Action::OrganizationList,
@@ -46,6 +56,16 @@ impl Action {
         Action::HelpShow,
         Action::DatastoreSearch,
         Action::DatastoreInfo,
+        Action::PackageCreate,
+        Action::PackageUpdate,
+        Action::PackagePatch,
+        Action::PackageDelete,
+        Action::ResourceShow,
+        Action::ResourceCreate,
+        Action::ResourceUpdate,
+        Action::ResourcePatch,
+        Action::ResourceDelete,
+        Action::OrganizationCreate,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -61,7 +81,33 @@ impl Action {
             Action::HelpShow => "help_show",
             Action::DatastoreSearch => "datastore_search",
             Action::DatastoreInfo => "datastore_info",
+            Action::PackageCreate => "package_create",
+            Action::PackageUpdate => "package_update",
+            Action::PackagePatch => "package_patch",
+            Action::PackageDelete => "package_delete",
+            Action::ResourceShow => "resource_show",
+            Action::ResourceCreate => "resource_create",
+            Action::ResourceUpdate => "resource_update",
+            Action::ResourcePatch => "resource_patch",
+            Action::ResourceDelete => "resource_delete",
+            Action::OrganizationCreate => "organization_create",
         }
+    }
+
+    /// Whether the action changes the catalogue: POST only, with a publisher's token.
+    pub const fn is_write(self) -> bool {
+        matches!(
+            self,
+            Action::PackageCreate
+                | Action::PackageUpdate
+                | Action::PackagePatch
+                | Action::PackageDelete
+                | Action::ResourceCreate
+                | Action::ResourceUpdate
+                | Action::ResourcePatch
+                | Action::ResourceDelete
+                | Action::OrganizationCreate
+        )
     }
 
     pub fn parse(name: &str) -> Option<Action> {
@@ -81,6 +127,9 @@ impl Action {
             Action::StatusShow => "Return a dictionary with information about the site's configuration.\n\n:rtype: dictionary\n",
             Action::DatastoreSearch => "Search a DataStore resource: the rows of a tabular (CSV or JSON) resource, typed by its data dictionary.\n\n:param resource_id: id of the resource to be searched against\n:type resource_id: string\n:param filters: matching conditions to select, e.g {\"key1\": \"a\", \"key2\": \"b\"}; a list of values matches any of them (optional)\n:type filters: dictionary\n:param q: text to search for in every field (a string), or per field (a dictionary) (optional)\n:type q: string or dictionary\n:param fields: fields to return, a list or a comma-separated string (optional, default: all fields)\n:type fields: list or comma separated string\n:param sort: comma separated field names with ordering, e.g.: \"fieldname1, fieldname2 desc\" (optional)\n:type sort: string\n:param limit: maximum number of rows to return (optional, default: 100, upper limit: 32000)\n:type limit: int\n:param offset: offset this number of rows (optional)\n:type offset: int\n:param include_total: True to return total matching record count (optional, default: true)\n:type include_total: bool\n:param records_format: the format for the records return value: 'objects' (default) or 'lists'\n:type records_format: controlled list\n\n:returns: a dictionary with fields, records, total and _links\n:rtype: dictionary\n",
             Action::DatastoreInfo => "Return the data dictionary and the row count of a DataStore resource.\n\n:param id: id of the resource\n:type id: string\n\n:rtype: dictionary\n",
+            Action::PackageCreate | Action::PackageUpdate | Action::PackagePatch | Action::PackageDelete
+            | Action::ResourceShow | Action::ResourceCreate | Action::ResourceUpdate | Action::ResourcePatch
+            | Action::ResourceDelete | Action::OrganizationCreate => crate::http_write::help(self),
             Action::HelpShow => "Return the help string for a particular API action.\n\n:param name: Action function name (eg `package_create`, `group_show`)\n:type name: string\n\n:returns: The help string for the action function, or None if the function does not have a docstring.\n:rtype: string\n",
         }
     }
@@ -131,6 +180,11 @@ impl Params {
 
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key)
+    }
+
+    /// The parameters as CKAN's `data_dict`, for the write actions.
+    pub fn to_dict(&self) -> serde_json::Map<String, Value> {
+        self.0.clone().into_iter().collect()
     }
 }
 
@@ -497,6 +551,6 @@ mod tests {
             assert_eq!(Action::parse(action.name()), Some(action));
         }
         assert_eq!(Action::parse("package_search"), None);
-        assert_eq!(Action::parse("package_create"), None);
+        assert_eq!(Action::parse("package_revise"), None);
     }
 }

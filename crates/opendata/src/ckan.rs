@@ -85,7 +85,7 @@ fn resource(r: &Resource, package_id: &str, position: usize) -> Value {
         "description": r.description.en,
         "format": r.format.as_str(),
         "url": r.url,
-        "url_type": Value::Null,
+        "url_type": if is_upload(r, package_id) { json!("upload") } else { Value::Null },
         "size": r.size_bytes,
         "hash": r.hash,
         "mimetype": r.format.mimetype(),
@@ -108,6 +108,17 @@ fn resource(r: &Resource, package_id: &str, position: usize) -> Value {
         }
     }
     dict
+}
+
+/// Whether the resource's file is kept here: its URL is this server's download route for it
+/// (`…/dataset/{id}/resource/{rid}/download/{file}`), which only an upload is given.
+fn is_upload(r: &Resource, package_id: &str) -> bool {
+    let route = format!("/dataset/{package_id}/resource/{}/download/", r.id);
+    url::Url::parse(&r.url).is_ok_and(|u| {
+        u.path()
+            .strip_prefix(route.as_str())
+            .is_some_and(|file| !file.is_empty() && !file.contains('/'))
+    })
 }
 
 /// A tag as a package embeds it.

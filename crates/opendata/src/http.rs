@@ -7,9 +7,8 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -23,19 +22,30 @@ use crate::datastore::table::Cell;
 use crate::datastore::{self, DumpFormat};
 use crate::error::OpendataError;
 use crate::feeds;
+use crate::http_write::{self, Caller, Refusal};
+use crate::publish::Upload;
 use crate::service::OpenData;
+use crate::token::Publisher;
 use bauhinia_core::{ErrorCode, Problem};
 
 const JSON: &str = "application/json;charset=utf-8";
 
 pub fn router(open: Arc<OpenData>) -> Router {
+    // Uploads may be larger than the server's default body limit; JSON bodies are read
+    // within the catalogue's own limit (`http_write::read_post`).
+    let upload_limit = usize::try_from(open.limits().upload_max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1024 * 1024);
     Router::new()
         .route("/api/3/action/{name}", get(by_get).post(by_post))
         .route("/api/action/{name}", get(by_get).post(by_post))
         .route("/datastore/dump/{resource_id}", get(dump))
         .route("/catalog.jsonld", get(dcat_catalog))
         .route("/feeds/dataset.atom", get(atom_feed))
-        .with_state(open)
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .with_state(Arc::clone(&open))
+        .merge(http_write::router(Arc::clone(&open)))
+        .merge(crate::archive::router(open))
 }
 
 fn answer(status: StatusCode, body: &Value) -> Response {
@@ -55,31 +65,60 @@ async fn by_get(
     State(open): State<Arc<OpenData>>,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
     let Some(action) = Action::parse(&name) else {
         return bad_request(&format!("Action name not known: {name}"));
     };
+    if action.is_write() {
+        return bad_request("JSON Error: Invalid request. Please use POST method for your request");
+    }
     let params = Params::from_query(query.as_deref().unwrap_or_default());
-    respond(&open, action, &params).await
+    respond(&open, action, &params, &headers, None).await
 }
 
 async fn by_post(
     State(open): State<Arc<OpenData>>,
     Path(name): Path<String>,
-    body: Bytes,
+    request: Request,
 ) -> Response {
     let Some(action) = Action::parse(&name) else {
         return bad_request(&format!("Action name not known: {name}"));
     };
-    match Params::from_json(&body) {
-        Ok(params) => respond(&open, action, &params).await,
-        Err(detail) => bad_request(&format!("JSON Error: {detail}")),
+    let headers = request.headers().clone();
+    match http_write::read_post(&open, request).await {
+        Ok((params, upload)) => respond(&open, action, &params, &headers, upload).await,
+        Err(Refusal::BadRequest(detail)) => bad_request(&detail),
+        Err(Refusal::Error(status, error)) => {
+            let help = ckan::help_url(open.site_url(), action.name());
+            answer(status, &ckan::failure(&help, error))
+        }
     }
 }
 
-async fn respond(open: &OpenData, action: Action, params: &Params) -> Response {
+async fn respond(
+    open: &OpenData,
+    action: Action,
+    params: &Params,
+    headers: &HeaderMap,
+    upload: Option<Upload>,
+) -> Response {
     let help = ckan::help_url(open.site_url(), action.name());
-    match run(open, action, params).await {
+    let presented = crate::token::presented(headers);
+    let outcome = match open
+        .authenticate(presented.as_deref(), http_write::now_s())
+        .await
+    {
+        Ok(publisher) => {
+            let mut caller = Caller { publisher, upload };
+            match http_write::run_write(open, action, params, caller.clone_publisher()).await {
+                Some(result) => result,
+                None => run(open, action, params, caller.publisher.as_ref()).await,
+            }
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
         Ok(result) => answer(StatusCode::OK, &ckan::success(&help, result)),
         Err(e) => {
             if matches!(e, OpendataError::Store(_) | OpendataError::Io(_)) {
@@ -91,7 +130,12 @@ async fn respond(open: &OpenData, action: Action, params: &Params) -> Response {
     }
 }
 
-async fn run(open: &OpenData, action: Action, params: &Params) -> Result<Value, OpendataError> {
+async fn run(
+    open: &OpenData,
+    action: Action,
+    params: &Params,
+    publisher: Option<&Publisher>,
+) -> Result<Value, OpendataError> {
     match action {
         Action::PackageList => {
             let args = PackageListArgs::parse(params).map_err(OpendataError::Invalid)?;
@@ -101,7 +145,7 @@ async fn run(open: &OpenData, action: Action, params: &Params) -> Result<Value, 
         }
         Action::PackageShow => {
             let args = ShowArgs::parse(params).map_err(OpendataError::Invalid)?;
-            Ok(ckan::package(&open.package(&args.id).await?))
+            Ok(ckan::package(&open.package_for(&args.id, publisher).await?))
         }
         Action::OrganizationList => {
             let args = GroupListArgs::parse(params).map_err(OpendataError::Invalid)?;
@@ -166,6 +210,8 @@ async fn run(open: &OpenData, action: Action, params: &Params) -> Result<Value, 
                 .ok_or_else(|| OpendataError::NotFound("Action function not found".into()))?;
             Ok(Value::from(asked.help()))
         }
+        // The write actions and resource_show: answered by `http_write::run_write`.
+        _ => Err(OpendataError::NotFound(String::new())),
     }
 }
 
@@ -227,8 +273,9 @@ async fn dump(
         DumpFormat::Json => ("application/json", "json", datastore::json_opening(&info)),
     };
     let store = open.datastore().store().clone();
-    let first =
-        futures_util::stream::once(async move { Ok::<_, OpendataError>(Bytes::from(opening)) });
+    let first = futures_util::stream::once(async move {
+        Ok::<_, OpendataError>(axum::body::Bytes::from(opening))
+    });
     // State: the last `_id` sent, whether any row was sent, and whether the table is done.
     let pages = futures_util::stream::unfold(
         (info, 0_i64, false, false),
@@ -259,7 +306,7 @@ async fn dump(
                 }
                 let sent = sent || !rows.is_empty();
                 Some((
-                    Ok(Bytes::from(bytes)),
+                    Ok(axum::body::Bytes::from(bytes)),
                     (info, last.unwrap_or(after), sent, finished),
                 ))
             }

@@ -7,15 +7,22 @@
 //! dictionaries) ← `http` (the routes). `demo` is the catalogue an embedded demo starts with.
 
 pub mod action;
+pub mod archive;
 pub mod ckan;
 pub mod datastore;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod feeds;
+pub mod files;
 pub mod http;
+pub mod http_write;
+pub mod package_input;
+pub mod publish;
 pub mod service;
 pub mod store;
+pub mod store_write;
+pub mod token;
 
 pub use error::OpendataError;
 pub use service::OpenData;

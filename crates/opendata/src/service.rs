@@ -24,6 +24,8 @@ pub struct OpenData {
     /// The catalogue's own directory (`opendata` under the data directory): uploaded files
     /// and the search index live here, never in the database.
     dir: PathBuf,
+    /// Request and upload sizes the write side accepts.
+    limits: crate::publish::WriteLimits,
 }
 
 impl OpenData {
@@ -33,7 +35,18 @@ impl OpenData {
             datastore: Datastore::new(db),
             site_url: site_url.trim_end_matches('/').to_owned(),
             dir: dir.to_owned(),
+            limits: crate::publish::WriteLimits::default(),
         }
+    }
+
+    /// The service with these write limits (the operator's configuration).
+    pub fn with_limits(mut self, limits: crate::publish::WriteLimits) -> OpenData {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> crate::publish::WriteLimits {
+        self.limits
     }
 
     /// The service, with DATA.GOV.HK's 19 categories stored if they are not yet: they are the
@@ -121,7 +134,7 @@ impl OpenData {
         self.package_of(dataset).await
     }
 
-    async fn package_of(&self, dataset: Dataset) -> Result<Package, OpendataError> {
+    pub(crate) async fn package_of(&self, dataset: Dataset) -> Result<Package, OpendataError> {
         let organization = self
             .store
             .organization(dataset.organization.as_str())

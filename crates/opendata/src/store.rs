@@ -6,7 +6,7 @@
 //! service's rule, not the store's. Lists for anonymous callers (`package_list`, counts) read
 //! only active, public datasets.
 
-use bauhinia_core::{FieldError, Localized};
+use bauhinia_core::Localized;
 use bauhinia_store::audit::{AuditEvent, Outcome};
 use bauhinia_store::dialect::is_unique_violation;
 use bauhinia_store::{read, write_tx, Database, StoreError};
@@ -343,134 +343,9 @@ impl CatalogueStore {
     /// its id or name is taken; `Invalid` naming `/owner_org` or `/groups/i` if the provider or
     /// a category is not in the catalogue — and then nothing is written.
     pub async fn insert_dataset(&self, d: &Dataset, actor: &str) -> Result<(), OpendataError> {
-        let event = audit(
-            actor,
-            "opendata.package.create",
-            format!("opendata_dataset:{}", d.name.as_str()),
-            serde_json::json!({
-                "id": d.id,
-                "owner_org": d.organization.as_str(),
-                "private": d.private,
-                "resources": d.resources.len(),
-            }),
-        );
-        let result: Result<Result<(), Vec<FieldError>>, OpendataError> = async {
-            Ok(write_tx!(&self.db, tx, append => {
-                let org: Option<String> =
-                    sqlx::query_scalar("SELECT id FROM opendata_organizations WHERE name = $1")
-                        .bind(d.organization.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let Some(org) = org else {
-                    return Ok(Err(vec![FieldError::new("/owner_org", "Organization does not exist")]));
-                };
-                let mut groups = Vec::with_capacity(d.groups.len());
-                let mut missing = Vec::new();
-                for (i, g) in d.groups.iter().enumerate() {
-                    let id: Option<String> =
-                        sqlx::query_scalar("SELECT id FROM opendata_groups WHERE name = $1")
-                            .bind(g.as_str())
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    match id {
-                        Some(id) => groups.push(id),
-                        None => missing.push(FieldError::new(format!("/groups/{i}"), "Group does not exist")),
-                    }
-                }
-                if !missing.is_empty() {
-                    return Ok(Err(missing));
-                }
-                let coverage_from = d.temporal.map(|t| t.from.to_string());
-                let coverage_to = d.temporal.and_then(|t| t.to).map(|t| t.to_string());
-                sqlx::query(
-                    "INSERT INTO opendata_datasets (id, name, organization, title_en, title_zh_hant, \
-                     title_zh_hans, notes_en, notes_zh_hant, notes_zh_hans, license_id, \
-                     update_frequency, coverage_from, coverage_to, spatial_coverage, private, state, \
-                     created_at_s, modified_at_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-                     $11, $12, $13, $14, $15, $16, $17, $18)",
-                )
-                .bind(&d.id)
-                .bind(d.name.as_str())
-                .bind(&org)
-                .bind(&d.title.en)
-                .bind(&d.title.zh_hant)
-                .bind(&d.title.zh_hans)
-                .bind(&d.notes.en)
-                .bind(&d.notes.zh_hant)
-                .bind(&d.notes.zh_hans)
-                .bind(d.licence.as_str())
-                .bind(d.frequency.as_str())
-                .bind(coverage_from)
-                .bind(coverage_to)
-                .bind(&d.spatial)
-                .bind(i64::from(d.private))
-                .bind(d.state.as_str())
-                .bind(d.created_s)
-                .bind(d.modified_s)
-                .execute(&mut *tx)
-                .await?;
-                for (position, group) in (0_i64..).zip(&groups) {
-                    sqlx::query(
-                        "INSERT INTO opendata_dataset_groups (dataset, grp, position) VALUES ($1, $2, $3)",
-                    )
-                    .bind(&d.id)
-                    .bind(group)
-                    .bind(position)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for (position, tag) in (0_i64..).zip(&d.tags) {
-                    sqlx::query(
-                        "INSERT INTO opendata_tags (id, name) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-                    )
-                    .bind(uuid::Uuid::new_v4().to_string())
-                    .bind(tag.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO opendata_dataset_tags (dataset, tag, position) \
-                         SELECT $1, id, $2 FROM opendata_tags WHERE name = $3",
-                    )
-                    .bind(&d.id)
-                    .bind(position)
-                    .bind(tag.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for (position, r) in (0_i64..).zip(&d.resources) {
-                    sqlx::query(
-                        "INSERT INTO opendata_resources (id, dataset, position, name_en, name_zh_hant, \
-                         name_zh_hans, description_en, description_zh_hant, description_zh_hans, \
-                         format, url, size_bytes, hash, created_at_s, modified_at_s) VALUES ($1, $2, \
-                         $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                    )
-                    .bind(&r.id)
-                    .bind(&d.id)
-                    .bind(position)
-                    .bind(&r.name.en)
-                    .bind(&r.name.zh_hant)
-                    .bind(&r.name.zh_hans)
-                    .bind(&r.description.en)
-                    .bind(&r.description.zh_hant)
-                    .bind(&r.description.zh_hans)
-                    .bind(r.format.as_str())
-                    .bind(&r.url)
-                    .bind(r.size_bytes)
-                    .bind(&r.hash)
-                    .bind(r.created_s)
-                    .bind(r.modified_s)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                append(&mut tx, &event).await?;
-                Ok(())
-            }))
-        }
-        .await;
-        match result.map_err(|e| exists_or(e, d.name.as_str()))? {
-            Ok(()) => Ok(()),
-            Err(faults) => Err(OpendataError::Invalid(faults)),
-        }
+        use crate::store_write::Save;
+        self.save_dataset(d, Save::Create, actor, "opendata.package.create", None)
+            .await
     }
 
     /// Names of active, public datasets, by name.

@@ -394,7 +394,10 @@ async fn status_and_help() {
 #[tokio::test]
 async fn unknown_actions_and_bad_bodies_answer_ckans_400() {
     let app = app().await;
-    for uri in ["/api/3/action/package_search", "/api/action/package_create"] {
+    for uri in [
+        "/api/3/action/package_revise",
+        "/api/action/datastore_upsert",
+    ] {
         let action = uri.rsplit('/').next().unwrap();
         for answer in [app.get(uri).await, app.post(uri, "{}").await] {
             assert_eq!(answer.status, StatusCode::BAD_REQUEST);

@@ -37,3 +37,4 @@ async fn fetch(router: &axum::Router, uri: &str) -> (axum::http::StatusCode, Str
         String::from_utf8(bytes.to_vec()).unwrap(),
     )
 }
+mod writes;
