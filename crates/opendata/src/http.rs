@@ -26,7 +26,8 @@ pub fn router(open: Arc<OpenData>) -> Router {
     Router::new()
         .route("/api/3/action/{name}", get(by_get).post(by_post))
         .route("/api/action/{name}", get(by_get).post(by_post))
-        .with_state(open)
+        .with_state(Arc::clone(&open))
+        .merge(crate::spatial::http::router(open))
 }
 
 fn answer(status: StatusCode, body: &Value) -> Response {

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod service;
+pub mod spatial;
 pub mod store;
 
 pub use error::OpendataError;

@@ -22,6 +22,9 @@ pub struct OpenData {
     /// The catalogue's own directory (`opendata` under the data directory): uploaded files
     /// and the search index live here, never in the database.
     dir: PathBuf,
+    /// The OGC API's collections and their spatial index (`spatial`), rebuilt from the store
+    /// at start.
+    spatial: std::sync::Arc<crate::spatial::index::Collections>,
 }
 
 impl OpenData {
@@ -30,6 +33,7 @@ impl OpenData {
             store: CatalogueStore::new(db),
             site_url: site_url.trim_end_matches('/').to_owned(),
             dir: dir.to_owned(),
+            spatial: std::sync::Arc::default(),
         }
     }
 
@@ -51,7 +55,13 @@ impl OpenData {
                 crate::demo::ignore_exists(added)?;
             }
         }
+        open.load_collections().await?;
         Ok(open)
+    }
+
+    /// The OGC API's collections, as served.
+    pub fn spatial(&self) -> &crate::spatial::index::Collections {
+        &self.spatial
     }
 
     pub fn store(&self) -> &CatalogueStore {

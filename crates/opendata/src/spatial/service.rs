@@ -1,0 +1,126 @@
+//! Publishing a GeoJSON resource as a collection, and loading the collections at start: the
+//! one way features get into the store and the index, for uploads and the demo alike.
+
+use bauhinia_core::{FieldError, Localized};
+
+use super::crs::Crs;
+use super::features::{self, Prepared};
+use super::index::{CollectionMeta, Layer};
+use super::store;
+use crate::domain::Format;
+use crate::error::OpendataError;
+use crate::service::OpenData;
+
+/// A collection id is at most this long (the dataset name plus a resource's short id).
+const SHORT_RESOURCE_CHARS: usize = 8;
+
+impl OpenData {
+    /// Checks a GeoJSON upload, converts it to WGS84 (from `source_crs`, or the CRS its legacy
+    /// `crs` member names, or CRS84), and stores and serves it as the OGC collection of the
+    /// dataset's resource, replacing what that resource published before. Invalid GeoJSON is
+    /// `Invalid`, naming each fault (`/features/3/geometry/coordinates`), and nothing changes.
+    pub async fn publish_features(
+        &self,
+        dataset_id: &str,
+        resource_id: &str,
+        bytes: &[u8],
+        source_crs: Option<Crs>,
+        actor: &str,
+        now_s: i64,
+    ) -> Result<CollectionMeta, OpendataError> {
+        let dataset = self
+            .store()
+            .dataset(dataset_id)
+            .await?
+            .filter(|d| d.id == dataset_id)
+            .ok_or_else(|| OpendataError::NotFound("Dataset".into()))?;
+        let resource = dataset
+            .resources
+            .iter()
+            .find(|r| r.id == resource_id)
+            .ok_or_else(|| OpendataError::NotFound("Resource".into()))?;
+        if resource.format != Format::GeoJson {
+            return Err(OpendataError::Invalid(vec![FieldError::new(
+                "/format",
+                "only a GeoJSON resource is published as features",
+            )]));
+        }
+        let prepared = features::prepare(bytes, source_crs).map_err(OpendataError::Invalid)?;
+        let id = self
+            .collection_id(dataset.name.as_str(), resource_id)
+            .await?;
+        let meta = CollectionMeta {
+            id,
+            dataset_id: dataset.id.clone(),
+            resource_id: resource.id.clone(),
+            title: joined(&dataset.title, &resource.name),
+            description: dataset.notes.clone(),
+            source_crs: prepared.source_crs.as_str().to_owned(),
+            extent: prepared.extent,
+            interval: prepared.interval,
+            queryables: prepared.queryables.clone(),
+            feature_count: i64::try_from(prepared.features.len()).unwrap_or(i64::MAX),
+            modified_s: now_s,
+        };
+        store::replace(self.store().db(), &meta, &prepared.features, actor).await?;
+        self.serve(meta.clone(), prepared);
+        Ok(meta)
+    }
+
+    /// The collection's id: the dataset's name, unless another resource of it has that id.
+    async fn collection_id(
+        &self,
+        dataset: &str,
+        resource_id: &str,
+    ) -> Result<String, OpendataError> {
+        if !store::id_taken(self.store().db(), dataset, resource_id).await? {
+            return Ok(dataset.to_owned());
+        }
+        let short: String = resource_id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(SHORT_RESOURCE_CHARS)
+            .collect();
+        Ok(format!("{dataset}-{short}"))
+    }
+
+    fn serve(&self, meta: CollectionMeta, prepared: Prepared) {
+        let features = prepared
+            .features
+            .into_iter()
+            .map(|f| super::index::IndexedFeature {
+                id: f.id,
+                bbox: f.bbox,
+                datetime_s: f.datetime_s,
+                geojson: f.geojson.into_boxed_str(),
+            })
+            .collect();
+        self.spatial().put(Layer::build(meta, features));
+    }
+
+    /// Builds the index of every stored collection (at start).
+    pub(crate) async fn load_collections(&self) -> Result<(), OpendataError> {
+        let db = self.store().db();
+        for meta in store::collections(db).await? {
+            let features = store::features(db, &meta.id).await?;
+            self.spatial().put(Layer::build(meta, features));
+        }
+        Ok(())
+    }
+}
+
+/// "Dataset title: resource name" in each language.
+fn joined(title: &Localized, name: &Localized) -> Localized {
+    let join = |a: &str, b: &str| {
+        if b.is_empty() || a == b {
+            a.to_owned()
+        } else {
+            format!("{a}: {b}")
+        }
+    };
+    Localized {
+        en: join(&title.en, &name.en),
+        zh_hant: join(&title.zh_hant, &name.zh_hant),
+        zh_hans: join(&title.zh_hans, &name.zh_hans),
+    }
+}
