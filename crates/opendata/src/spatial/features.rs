@@ -6,7 +6,7 @@
 //! Nothing here stores anything: a file with one bad feature is refused whole, with every fault
 //! named by a JSON Pointer into the upload (`/features/3/geometry/coordinates`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use bauhinia_core::FieldError;
 use geojson::{Feature, GeometryValue, Position};
@@ -38,6 +38,8 @@ pub struct PreparedFeature {
     pub datetime_s: Option<i64>,
     /// The feature as served: GeoJSON in WGS84.
     pub geojson: String,
+    /// Its value of each of the collection's queryables (in `Prepared::queryables` order).
+    pub filters: Vec<Option<Scalar>>,
 }
 
 /// A checked upload: its features, its extent, its time span and the properties it can be
@@ -67,8 +69,16 @@ impl Faults {
 /// Reads a GeoJSON FeatureCollection in `declared` CRS (or the one its legacy `crs` member
 /// names, or CRS84 when neither says), converting it to WGS84.
 pub fn prepare(bytes: &[u8], declared: Option<Crs>) -> Result<Prepared, Vec<FieldError>> {
-    let mut top: Map<String, Value> = serde_json::from_slice(bytes)
+    let top: Map<String, Value> = serde_json::from_slice(bytes)
         .map_err(|e| vec![FieldError::new("", format!("not a GeoJSON object: {e}"))])?;
+    prepare_object(top, declared)
+}
+
+/// `prepare`, of a JSON object already parsed.
+pub fn prepare_object(
+    mut top: Map<String, Value>,
+    declared: Option<Crs>,
+) -> Result<Prepared, Vec<FieldError>> {
     match top.get("type").and_then(Value::as_str) {
         Some("FeatureCollection") => {}
         Some(other) => {
@@ -142,6 +152,7 @@ fn prepare_features(features: Vec<Value>, convert: &ToWgs84) -> Result<Prepared,
     let mut out = Vec::with_capacity(features.len());
     let mut seen: HashMap<String, usize> = HashMap::with_capacity(features.len());
     let mut scalar: HashMap<String, bool> = HashMap::new();
+    let mut all_properties = Vec::with_capacity(features.len());
     for (i, value) in features.into_iter().enumerate() {
         if faults.full() {
             break;
@@ -208,20 +219,27 @@ fn prepare_features(features: Vec<Value>, convert: &ToWgs84) -> Result<Prepared,
             feature.id = Some(geojson::feature::Id::Number((i + 1).into()));
         }
         let geojson = serde_json::to_string(&feature).unwrap_or_default();
+        all_properties.push(feature.properties.take().unwrap_or_default());
         out.push(PreparedFeature {
             id,
             bbox,
             datetime_s,
             geojson,
+            filters: Vec::new(),
         });
     }
     if !faults.0.is_empty() {
         return Err(faults.0);
     }
-    Ok(summarise(out, convert.from(), &scalar))
+    Ok(summarise(out, &all_properties, convert.from(), &scalar))
 }
 
-fn summarise(features: Vec<PreparedFeature>, crs: Crs, scalar: &HashMap<String, bool>) -> Prepared {
+fn summarise(
+    mut features: Vec<PreparedFeature>,
+    properties: &[Map<String, Value>],
+    crs: Crs,
+    scalar: &HashMap<String, bool>,
+) -> Prepared {
     let extent = features
         .iter()
         .filter_map(|f| f.bbox)
@@ -237,6 +255,11 @@ fn summarise(features: Vec<PreparedFeature>, crs: Crs, scalar: &HashMap<String, 
         .collect();
     queryables.sort();
     queryables.truncate(QUERYABLES_MAX);
+    if !queryables.is_empty() {
+        for (f, p) in features.iter_mut().zip(properties) {
+            f.filters = values_of(p, &queryables);
+        }
+    }
     Prepared {
         features,
         source_crs: crs,
@@ -443,9 +466,13 @@ pub fn filter_values(geojson: &str, queryables: &[String]) -> Vec<Option<Scalar>
             Value::Object(map) => Some(map),
             _ => None,
         });
-    let Some(properties) = parsed else {
-        return vec![None; queryables.len()];
-    };
+    match parsed {
+        Some(properties) => values_of(&properties, queryables),
+        None => vec![None; queryables.len()],
+    }
+}
+
+fn values_of(properties: &Map<String, Value>, queryables: &[String]) -> Vec<Option<Scalar>> {
     queryables
         .iter()
         .map(|name| properties.get(name).and_then(Scalar::of))
@@ -478,13 +505,4 @@ impl Scalar {
             Scalar::Bool(b) => text.parse::<bool>().is_ok_and(|t| t == *b),
         }
     }
-}
-
-/// Names present in both lists, for a quick check that filters name queryables.
-pub fn unknown_names<'a>(
-    names: impl Iterator<Item = &'a str>,
-    queryables: &[String],
-) -> Vec<&'a str> {
-    let known: HashSet<&str> = queryables.iter().map(String::as_str).collect();
-    names.filter(|n| !known.contains(n)).collect()
 }

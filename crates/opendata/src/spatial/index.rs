@@ -14,7 +14,7 @@ use bauhinia_core::Localized;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
-use super::features::{filter_values, Scalar};
+use super::features::Scalar;
 use super::query::{Bbox, ItemsQuery};
 
 /// What a collection is: its id in URLs, where it comes from, and what it covers.
@@ -41,6 +41,8 @@ pub struct IndexedFeature {
     pub bbox: Option<Bbox>,
     pub datetime_s: Option<i64>,
     pub geojson: Box<str>,
+    /// Its value of each of the collection's queryables.
+    pub filters: Vec<Option<Scalar>>,
 }
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
@@ -50,8 +52,6 @@ type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 pub struct Layer {
     pub meta: CollectionMeta,
     features: Vec<IndexedFeature>,
-    /// Per feature, its value of each queryable (in `meta.queryables` order).
-    filters: Vec<Vec<Option<Scalar>>>,
     tree: RTree<Entry>,
     by_id: HashMap<String, u32>,
 }
@@ -77,14 +77,6 @@ impl Layer {
                 ))
             })
             .collect();
-        let filters = if meta.queryables.is_empty() {
-            Vec::new()
-        } else {
-            features
-                .iter()
-                .map(|f| filter_values(&f.geojson, &meta.queryables))
-                .collect()
-        };
         let by_id = features
             .iter()
             .zip(0_u32..)
@@ -93,7 +85,6 @@ impl Layer {
         Layer {
             meta,
             features,
-            filters,
             tree: RTree::bulk_load(entries),
             by_id,
         }
@@ -125,9 +116,8 @@ impl Layer {
             }
         }
         q.filters.iter().all(|(qi, value)| {
-            self.filters
-                .get(i)
-                .and_then(|v| v.get(*qi))
+            f.filters
+                .get(*qi)
                 .and_then(Option::as_ref)
                 .is_some_and(|a| a.matches(value))
         })

@@ -7,7 +7,7 @@ use super::crs::Crs;
 use super::features::{self, Prepared};
 use super::index::{CollectionMeta, Layer};
 use super::store;
-use crate::domain::Format;
+use crate::domain::{Dataset, Format, Resource};
 use crate::error::OpendataError;
 use crate::service::OpenData;
 
@@ -28,24 +28,22 @@ impl OpenData {
         actor: &str,
         now_s: i64,
     ) -> Result<CollectionMeta, OpendataError> {
-        let dataset = self
-            .store()
-            .dataset(dataset_id)
-            .await?
-            .filter(|d| d.id == dataset_id)
-            .ok_or_else(|| OpendataError::NotFound("Dataset".into()))?;
-        let resource = dataset
-            .resources
-            .iter()
-            .find(|r| r.id == resource_id)
-            .ok_or_else(|| OpendataError::NotFound("Resource".into()))?;
-        if resource.format != Format::GeoJson {
-            return Err(OpendataError::Invalid(vec![FieldError::new(
-                "/format",
-                "only a GeoJSON resource is published as features",
-            )]));
-        }
+        self.geojson_resource(dataset_id, resource_id).await?;
         let prepared = features::prepare(bytes, source_crs).map_err(OpendataError::Invalid)?;
+        self.publish_prepared(dataset_id, resource_id, prepared, actor, now_s)
+            .await
+    }
+
+    /// `publish_features`, of an upload already checked and converted.
+    pub async fn publish_prepared(
+        &self,
+        dataset_id: &str,
+        resource_id: &str,
+        prepared: Prepared,
+        actor: &str,
+        now_s: i64,
+    ) -> Result<CollectionMeta, OpendataError> {
+        let (dataset, resource) = self.geojson_resource(dataset_id, resource_id).await?;
         let id = self
             .collection_id(dataset.name.as_str(), resource_id)
             .await?;
@@ -65,6 +63,33 @@ impl OpenData {
         store::replace(self.store().db(), &meta, &prepared.features, actor).await?;
         self.serve(meta.clone(), prepared);
         Ok(meta)
+    }
+
+    /// The dataset and its resource, which must be GeoJSON.
+    async fn geojson_resource(
+        &self,
+        dataset_id: &str,
+        resource_id: &str,
+    ) -> Result<(Dataset, Resource), OpendataError> {
+        let dataset = self
+            .store()
+            .dataset(dataset_id)
+            .await?
+            .filter(|d| d.id == dataset_id)
+            .ok_or_else(|| OpendataError::NotFound("Dataset".into()))?;
+        let resource = dataset
+            .resources
+            .iter()
+            .find(|r| r.id == resource_id)
+            .cloned()
+            .ok_or_else(|| OpendataError::NotFound("Resource".into()))?;
+        if resource.format != Format::GeoJson {
+            return Err(OpendataError::Invalid(vec![FieldError::new(
+                "/format",
+                "only a GeoJSON resource is published as features",
+            )]));
+        }
+        Ok((dataset, resource))
     }
 
     /// The collection's id: the dataset's name, unless another resource of it has that id.
@@ -93,6 +118,7 @@ impl OpenData {
                 bbox: f.bbox,
                 datetime_s: f.datetime_s,
                 geojson: f.geojson.into_boxed_str(),
+                filters: f.filters,
             })
             .collect();
         self.spatial().put(Layer::build(meta, features));
@@ -102,7 +128,7 @@ impl OpenData {
     pub(crate) async fn load_collections(&self) -> Result<(), OpendataError> {
         let db = self.store().db();
         for meta in store::collections(db).await? {
-            let features = store::features(db, &meta.id).await?;
+            let features = store::features(db, &meta.id, &meta.queryables).await?;
             self.spatial().put(Layer::build(meta, features));
         }
         Ok(())

@@ -6,7 +6,7 @@ use bauhinia_core::Localized;
 use bauhinia_store::audit::{AuditEvent, Outcome};
 use bauhinia_store::{read, write_tx, Database, StoreError};
 
-use super::features::PreparedFeature;
+use super::features::{filter_values, PreparedFeature};
 use super::index::{CollectionMeta, IndexedFeature};
 use super::query::Bbox;
 use crate::error::OpendataError;
@@ -126,7 +126,11 @@ pub async fn id_taken(db: &Database, id: &str, resource_id: &str) -> Result<bool
 }
 
 /// A collection's features, in their order.
-pub async fn features(db: &Database, collection: &str) -> Result<Vec<IndexedFeature>, StoreError> {
+pub async fn features(
+    db: &Database,
+    collection: &str,
+    queryables: &[String],
+) -> Result<Vec<IndexedFeature>, StoreError> {
     let rows: Vec<FeatureRow> = read!(db, conn => sqlx::query_as(
         "SELECT feature_id, min_x, min_y, max_x, max_y, datetime_s, geojson FROM opendata_features \
          WHERE collection = $1 ORDER BY position",
@@ -137,6 +141,11 @@ pub async fn features(db: &Database, collection: &str) -> Result<Vec<IndexedFeat
     Ok(rows
         .into_iter()
         .map(|r| IndexedFeature {
+            filters: if queryables.is_empty() {
+                Vec::new()
+            } else {
+                filter_values(&r.geojson, queryables)
+            },
             bbox: bbox(r.min_x, r.min_y, r.max_x, r.max_y),
             datetime_s: r.datetime_s,
             geojson: r.geojson.into_boxed_str(),

@@ -4,11 +4,15 @@
 //! points on every installation. The lampposts are made in the HK1980 Grid, as the Highways
 //! Department publishes street furniture, so the demo goes through the grid's conversion.
 
+use std::sync::OnceLock;
+
+use bauhinia_core::FieldError;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 
 use super::crs::{wgs84_to_hk1980, Crs};
+use super::features::{prepare_object, Prepared};
 use super::land::{self, LandArea, LAND};
 use crate::domain::{DatasetDraft, OrgKind, Organization, ResourceDraft, TextDraft};
 use crate::error::OpendataError;
@@ -226,6 +230,23 @@ struct Layer {
     geojson: fn(usize) -> Value,
     count: usize,
     crs: Crs,
+    /// The layer checked and converted, once per process: the points never change.
+    cache: &'static OnceLock<Result<Prepared, Vec<FieldError>>>,
+}
+
+static HOTSPOTS_PREPARED: OnceLock<Result<Prepared, Vec<FieldError>>> = OnceLock::new();
+static LAMPPOSTS_PREPARED: OnceLock<Result<Prepared, Vec<FieldError>>> = OnceLock::new();
+
+impl Layer {
+    /// The layer as `publish_prepared` takes it, made through the same checks as an upload.
+    fn prepared(&self) -> Result<Prepared, Vec<FieldError>> {
+        self.cache
+            .get_or_init(|| match (self.geojson)(self.count) {
+                Value::Object(top) => prepare_object(top, Some(self.crs)),
+                _ => Err(vec![FieldError::new("", "not a GeoJSON object")]),
+            })
+            .clone()
+    }
 }
 
 fn layers(site_url: &str) -> [Layer; 2] {
@@ -287,6 +308,7 @@ fn layers(site_url: &str) -> [Layer; 2] {
             geojson: hotspots,
             count: HOTSPOTS,
             crs: Crs::Crs84,
+            cache: &HOTSPOTS_PREPARED,
         },
         Layer {
             draft: draft(
@@ -313,6 +335,7 @@ fn layers(site_url: &str) -> [Layer; 2] {
             geojson: lampposts,
             count: LAMPPOSTS,
             crs: Crs::Hk1980Grid,
+            cache: &LAMPPOSTS_PREPARED,
         },
     ]
 }
@@ -320,15 +343,27 @@ fn layers(site_url: &str) -> [Layer; 2] {
 /// Stores the synthetic layers' provider and datasets, and publishes the collections not
 /// published yet; returns how many collections were published.
 pub async fn load(open: &OpenData, now_s: i64) -> Result<usize, OpendataError> {
+    load_only(open, &[HOTSPOTS_DATASET, LAMPPOSTS_DATASET], now_s).await
+}
+
+/// `load`, of the named layers only.
+pub async fn load_only(
+    open: &OpenData,
+    names: &[&str],
+    now_s: i64,
+) -> Result<usize, OpendataError> {
     if let Some(org) = ogcio() {
         crate::demo::ignore_exists(open.store().insert_organization(&org, ACTOR).await)?;
     }
     let mut published = 0;
     for layer in layers(open.site_url()) {
+        if !names.contains(&layer.draft.name.as_str()) {
+            continue;
+        }
         let dataset = layer
             .draft
             .validate(
-                &[layer.resource],
+                std::slice::from_ref(&layer.resource),
                 || uuid::Uuid::new_v4().to_string(),
                 now_s,
             )
@@ -346,16 +381,9 @@ pub async fn load(open: &OpenData, now_s: i64) -> Result<usize, OpendataError> {
         {
             continue;
         }
-        let bytes = serde_json::to_vec(&(layer.geojson)(layer.count)).unwrap_or_default();
-        open.publish_features(
-            &stored.id,
-            &resource.id,
-            &bytes,
-            Some(layer.crs),
-            ACTOR,
-            now_s,
-        )
-        .await?;
+        let prepared = layer.prepared().map_err(OpendataError::Invalid)?;
+        open.publish_prepared(&stored.id, &resource.id, prepared, ACTOR, now_s)
+            .await?;
         published += 1;
     }
     Ok(published)

@@ -11,6 +11,7 @@
 mod demo;
 mod domain;
 mod http;
+mod ogc_clients;
 mod properties;
 mod spatial;
 mod store;
