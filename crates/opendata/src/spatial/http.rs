@@ -113,8 +113,8 @@ fn not_found(what: &str) -> Response {
 
 /// Whether the caller takes JSON: `f` decides (checked by the parsers); without it, an
 /// `Accept` header that names neither JSON nor `*/*` is refused.
-fn accepts_json(headers: &HeaderMap, query: &str) -> bool {
-    if query::pairs(query).iter().any(|(k, _)| k == "f") {
+fn accepts_json(headers: &HeaderMap, format_given: bool) -> bool {
+    if format_given {
         return true;
     }
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
@@ -129,8 +129,8 @@ fn accepts_json(headers: &HeaderMap, query: &str) -> bool {
 /// The checks every request shares: only `f` as a parameter, and a JSON answer accepted.
 fn plain(headers: &HeaderMap, query: Option<&str>) -> Result<(), Refusal> {
     let query = query.unwrap_or_default();
-    query::parse_plain(query).map_err(Refusal::Invalid)?;
-    if accepts_json(headers, query) {
+    let format = query::parse_plain(query).map_err(Refusal::Invalid)?;
+    if accepts_json(headers, format.is_some()) {
         Ok(())
     } else {
         Err(Refusal::NotAcceptable)
@@ -248,6 +248,7 @@ async fn collections(
         .spatial()
         .all()
         .iter()
+        .filter(|l| l.is_public())
         .map(|l| collection_doc(&base, &l.meta))
         .collect();
     json_body(&json!({
@@ -258,7 +259,7 @@ async fn collections(
 
 fn layer(open: &OpenData, id: &str) -> Result<Arc<Layer>, Refusal> {
     open.spatial()
-        .get(id)
+        .get_public(id)
         .ok_or_else(|| Refusal::NotFound(format!("no collection {id}")))
 }
 
@@ -292,7 +293,7 @@ async fn items(
         Ok(p) => p,
         Err(faults) => return invalid(&faults),
     };
-    if !accepts_json(&headers, &raw) {
+    if !accepts_json(&headers, parsed.kept.iter().any(|(k, _)| k == "f")) {
         return not_acceptable();
     }
     let page = layer.items(&parsed);

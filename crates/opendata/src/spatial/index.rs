@@ -8,6 +8,7 @@
 //! leaves the process — 42,000 features take a few megabytes.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bauhinia_core::Localized;
@@ -51,6 +52,8 @@ type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 #[derive(Debug)]
 pub struct Layer {
     pub meta: CollectionMeta,
+    /// Whether its dataset is public and active: only then is it served.
+    public: AtomicBool,
     features: Vec<IndexedFeature>,
     tree: RTree<Entry>,
     by_id: HashMap<String, u32>,
@@ -65,7 +68,7 @@ pub struct Page<'a> {
 
 impl Layer {
     /// Builds the index; features keep their order (the order of the upload).
-    pub fn build(meta: CollectionMeta, features: Vec<IndexedFeature>) -> Layer {
+    pub fn build(meta: CollectionMeta, public: bool, features: Vec<IndexedFeature>) -> Layer {
         let entries: Vec<Entry> = features
             .iter()
             .zip(0_u32..)
@@ -84,10 +87,15 @@ impl Layer {
             .collect();
         Layer {
             meta,
+            public: AtomicBool::new(public),
             features,
             tree: RTree::bulk_load(entries),
             by_id,
         }
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.public.load(Ordering::Relaxed)
     }
 
     pub fn len(&self) -> usize {
@@ -181,7 +189,21 @@ impl Collections {
         self.layers.read().ok()?.get(id).cloned()
     }
 
-    /// Every collection, by id.
+    /// The collection, if its dataset is public.
+    pub fn get_public(&self, id: &str) -> Option<Arc<Layer>> {
+        self.get(id).filter(|l| l.is_public())
+    }
+
+    /// Serves (or stops serving) the collections of a dataset, as it is public or not.
+    pub fn set_dataset_public(&self, dataset_id: &str, public: bool) {
+        if let Ok(layers) = self.layers.read() {
+            for layer in layers.values().filter(|l| l.meta.dataset_id == dataset_id) {
+                layer.public.store(public, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Every collection, by id, public or not.
     pub fn all(&self) -> Vec<Arc<Layer>> {
         let mut all: Vec<Arc<Layer>> = self
             .layers

@@ -102,8 +102,8 @@ pub fn output_format(value: Option<&str>) -> Result<OutputFormat, FieldError> {
     }
 }
 
-/// Parameters of requests other than items: only `f`.
-pub fn parse_plain(query: &str) -> Result<OutputFormat, Vec<FieldError>> {
+/// Parameters of requests other than items: only `f` (`None` when it is not given).
+pub fn parse_plain(query: &str) -> Result<Option<OutputFormat>, Vec<FieldError>> {
     let mut format = None;
     let mut faults = Vec::new();
     for (name, value) in pairs(query) {
@@ -119,8 +119,9 @@ pub fn parse_plain(query: &str) -> Result<OutputFormat, Vec<FieldError>> {
             ));
         }
     }
+    let given = format.is_some();
     match output_format(format.as_deref()) {
-        Ok(f) if faults.is_empty() => Ok(f),
+        Ok(f) if faults.is_empty() => Ok(given.then_some(f)),
         Ok(_) => Err(faults),
         Err(e) => {
             faults.push(e);

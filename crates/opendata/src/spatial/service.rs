@@ -61,7 +61,7 @@ impl OpenData {
             modified_s: now_s,
         };
         store::replace(self.store().db(), &meta, &prepared.features, actor).await?;
-        self.serve(meta.clone(), prepared);
+        self.serve(meta.clone(), dataset.is_public(), prepared);
         Ok(meta)
     }
 
@@ -109,7 +109,7 @@ impl OpenData {
         Ok(format!("{dataset}-{short}"))
     }
 
-    fn serve(&self, meta: CollectionMeta, prepared: Prepared) {
+    fn serve(&self, meta: CollectionMeta, public: bool, prepared: Prepared) {
         let features = prepared
             .features
             .into_iter()
@@ -121,7 +121,19 @@ impl OpenData {
                 filters: f.filters,
             })
             .collect();
-        self.spatial().put(Layer::build(meta, features));
+        self.spatial().put(Layer::build(meta, public, features));
+    }
+
+    /// Serves a dataset's collections if it is public and active, and stops serving them if
+    /// not: to be called after a dataset's `private` or `state` changes.
+    pub async fn sync_spatial_visibility(&self, dataset_id: &str) -> Result<(), OpendataError> {
+        let public = self
+            .store()
+            .dataset(dataset_id)
+            .await?
+            .is_some_and(|d| d.is_public());
+        self.spatial().set_dataset_public(dataset_id, public);
+        Ok(())
     }
 
     /// Builds the index of every stored collection (at start).
@@ -129,7 +141,12 @@ impl OpenData {
         let db = self.store().db();
         for meta in store::collections(db).await? {
             let features = store::features(db, &meta.id, &meta.queryables).await?;
-            self.spatial().put(Layer::build(meta, features));
+            let public = self
+                .store()
+                .dataset(&meta.dataset_id)
+                .await?
+                .is_some_and(|d| d.is_public());
+            self.spatial().put(Layer::build(meta, public, features));
         }
         Ok(())
     }

@@ -479,7 +479,45 @@ async fn store_suite(test: &TestDb) {
         .unwrap();
     assert_eq!(meta.id, "hk-td-signs");
     assert_eq!(meta.feature_count, 3);
-    assert_eq!(open.spatial().get("hk-td-signs").unwrap().len(), 3);
+    assert_eq!(open.spatial().get_public("hk-td-signs").unwrap().len(), 3);
+
+    // A private dataset's collection is stored but not served until the dataset is public.
+    let private_geojson = ResourceDraft {
+        format: "GeoJSON".into(),
+        ..crate::domain::good_resource()
+    };
+    let private = DatasetDraft {
+        name: "hk-td-private-signs".into(),
+        private: true,
+        ..good_draft()
+    }
+    .validate(
+        &[private_geojson],
+        || uuid::Uuid::new_v4().to_string(),
+        1_700_000_000,
+    )
+    .unwrap();
+    open.store().insert_dataset(&private, "test").await.unwrap();
+    let hidden = open
+        .publish_features(
+            &private.id,
+            &private.resources[0].id,
+            &signs(),
+            None,
+            "test",
+            1,
+        )
+        .await
+        .unwrap();
+    assert!(open.spatial().get(&hidden.id).is_some());
+    assert!(open.spatial().get_public(&hidden.id).is_none());
+    open.spatial().set_dataset_public(&dataset, false);
+    assert!(open.spatial().get_public("hk-td-signs").is_none());
+    open.sync_spatial_visibility(&dataset).await.unwrap();
+    assert!(
+        open.spatial().get_public("hk-td-signs").is_some(),
+        "the dataset is public"
+    );
 
     // A bad upload changes nothing: the old features are still stored and served.
     let bad = collection(json!([
@@ -531,7 +569,11 @@ async fn store_suite(test: &TestDb) {
     assert_eq!(layer.len(), 2);
     assert!(layer.feature("z").is_some() && layer.feature("b").is_none());
     assert_eq!(layer.meta.modified_s, 1_700_000_200);
-    assert_eq!(again.spatial().all().len(), 2);
+    assert_eq!(again.spatial().all().len(), 3);
+    assert!(
+        again.spatial().get_public("hk-td-private-signs").is_none(),
+        "still private after a restart"
+    );
     let audit = test
         .db
         .audit_for_subject("opendata_collection:hk-td-signs", 10)
