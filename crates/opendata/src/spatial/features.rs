@@ -19,6 +19,9 @@ use super::query::{parse_time, Bbox};
 pub const FEATURES_MAX: usize = 200_000;
 /// At most this many properties are offered as filters (`?district=…`).
 pub const QUERYABLES_MAX: usize = 32;
+/// A property with more distinct values than this (a name, an address) is not offered as a
+/// filter: filters are for categories, and their values are kept in memory once each.
+pub const QUERYABLE_DISTINCT_MAX: usize = 1_024;
 /// At most this many faults are reported for one upload; the first ones say enough.
 pub const FAULTS_MAX: usize = 20;
 /// A feature id is at most this long.
@@ -253,6 +256,15 @@ fn summarise(
         })
         .map(|(name, _)| name.clone())
         .collect();
+    queryables.retain(|name| {
+        let distinct: std::collections::HashSet<String> = properties
+            .iter()
+            .filter_map(|p| p.get(name).and_then(Scalar::of))
+            .map(|v| v.key())
+            .take(QUERYABLE_DISTINCT_MAX + 1)
+            .collect();
+        distinct.len() <= QUERYABLE_DISTINCT_MAX
+    });
     queryables.sort();
     queryables.truncate(QUERYABLES_MAX);
     if !queryables.is_empty() {
@@ -494,6 +506,15 @@ impl Scalar {
             Value::Number(n) => n.as_f64().map(Scalar::Number),
             Value::Bool(b) => Some(Scalar::Bool(*b)),
             _ => None,
+        }
+    }
+
+    /// The value as a key: equal keys, equal values.
+    pub fn key(&self) -> String {
+        match self {
+            Scalar::Text(s) => format!("t{s}"),
+            Scalar::Number(n) => format!("n{}", n.to_bits()),
+            Scalar::Bool(b) => format!("b{b}"),
         }
     }
 

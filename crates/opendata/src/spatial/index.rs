@@ -48,15 +48,65 @@ pub struct IndexedFeature {
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
+/// A feature as a layer keeps it once indexed.
+#[derive(Debug)]
+struct Stored {
+    datetime_s: Option<i64>,
+    geojson: Box<str>,
+}
+
+/// The code of a feature that lacks a queryable property (or has a list or object there).
+const ABSENT: u16 = u16::MAX;
+
+/// A queryable property's values: each distinct value once, and each feature's by its code —
+/// a few bytes a feature rather than a copy of every value.
+#[derive(Debug, Default)]
+struct Column {
+    values: Vec<Scalar>,
+    codes: Vec<u16>,
+}
+
+impl Column {
+    fn build(features: &[IndexedFeature], qi: usize) -> Column {
+        let mut column = Column::default();
+        let mut seen: HashMap<String, u16> = HashMap::new();
+        for f in features {
+            let code = match f.filters.get(qi).and_then(Option::as_ref) {
+                None => ABSENT,
+                Some(value) => match seen.get(&value.key()) {
+                    Some(code) => *code,
+                    None => match u16::try_from(column.values.len()) {
+                        Ok(code) if code < ABSENT => {
+                            seen.insert(value.key(), code);
+                            column.values.push(value.clone());
+                            code
+                        }
+                        _ => ABSENT,
+                    },
+                },
+            };
+            column.codes.push(code);
+        }
+        column
+    }
+
+    /// Which codes a query's text matches.
+    fn matching(&self, text: &str) -> Vec<bool> {
+        self.values.iter().map(|v| v.matches(text)).collect()
+    }
+}
+
 /// One collection, ready to answer.
 #[derive(Debug)]
 pub struct Layer {
     pub meta: CollectionMeta,
     /// Whether its dataset is public and active: only then is it served.
     public: AtomicBool,
-    features: Vec<IndexedFeature>,
+    features: Vec<Stored>,
+    /// One per queryable, in `meta.queryables` order.
+    columns: Vec<Column>,
     tree: RTree<Entry>,
-    by_id: HashMap<String, u32>,
+    by_id: HashMap<Box<str>, u32>,
 }
 
 /// One page of an items answer.
@@ -80,15 +130,23 @@ impl Layer {
                 ))
             })
             .collect();
-        let by_id = features
-            .iter()
-            .zip(0_u32..)
-            .map(|(f, i)| (f.id.clone(), i))
+        let columns = (0..meta.queryables.len())
+            .map(|qi| Column::build(&features, qi))
             .collect();
+        let mut by_id = HashMap::with_capacity(features.len());
+        let mut stored = Vec::with_capacity(features.len());
+        for (f, i) in features.into_iter().zip(0_u32..) {
+            by_id.insert(f.id.into_boxed_str(), i);
+            stored.push(Stored {
+                datetime_s: f.datetime_s,
+                geojson: f.geojson,
+            });
+        }
         Layer {
             meta,
             public: AtomicBool::new(public),
-            features,
+            features: stored,
+            columns,
             tree: RTree::bulk_load(entries),
             by_id,
         }
@@ -114,7 +172,8 @@ impl Layer {
     }
 
     /// Whether feature `i` passes the query's datetime and property filters.
-    fn passes(&self, i: usize, q: &ItemsQuery) -> bool {
+    /// `filters` holds, per filter, its column and the codes it matches.
+    fn passes(&self, i: usize, q: &ItemsQuery, filters: &[(&Column, Vec<bool>)]) -> bool {
         let Some(f) = self.features.get(i) else {
             return false;
         };
@@ -123,11 +182,13 @@ impl Layer {
                 return false;
             }
         }
-        q.filters.iter().all(|(qi, value)| {
-            f.filters
-                .get(*qi)
-                .and_then(Option::as_ref)
-                .is_some_and(|a| a.matches(value))
+        filters.iter().all(|(column, matching)| {
+            column
+                .codes
+                .get(i)
+                .and_then(|code| matching.get(usize::from(*code)))
+                .copied()
+                .unwrap_or(false)
         })
     }
 
@@ -161,10 +222,18 @@ impl Layer {
             }
             None => (0..self.features.len()).collect(),
         };
+        let filters: Vec<(&Column, Vec<bool>)> = q
+            .filters
+            .iter()
+            .filter_map(|(qi, text)| {
+                let column = self.columns.get(*qi)?;
+                Some((column, column.matching(text)))
+            })
+            .collect();
         let mut matched = 0;
         let mut features = Vec::with_capacity(limit.min(1_024));
         for i in candidates {
-            if !unfiltered && !self.passes(i, q) {
+            if !unfiltered && !self.passes(i, q, &filters) {
                 continue;
             }
             if matched >= offset && features.len() < limit {

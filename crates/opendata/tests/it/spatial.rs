@@ -358,6 +358,16 @@ fn the_synthetic_layers_are_on_land_deterministic_and_labelled() {
     let lamp = prepare(&serde_json::to_vec(&lampposts).unwrap(), None).unwrap();
     assert_eq!(lamp.source_crs, Crs::Hk1980Grid, "the crs member is read");
     assert_eq!(lamp.features.len(), synthetic::LAMPPOSTS);
+    assert!(
+        hot.queryables.contains(&"district_en".to_owned()),
+        "{:?}",
+        hot.queryables
+    );
+    assert!(hot.queryables.contains(&"venue_type_zh_hant".to_owned()));
+    assert!(
+        !hot.queryables.contains(&"name_en".to_owned()),
+        "42,000 distinct names are no filter"
+    );
     let [w, s, e, n] = HK_BBOX;
     for f in hot.features.iter().chain(&lamp.features) {
         let b = f.bbox.unwrap();
