@@ -257,13 +257,17 @@ fn summarise(
         .map(|(name, _)| name.clone())
         .collect();
     queryables.retain(|name| {
-        let distinct: std::collections::HashSet<String> = properties
+        let mut distinct = std::collections::HashSet::new();
+        for value in properties
             .iter()
             .filter_map(|p| p.get(name).and_then(Scalar::of))
-            .map(|v| v.key())
-            .take(QUERYABLE_DISTINCT_MAX + 1)
-            .collect();
-        distinct.len() <= QUERYABLE_DISTINCT_MAX
+        {
+            distinct.insert(value.key());
+            if distinct.len() > QUERYABLE_DISTINCT_MAX {
+                return false;
+            }
+        }
+        true
     });
     queryables.sort();
     queryables.truncate(QUERYABLES_MAX);
