@@ -154,7 +154,8 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
 }
 
 /// The open data catalogue, with DATA.GOV.HK's categories on every installation and, once on a
-/// demo installation, the demo providers and fact-sheet datasets.
+/// demo installation, the demo providers and fact-sheet datasets, and the synthetic spatial
+/// layers (Wi-Fi.HK hotspots, smart lampposts) with their OGC collections.
 async fn start_opendata(
     db: &Database,
     public_url: &url::Url,
@@ -171,6 +172,18 @@ async fn start_opendata(
             .context("loading the open data demo catalogue")?;
         tracing::info!(added, "demo open data datasets loaded");
         db.set_meta("demo_opendata", "loaded").await?;
+    }
+    if demo && db.meta("demo_opendata_spatial").await?.is_none() {
+        let started = std::time::Instant::now();
+        let published = bauhinia_opendata::spatial::synthetic::load(&opendata, now_s)
+            .await
+            .context("loading the open data demo's synthetic spatial layers")?;
+        tracing::info!(
+            published,
+            elapsed_ms = started.elapsed().as_millis(),
+            "demo spatial collections published"
+        );
+        db.set_meta("demo_opendata_spatial", "loaded").await?;
     }
     Ok(Arc::new(opendata))
 }

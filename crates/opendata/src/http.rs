@@ -45,7 +45,8 @@ pub fn router(open: Arc<OpenData>) -> Router {
         .layer(DefaultBodyLimit::max(upload_limit))
         .with_state(Arc::clone(&open))
         .merge(http_write::router(Arc::clone(&open)))
-        .merge(crate::archive::router(open))
+        .merge(crate::archive::router(Arc::clone(&open)))
+        .merge(crate::spatial::http::router(open))
 }
 
 fn answer(status: StatusCode, body: &Value) -> Response {

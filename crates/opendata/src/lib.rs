@@ -20,6 +20,7 @@ pub mod http_write;
 pub mod package_input;
 pub mod publish;
 pub mod service;
+pub mod spatial;
 pub mod store;
 pub mod store_write;
 pub mod token;

@@ -469,18 +469,27 @@ impl OpenData {
         }
         // A tabular file must parse before anything is stored: its rows go to the datastore
         // once the resource is saved, and a file that does not parse is refused whole.
+        // So must a GeoJSON file: its features become the resource's OGC collection.
         let mut table = None;
+        let mut features = None;
         if let (Some(upload), Some(version)) = (&upload, &file) {
-            let format = crate::domain::Format::parse(&version.format).ok();
-            if let Some(format @ (crate::domain::Format::Csv | crate::domain::Format::Json)) =
-                format
-            {
+            use crate::domain::Format;
+            let format = Format::parse(&version.format).ok();
+            if matches!(format, Some(Format::Csv | Format::Json | Format::GeoJson)) {
                 let bytes = self
                     .files()
                     .read(&upload.stored.sha256)
                     .await
                     .map_err(|e| OpendataError::Io(e.to_string()))?;
-                table = Some(crate::datastore::parse(format, &bytes)?);
+                match format {
+                    Some(Format::GeoJson) => {
+                        let prepared = crate::spatial::features::prepare(&bytes, None)
+                            .map_err(|faults| OpendataError::Invalid(upload_faults(faults)))?;
+                        features = Some(prepared);
+                    }
+                    Some(format) => table = Some(crate::datastore::parse(format, &bytes)?),
+                    None => {}
+                }
             }
         }
         // Check the resource alone first, so its faults are named at its own keys.
@@ -522,6 +531,10 @@ impl OpenData {
             self.datastore()
                 .store()
                 .replace(&resource_id, table, &publisher.user, now_s)
+                .await?;
+        }
+        if let Some(prepared) = features {
+            self.publish_prepared(&existing.id, &resource_id, prepared, &publisher.user, now_s)
                 .await?;
         }
         let dict = crate::ckan::package(&saved);
@@ -662,8 +675,16 @@ impl OpenData {
     /// here (the search engine's index and unindex of this dataset are called from here).
     async fn after_dataset_change(&self, dataset_id: &str) -> Result<(), OpendataError> {
         tracing::debug!(dataset = dataset_id, "open data dataset changed");
-        Ok(())
+        self.sync_spatial_visibility(dataset_id).await
     }
+}
+
+/// A GeoJSON file's faults, under the upload: `/features/3/geometry` → `/upload/features/3/geometry`.
+fn upload_faults(faults: Vec<FieldError>) -> Vec<FieldError> {
+    faults
+        .into_iter()
+        .map(|f| FieldError::new(format!("/upload{}", f.pointer), f.detail))
+        .collect()
 }
 
 fn same_content(a: &Resource, b: &Resource) -> bool {

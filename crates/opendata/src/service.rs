@@ -26,6 +26,9 @@ pub struct OpenData {
     dir: PathBuf,
     /// Request and upload sizes the write side accepts.
     limits: crate::publish::WriteLimits,
+    /// The OGC API's collections and their spatial index (`spatial`), rebuilt from the store
+    /// at start.
+    spatial: std::sync::Arc<crate::spatial::index::Collections>,
 }
 
 impl OpenData {
@@ -36,6 +39,7 @@ impl OpenData {
             site_url: site_url.trim_end_matches('/').to_owned(),
             dir: dir.to_owned(),
             limits: crate::publish::WriteLimits::default(),
+            spatial: std::sync::Arc::default(),
         }
     }
 
@@ -67,7 +71,13 @@ impl OpenData {
                 crate::demo::ignore_exists(added)?;
             }
         }
+        open.load_collections().await?;
         Ok(open)
+    }
+
+    /// The OGC API's collections, as served.
+    pub fn spatial(&self) -> &crate::spatial::index::Collections {
+        &self.spatial
     }
 
     pub fn store(&self) -> &CatalogueStore {

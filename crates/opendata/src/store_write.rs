@@ -218,13 +218,56 @@ impl CatalogueStore {
                 if written.rows_affected() != 1 {
                     return Err(OpendataError::NotFound(String::new()));
                 }
-                for table in ["opendata_dataset_groups", "opendata_dataset_tags", "opendata_resources"] {
-                    if save == Save::Replace {
+                if save == Save::Replace {
+                    for table in ["opendata_dataset_groups", "opendata_dataset_tags"] {
                         sqlx::query(&format!("DELETE FROM {table} WHERE dataset = $1"))
                             .bind(&d.id)
                             .execute(&mut *tx)
                             .await?;
                     }
+                    // Resources that stay keep their rows (an OGC collection or datastore
+                    // table refers to them); those that go take their collection and their
+                    // datastore table with them. Positions move out of the way first, since
+                    // a dataset's positions are unique.
+                    let stored: Vec<String> =
+                        sqlx::query_scalar("SELECT id FROM opendata_resources WHERE dataset = $1")
+                            .bind(&d.id)
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    for gone in stored.iter().filter(|id| !d.resources.iter().any(|r| &r.id == *id)) {
+                        sqlx::query("DELETE FROM opendata_features WHERE collection IN \
+                                     (SELECT id FROM opendata_collections WHERE resource = $1)")
+                            .bind(gone)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query("DELETE FROM opendata_collections WHERE resource = $1")
+                            .bind(gone)
+                            .execute(&mut *tx)
+                            .await?;
+                        let table: Option<String> = sqlx::query_scalar(
+                            "SELECT table_name FROM opendata_datastore WHERE resource = $1",
+                        )
+                        .bind(gone)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if let Some(table) = table.filter(|t| crate::datastore::store::is_ours(t)) {
+                            sqlx::query(&format!("DROP TABLE {table}")).execute(&mut *tx).await?;
+                            sqlx::query("DELETE FROM opendata_datastore WHERE resource = $1")
+                                .bind(gone)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        sqlx::query("DELETE FROM opendata_resources WHERE id = $1")
+                            .bind(gone)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    sqlx::query(
+                        "UPDATE opendata_resources SET position = -1 - position WHERE dataset = $1",
+                    )
+                    .bind(&d.id)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 for (position, group) in (0_i64..).zip(&groups) {
                     sqlx::query(
@@ -255,11 +298,19 @@ impl CatalogueStore {
                     .await?;
                 }
                 for (position, r) in (0_i64..).zip(&d.resources) {
-                    sqlx::query(
+                    let saved = sqlx::query(
                         "INSERT INTO opendata_resources (id, dataset, position, name_en, name_zh_hant, \
                          name_zh_hans, description_en, description_zh_hant, description_zh_hans, \
                          format, url, size_bytes, hash, created_at_s, modified_at_s) VALUES ($1, $2, \
-                         $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                         $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+                         ON CONFLICT (id) DO UPDATE SET position = excluded.position, \
+                         name_en = excluded.name_en, name_zh_hant = excluded.name_zh_hant, \
+                         name_zh_hans = excluded.name_zh_hans, description_en = excluded.description_en, \
+                         description_zh_hant = excluded.description_zh_hant, \
+                         description_zh_hans = excluded.description_zh_hans, format = excluded.format, \
+                         url = excluded.url, size_bytes = excluded.size_bytes, hash = excluded.hash, \
+                         created_at_s = excluded.created_at_s, modified_at_s = excluded.modified_at_s \
+                         WHERE opendata_resources.dataset = excluded.dataset",
                     )
                     .bind(&r.id)
                     .bind(&d.id)
@@ -278,6 +329,10 @@ impl CatalogueStore {
                     .bind(r.modified_s)
                     .execute(&mut *tx)
                     .await?;
+                    // Another dataset's resource has this id: not taken over.
+                    if saved.rows_affected() != 1 {
+                        return Err(OpendataError::Exists(r.id.clone()));
+                    }
                 }
                 if let Some(f) = file {
                     let sql = format!(

@@ -1,6 +1,6 @@
 //! The open data catalogue in the composed application: the demo catalogue is loaded at start,
 //! and the CKAN Action API answers at both of CKAN's paths in CKAN's shapes — the app's
-//! problem+json handling leaves them alone.
+//! problem+json handling leaves them alone; the OGC API serves the synthetic spatial layers.
 
 use axum::http::StatusCode;
 
@@ -84,4 +84,96 @@ async fn the_portal_page_the_dcat_catalogue_and_the_feed() {
     let bad = get(&app, "/catalog.jsonld?page=zero").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.json()["code"], "opendata.catalog_page");
+}
+
+/// A GET as an OGC client sends it: asking for GeoJSON or JSON.
+async fn ogc(app: &super::TestApp, uri: &str) -> super::Answer {
+    let request = axum::http::Request::get(uri)
+        .header(
+            axum::http::header::ACCEPT,
+            "application/geo+json, application/json;q=0.9",
+        )
+        .body(axum::body::Body::empty())
+        .expect("request");
+    super::send(app, request).await
+}
+
+#[tokio::test]
+async fn the_ogc_api_serves_the_synthetic_spatial_layers() {
+    let app = app().await;
+    let collections = ogc(&app, "/ogc/collections").await;
+    assert_eq!(collections.status, StatusCode::OK, "{}", collections.text());
+    assert_eq!(collections.content_type(), "application/json");
+    let ids: Vec<String> = collections.json()["collections"]
+        .as_array()
+        .expect("collections")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "hk-ogcio-smart-lampposts-synthetic",
+            "hk-ogcio-wifi-hk-hotspots-synthetic"
+        ]
+    );
+
+    let all = ogc(
+        &app,
+        "/ogc/collections/hk-ogcio-wifi-hk-hotspots-synthetic/items?limit=1",
+    )
+    .await;
+    assert_eq!(all.content_type(), "application/geo+json");
+    assert_eq!(all.json()["numberMatched"], 42_000);
+    let central = ogc(
+        &app,
+        "/ogc/collections/hk-ogcio-wifi-hk-hotspots-synthetic/items?bbox=114.14,22.27,114.17,22.29&limit=100",
+    )
+    .await
+    .json();
+    let matched = central["numberMatched"].as_u64().expect("matched");
+    assert!((1..42_000).contains(&matched), "{matched}");
+    for f in central["features"].as_array().expect("features") {
+        let lon = f["geometry"]["coordinates"][0].as_f64().expect("lon");
+        assert!((114.14..=114.17).contains(&lon), "{f}");
+        assert!(f["properties"]["name_zh_hant"]
+            .as_str()
+            .expect("name")
+            .contains("合成"));
+    }
+
+    // The lampposts came in the HK1980 Grid; they are served in WGS84.
+    let lamppost = ogc(
+        &app,
+        "/ogc/collections/hk-ogcio-smart-lampposts-synthetic/items/SLP-0001",
+    )
+    .await
+    .json();
+    let lat = lamppost["geometry"]["coordinates"][1]
+        .as_f64()
+        .expect("lat");
+    assert!((22.15..22.57).contains(&lat), "{lamppost}");
+
+    let package = ogc(
+        &app,
+        "/api/3/action/package_show?id=hk-ogcio-wifi-hk-hotspots-synthetic",
+    )
+    .await
+    .json();
+    assert!(package["result"]["title"]
+        .as_str()
+        .expect("title")
+        .contains("SYNTHETIC"));
+
+    let missing = ogc(&app, "/ogc/collections/nothing/items").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.content_type(), "application/json");
+    assert_eq!(missing.json()["code"], "NotFound");
+    let bad = ogc(
+        &app,
+        "/ogc/collections/hk-ogcio-wifi-hk-hotspots-synthetic/items?bbox=1,2,3",
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["code"], "InvalidParameterValue");
 }

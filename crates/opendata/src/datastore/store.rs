@@ -457,7 +457,7 @@ fn checked(info: &TableInfo) -> Result<(), StoreError> {
 
 /// A table name this store made: `opendata_ds_` and 32 lower-case hex digits. Checked before
 /// a name read from the database is put into SQL.
-fn is_ours(table: &str) -> bool {
+pub fn is_ours(table: &str) -> bool {
     table.strip_prefix("opendata_ds_").is_some_and(|hex| {
         hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     })

@@ -13,7 +13,9 @@ mod demo;
 mod domain;
 mod feeds;
 mod http;
+mod ogc_clients;
 mod properties;
+mod spatial;
 mod store;
 
 /// A GET through a router: the status, the Content-Type and the body as text.

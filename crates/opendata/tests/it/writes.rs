@@ -400,6 +400,85 @@ async fn run_suite(app: &App) {
         b"stop,name\n1,Central\n2,Admiralty\n"
     );
 
+    // A GeoJSON upload becomes an OGC collection; one that is not valid GeoJSON is refused.
+    let points = br#"{"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": "stop-1", "properties": {"name": "Central"},
+         "geometry": {"type": "Point", "coordinates": [114.158, 22.282]}}]}"#;
+    let a = app
+        .upload(
+            "resource_create",
+            &app.td,
+            &[("package_id", &id), ("name", "Stops on a map")],
+            ("stops.geojson", points),
+        )
+        .await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.bytes)
+    );
+    assert_eq!(a.json()["result"]["format"], "GeoJSON");
+    let collections = app.get("/ogc/collections").await.json();
+    let ids: Vec<&str> = collections["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    let collection = ids
+        .iter()
+        .find(|c| c.starts_with("hk-dpo-bus-stops"))
+        .unwrap_or_else(|| panic!("{ids:?}"));
+    let items = app
+        .get(&format!(
+            "/ogc/collections/{collection}/items?bbox=114.1,22.2,114.2,22.3"
+        ))
+        .await
+        .json();
+    assert_eq!(items["numberMatched"], 1, "{items}");
+    let collection = (*collection).to_owned();
+    let audits = app.audit_count().await;
+    let a = app
+        .upload(
+            "resource_create",
+            &app.td,
+            &[("package_id", &id), ("name", "Broken map")],
+            ("broken.geojson", br#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [999]}}]}"#),
+        )
+        .await;
+    assert_eq!(
+        a.status,
+        StatusCode::CONFLICT,
+        "{}",
+        String::from_utf8_lossy(&a.bytes)
+    );
+    assert_eq!(a.json()["error"]["__type"], "Validation Error");
+    assert_eq!(app.audit_count().await, audits);
+    // Other writes to the dataset leave the collection; deleting its resource ends it.
+    let a = app
+        .post(
+            "package_patch",
+            Some(&app.td),
+            &json!({"id": id, "notes": "Stops, mapped."}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json());
+    let map_id = a.json()["result"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["format"] == "GeoJSON")
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let items_uri = format!("/ogc/collections/{collection}/items");
+    assert_eq!(app.get(&items_uri).await.status, StatusCode::OK);
+    let a = app
+        .post("resource_delete", Some(&app.td), &json!({"id": map_id}))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json());
+    assert_eq!(app.get(&items_uri).await.status, StatusCode::NOT_FOUND);
+
     // The archive keeps both versions.
     let encoded: String = url::form_urlencoded::byte_serialize(url.as_bytes()).collect();
     let versions = app
