@@ -140,6 +140,11 @@ async fn run(open: &OpenData, action: Action, params: &Params) -> Result<Value, 
                 Value::Array(tags.iter().map(|t| Value::from(t.name.as_str())).collect())
             })
         }
+        Action::PackageSearch => {
+            let args = crate::search::PackageSearchArgs::parse(params)?;
+            let found = open.search(&args, &crate::search::Viewer::Anonymous)?;
+            Ok(ckan::search_result(&found, &args.sort_text))
+        }
         Action::StatusShow => Ok(ckan::status(open.site_url())),
         Action::HelpShow => {
             let name = action::help_name(params).map_err(OpendataError::Invalid)?;

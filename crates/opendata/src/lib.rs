@@ -11,7 +11,9 @@ pub mod ckan;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod generate;
 pub mod http;
+pub mod search;
 pub mod service;
 pub mod store;
 

@@ -4,12 +4,17 @@
 //! in CKAN, not a silent absence.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bauhinia_store::Database;
 
 use crate::domain::{category, Dataset, Group, Organization, Tag};
 use crate::error::OpendataError;
+use crate::search::SearchIndex;
 use crate::store::{CatalogueStore, Counted, Owner};
+
+/// The search index's directory, under the catalogue's.
+pub const SEARCH_DIR: &str = "search";
 
 /// At most this many datasets are listed inside an organisation or group (`include_datasets`).
 pub const DATASETS_IN_SHOW_MAX: u32 = 1_000;
@@ -22,20 +27,16 @@ pub struct OpenData {
     /// The catalogue's own directory (`opendata` under the data directory): uploaded files
     /// and the search index live here, never in the database.
     dir: PathBuf,
+    /// The search index, in `search/` under `dir`: derived from the store, kept current by
+    /// every write (`index_dataset`), rebuilt by `reindex`.
+    pub(crate) search: Arc<SearchIndex>,
 }
 
 impl OpenData {
-    pub fn new(db: &Database, site_url: &str, dir: &Path) -> OpenData {
-        OpenData {
-            store: CatalogueStore::new(db),
-            site_url: site_url.trim_end_matches('/').to_owned(),
-            dir: dir.to_owned(),
-        }
-    }
-
     /// The service, with DATA.GOV.HK's 19 categories stored if they are not yet: they are the
     /// catalogue's structure, on every installation, not demo data.
-    /// `dir` is created if missing.
+    /// `dir` is created if missing; the search index in it is rebuilt from the database if it
+    /// is missing or of another schema version.
     pub async fn start(
         db: &Database,
         site_url: &str,
@@ -43,13 +44,25 @@ impl OpenData {
         now_s: i64,
     ) -> Result<OpenData, OpendataError> {
         std::fs::create_dir_all(dir).map_err(|e| OpendataError::Io(e.to_string()))?;
-        let open = OpenData::new(db, site_url, dir);
+        let (search, rebuild) = SearchIndex::open(&dir.join(SEARCH_DIR))?;
+        let open = OpenData {
+            store: CatalogueStore::new(db),
+            site_url: site_url.trim_end_matches('/').to_owned(),
+            dir: dir.to_owned(),
+            search: Arc::new(search),
+        };
         let stored = open.store.groups().await?;
         for group in OpenData::category_groups(now_s) {
             if !stored.iter().any(|g| g.item.name == group.name) {
                 let added = open.store.insert_group(&group, "system").await;
                 crate::demo::ignore_exists(added)?;
             }
+        }
+        if rebuild {
+            let indexed = open.reindex().await?;
+            tracing::info!(indexed, "open data search index rebuilt");
+        } else {
+            open.remember_titles().await?;
         }
         Ok(open)
     }
@@ -91,7 +104,7 @@ impl OpenData {
         self.package_of(dataset).await
     }
 
-    async fn package_of(&self, dataset: Dataset) -> Result<Package, OpendataError> {
+    pub(crate) async fn package_of(&self, dataset: Dataset) -> Result<Package, OpendataError> {
         let organization = self
             .store
             .organization(dataset.organization.as_str())

@@ -383,7 +383,7 @@ async fn status_and_help() {
     assert!(status["extensions"].is_array());
     let help = app.ok("/api/3/action/help_show?name=package_show").await;
     assert!(help.as_str().unwrap().contains(":param id:"));
-    let unknown = app.get("/api/3/action/help_show?name=package_search").await;
+    let unknown = app.get("/api/3/action/help_show?name=package_revise").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(
         unknown.body["error"]["message"],
@@ -394,7 +394,7 @@ async fn status_and_help() {
 #[tokio::test]
 async fn unknown_actions_and_bad_bodies_answer_ckans_400() {
     let app = app().await;
-    for uri in ["/api/3/action/package_search", "/api/action/package_create"] {
+    for uri in ["/api/3/action/package_revise", "/api/action/package_create"] {
         let action = uri.rsplit('/').next().unwrap();
         for answer in [app.get(uri).await, app.post(uri, "{}").await] {
             assert_eq!(answer.status, StatusCode::BAD_REQUEST);

@@ -12,4 +12,5 @@ mod demo;
 mod domain;
 mod http;
 mod properties;
+mod search;
 mod store;
