@@ -13,4 +13,5 @@ mod domain;
 mod http;
 mod properties;
 mod search;
+mod search_properties;
 mod store;
