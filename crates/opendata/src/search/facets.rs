@@ -60,7 +60,8 @@ pub struct SegmentFacets {
     columns: Vec<(Option<StrColumn>, Vec<u64>)>,
 }
 
-type Counts = Vec<BTreeMap<String, u64>>;
+/// Per field asked, each value's count.
+pub type Counts = Vec<BTreeMap<String, u64>>;
 
 impl Collector for FacetCollector {
     type Fruit = Counts;

@@ -22,13 +22,15 @@ use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 use serde_json::Value;
+use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, Schema, TextFieldIndexing,
     TextOptions, Value as _, FAST, STORED, STRING,
 };
 use tantivy::{
-    DateTime, DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
+    DateTime, DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument,
+    Term,
 };
 
 use crate::domain::Licence;
@@ -105,6 +107,21 @@ fn schema() -> (Schema, Fields) {
         dataset_type: b.add_text_field("dataset_type", STRING),
     };
     (b.build(), fields)
+}
+
+/// Runs a query with the count, a top-documents collector and the facets; the addresses of
+/// the page in order.
+fn collect<K, C>(
+    searcher: &tantivy::Searcher,
+    query: &dyn tantivy::query::Query,
+    top: C,
+    facets: facets::FacetCollector,
+) -> Result<(usize, Vec<DocAddress>, facets::Counts), OpendataError>
+where
+    C: tantivy::collector::Collector<Fruit = Vec<(K, DocAddress)>>,
+{
+    let (count, hits, counts) = searcher.search(query, &(Count, top, facets)).map_err(io)?;
+    Ok((count, hits.into_iter().map(|(_, a)| a).collect(), counts))
 }
 
 /// One page of `package_search`'s answer.
@@ -404,15 +421,21 @@ impl SearchIndex {
                 .search(query.as_ref(), &(Count, collector))
                 .map_err(io)?;
             (count, Vec::new(), counts)
+        } else if args.sort == query::default_sort() {
+            // CKAN's default order, with typed sort keys: the common case, kept fast.
+            let top = TopDocs::with_limit(rows).and_offset(start).order_by((
+                (SortBySimilarityScore, Order::Desc),
+                (
+                    SortByStaticFastValue::<DateTime>::for_field("metadata_modified"),
+                    Order::Desc,
+                ),
+            ));
+            collect(&searcher, query.as_ref(), top, collector)?
         } else {
             let top = TopDocs::with_limit(rows)
                 .and_offset(start)
                 .order_by(query::sort_keys(&args.sort));
-            let (count, hits, counts) = searcher
-                .search(query.as_ref(), &(Count, top, collector))
-                .map_err(io)?;
-            let addresses: Vec<DocAddress> = hits.into_iter().map(|(_, a)| a).collect();
-            (count, addresses, counts)
+            collect(&searcher, query.as_ref(), top, collector)?
         };
         let mut results = Vec::with_capacity(hits.len());
         for address in hits {
@@ -433,7 +456,7 @@ impl SearchIndex {
     fn facet_items(
         &self,
         fields: &[FacetField],
-        counts: Vec<BTreeMap<String, u64>>,
+        counts: facets::Counts,
         args: &PackageSearchArgs,
     ) -> Vec<(FacetField, Vec<FacetItem>)> {
         let display = self.display.read().ok();

@@ -44,7 +44,7 @@ impl Default for PackageSearchArgs {
             fq: Vec::new(),
             rows: ROWS_DEFAULT,
             start: 0,
-            sort: query::parse_sort(query::DEFAULT_SORT).unwrap_or_default(),
+            sort: query::default_sort().to_vec(),
             sort_text: query::DEFAULT_SORT.to_owned(),
             facet: true,
             facet_fields: Vec::new(),

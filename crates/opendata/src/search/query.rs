@@ -100,6 +100,20 @@ pub fn parse_sort(text: &str) -> Option<Vec<SortKey>> {
     Some(keys)
 }
 
+/// CKAN's default order as keys.
+pub fn default_sort() -> [SortKey; 2] {
+    [
+        SortKey {
+            field: SortField::Score,
+            descending: true,
+        },
+        SortKey {
+            field: SortField::MetadataModified,
+            descending: true,
+        },
+    ]
+}
+
 fn erased(key: Option<&SortKey>) -> (SortByErasedType, Order) {
     match key {
         None => (SortByErasedType::for_score(), Order::Desc),
@@ -283,19 +297,7 @@ mod tests {
     #[test]
     fn sorts() {
         let keys = parse_sort(DEFAULT_SORT).unwrap();
-        assert_eq!(
-            keys,
-            [
-                SortKey {
-                    field: SortField::Score,
-                    descending: true
-                },
-                SortKey {
-                    field: SortField::MetadataModified,
-                    descending: true
-                }
-            ]
-        );
+        assert_eq!(keys, default_sort());
         assert!(parse_sort("name asc").is_some());
         assert!(parse_sort("title_string DESC").is_some());
         for bad in [
