@@ -104,7 +104,7 @@ impl OpenData {
         self.package_of(dataset).await
     }
 
-    pub(crate) async fn package_of(&self, dataset: Dataset) -> Result<Package, OpendataError> {
+    async fn package_of(&self, dataset: Dataset) -> Result<Package, OpendataError> {
         let organization = self
             .store
             .organization(dataset.organization.as_str())

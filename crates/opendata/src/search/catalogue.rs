@@ -82,11 +82,41 @@ impl OpenData {
     pub async fn index_dataset(&self, id_or_name: &str) -> Result<(), OpendataError> {
         match self.store().dataset(id_or_name).await? {
             Some(dataset) => {
-                let package = self.package_of(dataset).await?;
+                let package = self.package_to_index(dataset).await?;
                 self.search.put(std::slice::from_ref(&package)).await
             }
             None => self.search.remove(id_or_name).await,
         }
+    }
+
+    /// A dataset's package with its provider and categories read one by one (`package_of`
+    /// reads every category with its count, which a large catalogue makes slow).
+    async fn package_to_index(&self, dataset: Dataset) -> Result<Package, OpendataError> {
+        let missing = || OpendataError::NotFound(String::new());
+        let organization = self
+            .store()
+            .organization(dataset.organization.as_str())
+            .await?
+            .ok_or_else(missing)?
+            .item;
+        let mut groups = Vec::with_capacity(dataset.groups.len());
+        for name in &dataset.groups {
+            groups.push(
+                self.store()
+                    .group(name.as_str())
+                    .await?
+                    .ok_or_else(missing)?
+                    .item,
+            );
+        }
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        let tags = self.store().tags_of(&dataset.id).await?;
+        Ok(Package {
+            dataset,
+            organization,
+            groups,
+            tags,
+        })
     }
 
     /// Removes a dataset's search document (by id) — after a purge.
