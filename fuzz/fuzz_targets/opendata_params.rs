@@ -9,16 +9,8 @@ use bauhinia_opendata::action::{
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((first, rest)) = data.split_first() else {
+    let Some(params) = Params::from_tagged_bytes(data) else {
         return;
-    };
-    let params = if first % 2 == 0 {
-        Params::from_query(&String::from_utf8_lossy(rest))
-    } else {
-        match Params::from_json(rest) {
-            Ok(params) => params,
-            Err(_) => return,
-        }
     };
     let faults = [
         PackageListArgs::parse(&params).err(),

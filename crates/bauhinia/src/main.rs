@@ -44,8 +44,37 @@ enum Command {
     /// Consented data exchange (CDEG, CDI, IADS) operations.
     #[command(subcommand)]
     Exchange(ExchangeCommand),
+    /// 開放數據 Open data catalogue operations.
+    #[command(subcommand)]
+    Opendata(OpendataCommand),
     /// Print the OpenAPI 3.1 document.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum OpendataCommand {
+    /// Rebuild the search index from the database, every dataset in one commit; prints the
+    /// count and the time. Not while a server uses the same data directory (the index has one
+    /// writer).
+    Reindex {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Add synthetic datasets for benchmarks, labelled synthetic in their titles and
+    /// descriptions, spread over the demo providers and the 19 categories; written in large
+    /// transactions and indexed in bulk.
+    Generate {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// How many datasets to add.
+        #[arg(long)]
+        count: u64,
+        /// Datasets are numbered from this one (names `synthetic-SEED-NUMBER`).
+        #[arg(long, default_value_t = 0)]
+        first: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -247,6 +276,7 @@ fn main() -> anyhow::Result<()> {
                 println!("wrote the fixture to {}", out.display());
                 Ok(())
             }
+            Command::Opendata(command) => opendata(command).await,
             Command::Fps(FpsCommand::Qr(command)) => fps_cli::run(fps_cli::FpsCommand::Qr(command)),
             Command::Identity(IdentityCommand::BenchFixture { server, count, out }) => {
                 let config = server.config()?;
@@ -260,6 +290,36 @@ fn main() -> anyhow::Result<()> {
             }
         }
     })
+}
+
+async fn opendata(command: OpendataCommand) -> anyhow::Result<()> {
+    let server = match &command {
+        OpendataCommand::Reindex { server } | OpendataCommand::Generate { server, .. } => server,
+    };
+    let config = server.config()?;
+    init_logging(config.log_format);
+    let state = bauhinia::start(&config).await?;
+    let started = std::time::Instant::now();
+    let result = match command {
+        OpendataCommand::Reindex { .. } => state
+            .opendata
+            .reindex()
+            .await
+            .map(|n| format!("indexed {n} datasets")),
+        OpendataCommand::Generate {
+            count, first, seed, ..
+        } => {
+            let now_s = bauhinia_core::background::now_ms() / 1_000;
+            bauhinia_opendata::generate::generate(&state.opendata, seed, first, count, now_s)
+                .await
+                .map(|n| format!("generated {n} synthetic datasets"))
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    state.webhooks.stop_worker().await;
+    state.db.close().await;
+    println!("{} in {seconds:.2} s", result.context("open data")?);
+    Ok(())
 }
 
 async fn serve(mut config: Config) -> anyhow::Result<()> {

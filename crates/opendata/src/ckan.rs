@@ -265,6 +265,35 @@ pub fn status(site_url: &str) -> Value {
     })
 }
 
+/// `package_search`'s answer: the count, the page of package dictionaries, the facets in
+/// CKAN's two shapes (`facets`, deprecated, and `search_facets`), and the sort used.
+pub fn search_result(found: &crate::search::SearchResult, sort: &str) -> Value {
+    let mut facets = Map::new();
+    let mut search_facets = Map::new();
+    for (field, items) in &found.facets {
+        let counts: Map<String, Value> = items
+            .iter()
+            .map(|i| (i.name.clone(), Value::from(i.count)))
+            .collect();
+        facets.insert(field.name().to_owned(), Value::Object(counts));
+        let items: Vec<Value> = items
+            .iter()
+            .map(|i| json!({ "name": i.name, "display_name": i.display_name, "count": i.count }))
+            .collect();
+        search_facets.insert(
+            field.name().to_owned(),
+            json!({ "title": field.name(), "items": items }),
+        );
+    }
+    json!({
+        "count": found.count,
+        "results": found.results,
+        "facets": facets,
+        "search_facets": search_facets,
+        "sort": sort,
+    })
+}
+
 /// The URL of an action's documentation, CKAN's `help`.
 pub fn help_url(site_url: &str, action: &str) -> String {
     format!("{site_url}/api/3/action/help_show?name={action}")
@@ -334,11 +363,45 @@ pub fn error(e: &OpendataError) -> (StatusCode, Value) {
             StatusCode::CONFLICT,
             json!({ "__type": "Validation Error", "name": ["That URL is already in use."] }),
         ),
+        OpendataError::SearchQuery(detail) => (
+            StatusCode::BAD_REQUEST,
+            json!({ "__type": "Search Query Error",
+                    "message": format!("Search Query is invalid: ({},)", python_repr(detail)) }),
+        ),
+        OpendataError::Search(detail) => (
+            StatusCode::CONFLICT,
+            json!({ "__type": "Search Error",
+                    "message": format!("Search error: ({},)", python_repr(detail)) }),
+        ),
         OpendataError::Store(_) | OpendataError::Io(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             json!({ "__type": "Internal Server Error", "message": "Internal Server Error" }),
         ),
     }
+}
+
+/// A text as Python's `repr` writes it: CKAN's search errors show their arguments so.
+fn python_repr(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 pub fn failure(help: &str, error: Value) -> Value {

@@ -317,15 +317,21 @@ pub(crate) fn ignore_exists(result: Result<(), OpendataError>) -> Result<bool, O
     }
 }
 
+/// Stores the demo providers not stored yet.
+pub async fn load_providers(open: &OpenData, now_s: i64) -> Result<(), OpendataError> {
+    for p in &PROVIDERS {
+        if let Some(org) = provider(p, now_s) {
+            ignore_exists(open.store().insert_organization(&org, ACTOR).await)?;
+        }
+    }
+    Ok(())
+}
+
 /// Stores the categories, providers and fact-sheet datasets not stored yet; returns how many
 /// datasets were added.
 pub async fn load(open: &OpenData, now_s: i64) -> Result<usize, OpendataError> {
     let store = open.store();
-    for p in &PROVIDERS {
-        if let Some(org) = provider(p, now_s) {
-            ignore_exists(store.insert_organization(&org, ACTOR).await)?;
-        }
-    }
+    load_providers(open, now_s).await?;
     let mut added = 0;
     for f in &FACT_DATASETS {
         let resources = [record_link(open.site_url(), f.name)];
@@ -333,6 +339,7 @@ pub async fn load(open: &OpenData, now_s: i64) -> Result<usize, OpendataError> {
             .validate(&resources, || uuid::Uuid::new_v4().to_string(), now_s)
             .map_err(OpendataError::Invalid)?;
         if ignore_exists(store.insert_dataset(&dataset, ACTOR).await)? {
+            open.index_dataset(&dataset.id).await?;
             added += 1;
         }
     }

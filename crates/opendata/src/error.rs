@@ -21,6 +21,13 @@ pub enum OpendataError {
     Invalid(Vec<FieldError>),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A search the index cannot run (CKAN's "Search Error", what it answers when Solr rejects
+    /// a query): bad `q` or `fq` syntax, an unknown field.
+    #[error("search error: {0}")]
+    Search(String),
+    /// A search parameter CKAN itself rejects ("Search Query Error"): a bad `sort`.
+    #[error("search query error: {0}")]
+    SearchQuery(String),
     /// The catalogue's directory (files, the search index) could not be read or written.
     #[error("open data files: {0}")]
     Io(String),

@@ -194,6 +194,11 @@ async fn run(
                 Value::Array(tags.iter().map(|t| Value::from(t.name.as_str())).collect())
             })
         }
+        Action::PackageSearch => {
+            let args = crate::search::PackageSearchArgs::parse(params)?;
+            let found = open.search(&args, &crate::search::Viewer::Anonymous)?;
+            Ok(ckan::search_result(&found, &args.sort_text))
+        }
         Action::StatusShow => Ok(ckan::status(open.site_url())),
         Action::DatastoreSearch => {
             let args = SearchArgs::parse(params).map_err(OpendataError::Invalid)?;

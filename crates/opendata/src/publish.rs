@@ -671,10 +671,11 @@ impl OpenData {
         self.package_of(dataset.clone()).await
     }
 
-    /// Every step after a dataset or resource write has committed. The search index is updated
-    /// here (the search engine's index and unindex of this dataset are called from here).
+    /// Every step after a dataset or resource write has committed: the dataset's search
+    /// document, and which of its OGC collections are served.
     async fn after_dataset_change(&self, dataset_id: &str) -> Result<(), OpendataError> {
         tracing::debug!(dataset = dataset_id, "open data dataset changed");
+        self.index_dataset(dataset_id).await?;
         self.sync_spatial_visibility(dataset_id).await
     }
 }

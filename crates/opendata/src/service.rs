@@ -4,13 +4,18 @@
 //! in CKAN, not a silent absence.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bauhinia_store::Database;
 
 use crate::datastore::Datastore;
 use crate::domain::{category, Dataset, Group, Organization, Tag};
 use crate::error::OpendataError;
+use crate::search::SearchIndex;
 use crate::store::{CatalogueStore, Counted, Owner};
+
+/// The search index's directory, under the catalogue's.
+pub const SEARCH_DIR: &str = "search";
 
 /// At most this many datasets are listed inside an organisation or group (`include_datasets`).
 pub const DATASETS_IN_SHOW_MAX: u32 = 1_000;
@@ -29,20 +34,12 @@ pub struct OpenData {
     /// The OGC API's collections and their spatial index (`spatial`), rebuilt from the store
     /// at start.
     spatial: std::sync::Arc<crate::spatial::index::Collections>,
+    /// The search index, in `search/` under `dir`: derived from the store, kept current by
+    /// every write (`index_dataset`), rebuilt by `reindex`.
+    pub(crate) search: Arc<SearchIndex>,
 }
 
 impl OpenData {
-    pub fn new(db: &Database, site_url: &str, dir: &Path) -> OpenData {
-        OpenData {
-            store: CatalogueStore::new(db),
-            datastore: Datastore::new(db),
-            site_url: site_url.trim_end_matches('/').to_owned(),
-            dir: dir.to_owned(),
-            limits: crate::publish::WriteLimits::default(),
-            spatial: std::sync::Arc::default(),
-        }
-    }
-
     /// The service with these write limits (the operator's configuration).
     pub fn with_limits(mut self, limits: crate::publish::WriteLimits) -> OpenData {
         self.limits = limits;
@@ -55,7 +52,8 @@ impl OpenData {
 
     /// The service, with DATA.GOV.HK's 19 categories stored if they are not yet: they are the
     /// catalogue's structure, on every installation, not demo data.
-    /// `dir` is created if missing.
+    /// `dir` is created if missing; the search index in it is rebuilt from the database if it
+    /// is missing or of another schema version.
     pub async fn start(
         db: &Database,
         site_url: &str,
@@ -63,7 +61,16 @@ impl OpenData {
         now_s: i64,
     ) -> Result<OpenData, OpendataError> {
         std::fs::create_dir_all(dir).map_err(|e| OpendataError::Io(e.to_string()))?;
-        let open = OpenData::new(db, site_url, dir);
+        let (search, rebuild) = SearchIndex::open(&dir.join(SEARCH_DIR))?;
+        let open = OpenData {
+            store: CatalogueStore::new(db),
+            datastore: Datastore::new(db),
+            site_url: site_url.trim_end_matches('/').to_owned(),
+            dir: dir.to_owned(),
+            limits: crate::publish::WriteLimits::default(),
+            spatial: std::sync::Arc::default(),
+            search: Arc::new(search),
+        };
         let stored = open.store.groups().await?;
         for group in OpenData::category_groups(now_s) {
             if !stored.iter().any(|g| g.item.name == group.name) {
@@ -72,6 +79,12 @@ impl OpenData {
             }
         }
         open.load_collections().await?;
+        if rebuild {
+            let indexed = open.reindex().await?;
+            tracing::info!(indexed, "open data search index rebuilt");
+        } else {
+            open.remember_titles().await?;
+        }
         Ok(open)
     }
 

@@ -6,7 +6,7 @@
 //! service's rule, not the store's. Lists for anonymous callers (`package_list`, counts) read
 //! only active, public datasets.
 
-use bauhinia_core::Localized;
+use bauhinia_core::{FieldError, Localized};
 use bauhinia_store::audit::{AuditEvent, Outcome};
 use bauhinia_store::dialect::is_unique_violation;
 use bauhinia_store::{read, write_tx, Database, StoreError};
@@ -68,6 +68,27 @@ struct ResourceRow {
     hash: String,
     created_at_s: i64,
     modified_at_s: i64,
+}
+
+/// A resource row with its dataset's id, for reads of many datasets at once.
+#[derive(Debug, sqlx::FromRow)]
+struct DatasetResourceRow {
+    dataset: String,
+    #[sqlx(flatten)]
+    row: ResourceRow,
+}
+
+/// Rows ordered by dataset, grouped into each dataset's list (in the rows' order).
+fn group_by<R, T>(
+    rows: Vec<R>,
+    split: impl Fn(R) -> (String, T),
+) -> std::collections::HashMap<String, Vec<T>> {
+    let mut out: std::collections::HashMap<String, Vec<T>> = std::collections::HashMap::new();
+    for row in rows {
+        let (dataset, item) = split(row);
+        out.entry(dataset).or_default().push(item);
+    }
+    out
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -348,6 +369,145 @@ impl CatalogueStore {
             .await
     }
 
+    /// Adds datasets as `insert_dataset` does, all in one transaction (bulk loads: one commit
+    /// for many datasets): if one fails, none is written.
+    pub async fn insert_datasets(&self, ds: &[Dataset], actor: &str) -> Result<(), OpendataError> {
+        let first = ds
+            .first()
+            .map(|d| d.name.as_str().to_owned())
+            .unwrap_or_default();
+        let result: Result<Result<(), Vec<FieldError>>, OpendataError> = async {
+            Ok(write_tx!(&self.db, tx, append => {
+                for d in ds {
+                    let event = audit(
+                        actor,
+                        "opendata.package.create",
+                        format!("opendata_dataset:{}", d.name.as_str()),
+                        serde_json::json!({
+                            "id": d.id,
+                            "owner_org": d.organization.as_str(),
+                            "private": d.private,
+                            "resources": d.resources.len(),
+                        }),
+                    );
+                    let org: Option<String> =
+                        sqlx::query_scalar("SELECT id FROM opendata_organizations WHERE name = $1")
+                            .bind(d.organization.as_str())
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    let Some(org) = org else {
+                        return Ok(Err(vec![FieldError::new("/owner_org", "Organization does not exist")]));
+                    };
+                    let mut groups = Vec::with_capacity(d.groups.len());
+                    let mut missing = Vec::new();
+                    for (i, g) in d.groups.iter().enumerate() {
+                        let id: Option<String> =
+                            sqlx::query_scalar("SELECT id FROM opendata_groups WHERE name = $1")
+                                .bind(g.as_str())
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                        match id {
+                            Some(id) => groups.push(id),
+                            None => missing.push(FieldError::new(format!("/groups/{i}"), "Group does not exist")),
+                        }
+                    }
+                    if !missing.is_empty() {
+                        return Ok(Err(missing));
+                    }
+                    let coverage_from = d.temporal.map(|t| t.from.to_string());
+                    let coverage_to = d.temporal.and_then(|t| t.to).map(|t| t.to_string());
+                    sqlx::query(
+                        "INSERT INTO opendata_datasets (id, name, organization, title_en, title_zh_hant, \
+                         title_zh_hans, notes_en, notes_zh_hant, notes_zh_hans, license_id, \
+                         update_frequency, coverage_from, coverage_to, spatial_coverage, private, state, \
+                         created_at_s, modified_at_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+                         $11, $12, $13, $14, $15, $16, $17, $18)",
+                    )
+                    .bind(&d.id)
+                    .bind(d.name.as_str())
+                    .bind(&org)
+                    .bind(&d.title.en)
+                    .bind(&d.title.zh_hant)
+                    .bind(&d.title.zh_hans)
+                    .bind(&d.notes.en)
+                    .bind(&d.notes.zh_hant)
+                    .bind(&d.notes.zh_hans)
+                    .bind(d.licence.as_str())
+                    .bind(d.frequency.as_str())
+                    .bind(coverage_from)
+                    .bind(coverage_to)
+                    .bind(&d.spatial)
+                    .bind(i64::from(d.private))
+                    .bind(d.state.as_str())
+                    .bind(d.created_s)
+                    .bind(d.modified_s)
+                    .execute(&mut *tx)
+                    .await?;
+                    for (position, group) in (0_i64..).zip(&groups) {
+                        sqlx::query(
+                            "INSERT INTO opendata_dataset_groups (dataset, grp, position) VALUES ($1, $2, $3)",
+                        )
+                        .bind(&d.id)
+                        .bind(group)
+                        .bind(position)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    for (position, tag) in (0_i64..).zip(&d.tags) {
+                        sqlx::query(
+                            "INSERT INTO opendata_tags (id, name) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                        )
+                        .bind(uuid::Uuid::new_v4().to_string())
+                        .bind(tag.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO opendata_dataset_tags (dataset, tag, position) \
+                             SELECT $1, id, $2 FROM opendata_tags WHERE name = $3",
+                        )
+                        .bind(&d.id)
+                        .bind(position)
+                        .bind(tag.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    for (position, r) in (0_i64..).zip(&d.resources) {
+                        sqlx::query(
+                            "INSERT INTO opendata_resources (id, dataset, position, name_en, name_zh_hant, \
+                             name_zh_hans, description_en, description_zh_hant, description_zh_hans, \
+                             format, url, size_bytes, hash, created_at_s, modified_at_s) VALUES ($1, $2, \
+                             $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                        )
+                        .bind(&r.id)
+                        .bind(&d.id)
+                        .bind(position)
+                        .bind(&r.name.en)
+                        .bind(&r.name.zh_hant)
+                        .bind(&r.name.zh_hans)
+                        .bind(&r.description.en)
+                        .bind(&r.description.zh_hant)
+                        .bind(&r.description.zh_hans)
+                        .bind(r.format.as_str())
+                        .bind(&r.url)
+                        .bind(r.size_bytes)
+                        .bind(&r.hash)
+                        .bind(r.created_s)
+                        .bind(r.modified_s)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    append(&mut tx, &event).await?;
+                }
+                Ok(())
+            }))
+        }
+        .await;
+        match result.map_err(|e| exists_or(e, &first))? {
+            Ok(()) => Ok(()),
+            Err(faults) => Err(OpendataError::Invalid(faults)),
+        }
+    }
+
     /// Names of active, public datasets, by name.
     pub async fn package_names(&self, limit: u32, offset: u32) -> Result<Vec<String>, StoreError> {
         let sql = format!(
@@ -405,6 +565,74 @@ impl CatalogueStore {
             out.push(self.complete(row).await?);
         }
         Ok(out)
+    }
+
+    /// Up to `limit` datasets of any state whose ids sort after `after`, by id, each whole with
+    /// its tags' ids: the search index is rebuilt from these batches, four queries a batch.
+    pub async fn datasets_after(
+        &self,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<(Dataset, Vec<Tag>)>, StoreError> {
+        let sql = format!(
+            "SELECT {DATASET_COLUMNS} FROM opendata_datasets d \
+             JOIN opendata_organizations o ON o.id = d.organization \
+             WHERE d.id > $1 ORDER BY d.id LIMIT $2"
+        );
+        let rows: Vec<DatasetRow> = read!(&self.db, conn => sqlx::query_as(&sql)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(conn)
+            .await?);
+        let Some(last) = rows.last().map(|r| r.id.clone()) else {
+            return Ok(Vec::new());
+        };
+        let groups: Vec<(String, String)> = read!(&self.db, conn => sqlx::query_as(
+            "SELECT dg.dataset, g.name FROM opendata_dataset_groups dg \
+             JOIN opendata_groups g ON g.id = dg.grp WHERE dg.dataset > $1 AND dg.dataset <= $2 \
+             ORDER BY dg.dataset, dg.position",
+        )
+        .bind(after)
+        .bind(&last)
+        .fetch_all(conn)
+        .await?);
+        let tags: Vec<(String, String, String)> = read!(&self.db, conn => sqlx::query_as(
+            "SELECT dt.dataset, t.id, t.name FROM opendata_dataset_tags dt \
+             JOIN opendata_tags t ON t.id = dt.tag WHERE dt.dataset > $1 AND dt.dataset <= $2 \
+             ORDER BY dt.dataset, dt.position",
+        )
+        .bind(after)
+        .bind(&last)
+        .fetch_all(conn)
+        .await?);
+        let resources: Vec<DatasetResourceRow> = read!(&self.db, conn => sqlx::query_as(
+            "SELECT dataset, id, name_en, name_zh_hant, name_zh_hans, description_en, \
+             description_zh_hant, description_zh_hans, format, url, size_bytes, hash, \
+             created_at_s, modified_at_s FROM opendata_resources \
+             WHERE dataset > $1 AND dataset <= $2 ORDER BY dataset, position",
+        )
+        .bind(after)
+        .bind(&last)
+        .fetch_all(conn)
+        .await?);
+        let mut groups_of = group_by(groups, |(d, g)| (d, g));
+        let mut tags_of = group_by(tags, |(d, id, name)| (d, (id, name)));
+        let mut resources_of = group_by(resources, |r| (r.dataset, r.row));
+        rows.into_iter()
+            .map(|row| {
+                let id = row.id.clone();
+                let tags = tags_of.remove(&id).unwrap_or_default();
+                let names = tags.iter().map(|(_, name)| name.clone()).collect();
+                let dataset = decode_dataset(
+                    row,
+                    groups_of.remove(&id).unwrap_or_default(),
+                    names,
+                    resources_of.remove(&id).unwrap_or_default(),
+                )?;
+                let tags = tags.into_iter().map(decode_tag).collect::<Result<_, _>>()?;
+                Ok((dataset, tags))
+            })
+            .collect()
     }
 
     /// A dataset row with its categories, tags and resources.

@@ -383,7 +383,7 @@ async fn status_and_help() {
     assert!(status["extensions"].is_array());
     let help = app.ok("/api/3/action/help_show?name=package_show").await;
     assert!(help.as_str().unwrap().contains(":param id:"));
-    let unknown = app.get("/api/3/action/help_show?name=package_search").await;
+    let unknown = app.get("/api/3/action/help_show?name=package_revise").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(
         unknown.body["error"]["message"],

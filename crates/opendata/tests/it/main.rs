@@ -15,6 +15,8 @@ mod feeds;
 mod http;
 mod ogc_clients;
 mod properties;
+mod search;
+mod search_properties;
 mod spatial;
 mod store;
 

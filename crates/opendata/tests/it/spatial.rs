@@ -572,7 +572,8 @@ async fn store_suite(test: &TestDb) {
     open.publish_features(&dataset, &resource, &two, None, "test", 1_700_000_200)
         .await
         .unwrap();
-    let again = OpenData::start(&test.db, SITE, &test.files, 0)
+    // (Another directory: this process still holds the first one's search index lock.)
+    let again = OpenData::start(&test.db, SITE, &test.files.join("again"), 0)
         .await
         .unwrap();
     let layer = again.spatial().get("hk-td-signs").unwrap();

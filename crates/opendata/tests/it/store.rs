@@ -170,11 +170,72 @@ async fn suite(open: &OpenData) {
         ["traffic", "交通"]
     );
 
-    // Starting again adds no second set of categories.
-    let db_again = OpenData::start(store_db(open), "http://localhost", open.dir(), 0)
+    bulk(open, &mut ids).await;
+
+    // Starting again adds no second set of categories. (Its own directory: the first service
+    // holds its search index's writer.)
+    let dir_again = open.dir().join("again");
+    let db_again = OpenData::start(store_db(open), "http://localhost", &dir_again, 0)
         .await
         .unwrap();
     assert_eq!(db_again.store().groups().await.unwrap().len(), 19);
+}
+
+/// Many datasets in one transaction (all or none), and every dataset read back in id-ordered
+/// batches with its tags' ids, as the search index's rebuild reads them.
+async fn bulk(open: &OpenData, ids: &mut impl FnMut() -> String) {
+    let store = open.store();
+    let draft = |name: &str, org: &str| DatasetDraft {
+        name: name.into(),
+        organization: org.into(),
+        ..good_draft()
+    };
+    let good = draft("bulk-one", "hk-td")
+        .validate(&[good_resource()], &mut *ids, 5)
+        .unwrap();
+    let bad = draft("bulk-two", "hk-nobody")
+        .validate(&[], &mut *ids, 5)
+        .unwrap();
+    let refused = store.insert_datasets(&[good.clone(), bad], "test").await;
+    assert!(
+        matches!(refused, Err(OpendataError::Invalid(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store.dataset("bulk-one").await.unwrap(),
+        None,
+        "none of the batch"
+    );
+    let two = draft("bulk-two", "hk-td")
+        .validate(&[], &mut *ids, 6)
+        .unwrap();
+    store
+        .insert_datasets(&[good.clone(), two.clone()], "test")
+        .await
+        .unwrap();
+
+    let mut read = Vec::new();
+    let mut after = String::new();
+    loop {
+        let batch = store.datasets_after(&after, 2).await.unwrap();
+        let Some((last, _)) = batch.last() else { break };
+        after = last.id.clone();
+        assert!(batch.len() <= 2);
+        read.extend(batch);
+    }
+    let ids_read: Vec<&str> = read.iter().map(|(d, _)| d.id.as_str()).collect();
+    let mut sorted = ids_read.clone();
+    sorted.sort_unstable();
+    assert_eq!(ids_read, sorted, "by id");
+    assert_eq!(read.len(), 4, "every dataset, private too");
+    for (dataset, tags) in &read {
+        assert_eq!(
+            Some(dataset),
+            store.dataset(&dataset.id).await.unwrap().as_ref()
+        );
+        assert_eq!(tags, &store.tags_of(&dataset.id).await.unwrap());
+    }
+    assert!(read.iter().any(|(d, _)| d == &two) && read.iter().any(|(d, _)| d == &good));
 }
 
 fn store_db(open: &OpenData) -> &bauhinia_store::Database {
