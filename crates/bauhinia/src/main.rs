@@ -9,6 +9,7 @@ use bauhinia_core::Lang;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod fps_cli;
+mod opendata_cli;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +45,9 @@ enum Command {
     /// Consented data exchange (CDEG, CDI, IADS) operations.
     #[command(subcommand)]
     Exchange(ExchangeCommand),
+    /// 開放數據 Open data operations.
+    #[command(subcommand)]
+    Opendata(opendata_cli::OpendataCommand),
     /// Print the OpenAPI 3.1 document.
     Openapi,
 }
@@ -124,7 +128,7 @@ enum IdentityCommand {
 }
 
 #[derive(Debug, Args)]
-struct ServerArgs {
+pub(crate) struct ServerArgs {
     /// Configuration file [default: ./bauhinia.toml if present].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -146,7 +150,7 @@ struct ServerArgs {
 }
 
 impl ServerArgs {
-    fn config(&self) -> anyhow::Result<Config> {
+    pub(crate) fn config(&self) -> anyhow::Result<Config> {
         let flags = Layer {
             listen: self.listen.clone(),
             data_dir: self.data_dir.clone(),
@@ -184,7 +188,7 @@ fn parse_lang(text: &str) -> Result<Lang, String> {
     Lang::from_tag(text).ok_or_else(|| "expected zh-Hant, zh-Hans or en".to_owned())
 }
 
-fn init_logging(format: LogFormat) {
+pub(crate) fn init_logging(format: LogFormat) {
     // RUST_LOG overrides the default filter.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
@@ -219,6 +223,7 @@ fn main() -> anyhow::Result<()> {
                 enrolment_code(server.config()?, &hkid).await
             }
             Command::Openapi => openapi().await,
+            Command::Opendata(command) => opendata_cli::run(command).await,
             Command::Fps(FpsCommand::Audit { server }) => fps_audit(server.config()?).await,
             Command::Exchange(ExchangeCommand::Audit(ExchangeAuditCommand::Verify {
                 server,

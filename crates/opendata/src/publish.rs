@@ -39,7 +39,8 @@ impl Default for WriteLimits {
 }
 
 /// What the operator asks a token for.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// What the token is for ("the TD's harvester").
     pub name: String,
@@ -51,7 +52,7 @@ pub struct TokenRequest {
     #[serde(default)]
     pub organizations: Vec<String>,
     /// When the token stops working (Unix seconds); never if absent.
-    #[serde(default)]
+    #[serde(default, rename = "expires_at_s")]
     pub expires_s: Option<i64>,
 }
 
