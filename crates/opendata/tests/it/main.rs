@@ -13,4 +13,5 @@ mod domain;
 mod http;
 mod properties;
 mod store;
+mod write_properties;
 mod writes;
