@@ -22,11 +22,12 @@ fuzz_target!(|data: &[u8]| {
         let Ok(serde_json::Value::Object(dict)) = serde_json::from_slice(rest) else {
             return;
         };
-        match first % 6 {
-            1 => faults.extend(package_input::package(&dict).err().into_iter().flatten()),
-            3 => faults.extend(package_input::resource(&dict, "").err().into_iter().flatten()),
-            _ => faults.extend(package_input::organization(&dict, 0).err().into_iter().flatten()),
-        }
+        let found = match first % 6 {
+            1 => package_input::package(&dict).err(),
+            3 => package_input::resource(&dict, "").err(),
+            _ => package_input::organization(&dict, 0).err(),
+        };
+        faults.extend(found.into_iter().flatten());
     }
     for fault in faults {
         assert!(fault.pointer.starts_with('/'), "{fault:?}");
