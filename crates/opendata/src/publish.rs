@@ -598,8 +598,8 @@ impl OpenData {
         let mut dataset = match validated {
             Ok(d) if faults.is_empty() => d,
             Ok(_) => return Err(OpendataError::Invalid(faults)),
-            Err(mut more) => {
-                faults.append(&mut more);
+            Err(more) => {
+                faults.extend(more.into_iter().map(ckan_pointer));
                 return Err(OpendataError::Invalid(faults));
             }
         };
@@ -648,6 +648,15 @@ fn same_content(a: &Resource, b: &Resource) -> bool {
         && a.url == b.url
         && a.size_bytes == b.size_bytes
         && a.hash == b.hash
+}
+
+/// The domain names the English text `/title_en`; CKAN's dictionary calls it `title` (the
+/// Chinese keep their `_tc`, `_sc` names).
+fn ckan_pointer(fault: FieldError) -> FieldError {
+    match fault.pointer.strip_suffix("_en") {
+        Some(field) => FieldError::new(field, fault.detail),
+        None => fault,
+    }
 }
 
 fn in_resource(e: OpendataError, position: usize) -> OpendataError {

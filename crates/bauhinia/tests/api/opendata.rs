@@ -397,6 +397,34 @@ async fn ckanapi_dumps_and_loads_without_loss() {
         serde_json::from_str(&created).expect("ckanapi prints the result");
     assert_eq!(created["name"], "hk-td-ckanapi-made");
     assert_eq!(created["organization"]["name"], "hk-td");
+    // An upload as ckanapi sends it (multipart/form-data, the file in `upload`), then
+    // downloaded from the server.
+    let csv = "stop,name\n1,中環 Central\n";
+    std::fs::write(file("stops.csv"), csv).expect("csv");
+    let (uploaded, _) = run_ckanapi(
+        &ckanapi,
+        args(&[
+            "action",
+            "resource_create",
+            "-r",
+            &b,
+            "-a",
+            &token,
+            "package_id=hk-td-ckanapi-made",
+            &format!("upload@{}", file("stops.csv")),
+        ]),
+    )
+    .await;
+    let uploaded: serde_json::Value = serde_json::from_str(&uploaded).expect("the resource");
+    assert_eq!(uploaded["url_type"], "upload");
+    assert_eq!(uploaded["format"], "CSV");
+    let url = uploaded["url"].as_str().expect("url");
+    let path = &url[url.find("/dataset/").expect("download path")..];
+    assert!(path.ends_with("/download/stops.csv"), "{path}");
+    let downloaded = reqwest::get(format!("{b}{path}")).await.expect("download");
+    assert_eq!(downloaded.status(), reqwest::StatusCode::OK);
+    assert_eq!(downloaded.text().await.expect("body"), csv);
+
     let refused = tokio::task::spawn_blocking({
         let (ckanapi, b) = (ckanapi.clone(), b.clone());
         move || {
