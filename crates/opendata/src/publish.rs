@@ -98,8 +98,9 @@ impl OpenData {
         FileStore::new(self.dir())
     }
 
-    /// The publisher a presented token proves; none without a token; `Forbidden` for a token
-    /// that is unknown, revoked or expired.
+    /// The publisher a presented token proves; none without a token, and none (an anonymous
+    /// caller, as CKAN treats an unknown API token) for a token that is unknown, revoked or
+    /// expired: reads answer as to anyone, writes are CKAN's Authorization Error.
     pub async fn authenticate(
         &self,
         presented: Option<&str>,
@@ -111,10 +112,14 @@ impl OpenData {
         let hash = token::secret_hash(presented);
         let record = match self.store().token_by_hash(&hash).await? {
             Some((record, stored)) if token::constant_time_eq(&stored, &hash) => record,
-            _ => return Err(forbidden(None, "use this API token")),
+            _ => {
+                tracing::info!("open data: an unknown API token was presented");
+                return Ok(None);
+            }
         };
         if !record.is_live(now_s) {
-            return Err(forbidden(None, "use this API token"));
+            tracing::info!(token = %record.id, "open data: a revoked or expired API token was presented");
+            return Ok(None);
         }
         self.store().touch_token(&record.id, now_s).await?;
         Ok(Some(record.publisher()))

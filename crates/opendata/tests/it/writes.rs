@@ -216,7 +216,8 @@ fn error_type(a: &Answer) -> String {
 }
 
 async fn run_suite(app: &App) {
-    // Without a token, with an unknown one, with one of another organisation: 403.
+    // Without a token, with an unknown one (anonymous, as CKAN), with one of another
+    // organisation: 403.
     let body = new_package("hk-dpo-bus-stops");
     for token in [None, Some("bod_not-a-token"), Some(app.dpo.as_str())] {
         let a = app.post("package_create", token, &body).await;
@@ -229,6 +230,17 @@ async fn run_suite(app: &App) {
             .status,
         StatusCode::NOT_FOUND
     );
+
+    // An unknown token reads as anyone.
+    let anyone = app
+        .send(
+            Request::get("/api/3/action/package_list")
+                .header(header::AUTHORIZATION, "bod_not-a-token")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(anyone.status, StatusCode::OK);
 
     // GET is refused for writes.
     let a = app.get("/api/3/action/package_create?name=x").await;
