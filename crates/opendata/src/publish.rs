@@ -634,14 +634,25 @@ impl OpenData {
         self.store()
             .save_dataset(dataset, save, &publisher.user, action, file)
             .await?;
-        self.after_dataset_change(&dataset.id).await?;
+        self.after_dataset_change(&dataset.id, file).await?;
         self.package_of(dataset.clone()).await
     }
 
-    /// Every step after a dataset or resource write has committed. The search index is updated
-    /// here (the search engine's index and unindex of this dataset are called from here).
-    async fn after_dataset_change(&self, dataset_id: &str) -> Result<(), OpendataError> {
-        tracing::debug!(dataset = dataset_id, "open data dataset changed");
+    /// Every step after a dataset or resource write has committed, and only here: the search
+    /// index is updated here (the search engine's index of this dataset, or its unindex when
+    /// the dataset is deleted or private), and an uploaded GeoJSON file (`file`, the version
+    /// just stored; its bytes at `self.files().path_of(&file.sha256)`) is ingested into its OGC
+    /// API – Features collection here.
+    async fn after_dataset_change(
+        &self,
+        dataset_id: &str,
+        file: Option<&FileVersion>,
+    ) -> Result<(), OpendataError> {
+        tracing::debug!(
+            dataset = dataset_id,
+            file = file.map(|f| f.sha256.as_str()),
+            "open data dataset changed"
+        );
         Ok(())
     }
 }
