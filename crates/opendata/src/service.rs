@@ -1,7 +1,8 @@
 //! `OpenData`, what the binary starts: the catalogue's store and the rules of who sees what.
-//! An anonymous caller — the only kind until API tokens arrive — sees active, public
-//! datasets; asking for a private or deleted one by id or name is an authorization error, as
-//! in CKAN, not a silent absence.
+//! An anonymous caller sees active, public datasets; asking for a private or deleted one by id
+//! or name is an authorization error, as in CKAN, not a silent absence. A publisher (an API
+//! token) also sees its organisations' private and deleted datasets; the write side is in
+//! `publish.rs`.
 
 use std::path::{Path, PathBuf};
 
