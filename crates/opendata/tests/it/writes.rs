@@ -279,6 +279,26 @@ async fn run_suite(app: &App) {
     assert_eq!(app.audit_count().await, audits, "nothing audited");
     let a = app.post("package_create", Some(&app.td), &body).await;
     assert_eq!(a.status, StatusCode::CONFLICT, "name taken");
+    assert_eq!(a.json()["error"]["name"][0], "That URL is already in use.");
+    let mut same_id = new_package("hk-dpo-bus-stops-again");
+    same_id["id"] = json!(id);
+    same_id["resources"][0]["id"] = created["resources"][0]["id"].clone();
+    let a = app.post("package_create", Some(&app.td), &same_id).await;
+    assert_eq!(a.status, StatusCode::CONFLICT);
+    assert_eq!(
+        a.json()["error"]["id"][0],
+        "That id is already in use.",
+        "{}",
+        a.json()
+    );
+    same_id.as_object_mut().unwrap().remove("id");
+    let a = app.post("package_create", Some(&app.td), &same_id).await;
+    assert_eq!(a.status, StatusCode::CONFLICT);
+    assert!(
+        a.json()["error"]["resources"][0]["id"].is_array(),
+        "{}",
+        a.json()
+    );
 
     // Injection-shaped strings are stored and returned verbatim.
     let nasty = "'; DROP TABLE opendata_datasets; -- <script>alert(1)</script> {{7*7}}";
