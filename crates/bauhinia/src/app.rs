@@ -57,6 +57,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
         (name = "exchange", description = "The consented data exchange (CDEG, CDI, IADS): the participants directory with each participant's published keys, the data products and their JSON Schemas, and the gateway's keys (public); consent requests, consents and the data-blind fetch (signed by participants: `x-participant-id` and a detached JWS in `x-jws-signature`)."),
         (name = "exchange-admin", description = "The consented data exchange's operator: register participants, suspend and reactivate them, replace their keys, set or clear their webhook endpoints, list dead letters and replay them. Needs the administrator token; every change is audited."),
         (name = "banks", description = "The participant banks this installation hosts (customers' accounts, paying through FPS): the list, an account's balances and cash deposits at the counter (the administrator token). Customers use the portal (/pay)."),
+        (name = "opendata-admin", description = "開放數據 Open data's operator: publishers' API tokens for the CKAN Action API's writes — issue (the secret is shown once), list, revoke. Needs the administrator token; every change is audited."),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
     modifiers(&AdminTokenScheme),
@@ -274,6 +275,12 @@ fn api(state: &AppState) -> (Router, OpenApi) {
         .merge(bauhinia_identity::passkeys::http::router(Arc::clone(
             &state.passkeys,
         )))
+        .merge(bauhinia_opendata::admin::router(
+            bauhinia_opendata::admin::AdminState {
+                opendata: Arc::clone(&state.opendata),
+                token: Arc::clone(&state.admin_token),
+            },
+        ))
         .split_for_parts();
     // Protocol endpoints outside the OpenAPI document: OAuth's (described by discovery) and
     // CKAN's Action API (described by CKAN's documentation, answered in CKAN's shapes).

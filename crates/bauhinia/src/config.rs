@@ -19,6 +19,10 @@ pub const DEFAULT_CONFIG_FILE: &str = "bauhinia.toml";
 /// The largest request body any endpoint accepts.
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 64 * 1024;
 /// Requests per second one client address may make (twice that as a burst).
+/// The largest open data upload an operator may allow (1 TiB).
+const OPENDATA_UPLOAD_MAX_BYTES_CEILING: u64 = 1 << 40;
+/// The largest JSON body an operator may allow the open data Action API (1 GiB).
+const OPENDATA_JSON_MAX_BYTES_CEILING: u64 = 1 << 30;
 pub const DEFAULT_RATE_LIMIT_PER_SECOND: u32 = 50;
 /// The host of the default public URL: WebAuthn refuses IP addresses as relying-party ids, and
 /// browsers treat `localhost` (alone among plain-HTTP hosts) as a secure context.
@@ -43,6 +47,10 @@ pub struct Config {
     pub demo: bool,
     pub log_format: LogFormat,
     pub body_limit_bytes: usize,
+    /// The largest file a publisher may upload to the open data catalogue.
+    pub opendata_upload_max_bytes: u64,
+    /// The largest JSON body of an open data Action API request (a dataset with its resources).
+    pub opendata_json_max_bytes: u64,
     /// 0 turns rate limiting off (e.g. behind a proxy that limits already).
     pub rate_limit_per_second: u32,
     /// The master key given inline (`BAUHINIA_MASTER_KEY`, base64); redacted in `Debug`.
@@ -79,6 +87,8 @@ pub struct Layer {
     pub demo: Option<bool>,
     pub log_format: Option<LogFormat>,
     pub body_limit_bytes: Option<usize>,
+    pub opendata_upload_max_bytes: Option<u64>,
+    pub opendata_json_max_bytes: Option<u64>,
     pub rate_limit_per_second: Option<u32>,
     pub master_key_file: Option<PathBuf>,
     pub public_url: Option<String>,
@@ -100,6 +110,12 @@ impl Layer {
             demo: self.demo.or(base.demo),
             log_format: self.log_format.or(base.log_format),
             body_limit_bytes: self.body_limit_bytes.or(base.body_limit_bytes),
+            opendata_upload_max_bytes: self
+                .opendata_upload_max_bytes
+                .or(base.opendata_upload_max_bytes),
+            opendata_json_max_bytes: self
+                .opendata_json_max_bytes
+                .or(base.opendata_json_max_bytes),
             rate_limit_per_second: self.rate_limit_per_second.or(base.rate_limit_per_second),
             master_key_file: self.master_key_file.or(base.master_key_file),
             master_key: self.master_key.or(base.master_key),
@@ -143,11 +159,18 @@ impl Layer {
                 "BODY_LIMIT_BYTES" => {
                     layer.body_limit_bytes = Some(value.parse().with_context(|| format!("{key} must be a whole number"))?)
                 }
+                "OPENDATA_JSON_MAX_BYTES" => {
+                    layer.opendata_json_max_bytes = Some(value.parse().with_context(|| format!("{key} must be a whole number"))?)
+                }
+                "OPENDATA_UPLOAD_MAX_BYTES" => {
+                    layer.opendata_upload_max_bytes = Some(value.parse().with_context(|| format!("{key} must be a whole number"))?)
+                }
                 _ => bail!(
                     "unknown environment variable {key}; known: BAUHINIA_LISTEN, BAUHINIA_DATA_DIR, BAUHINIA_DATABASE_URL, \
                      BAUHINIA_DEMO, BAUHINIA_LOG_FORMAT, BAUHINIA_BODY_LIMIT_BYTES, BAUHINIA_RATE_LIMIT_PER_SECOND, \
                      BAUHINIA_MASTER_KEY, BAUHINIA_MASTER_KEY_FILE, BAUHINIA_PUBLIC_URL, BAUHINIA_ADMIN_TOKEN, \
-                     BAUHINIA_ADMIN_TOKEN_FILE"
+                     BAUHINIA_ADMIN_TOKEN_FILE, BAUHINIA_OPENDATA_UPLOAD_MAX_BYTES, \
+                     BAUHINIA_OPENDATA_JSON_MAX_BYTES"
                 ),
             }
         }
@@ -227,6 +250,18 @@ impl Config {
         if !(1024..=16 * 1024 * 1024).contains(&body_limit_bytes) {
             bail!("body_limit_bytes must be between 1024 and 16777216");
         }
+        let opendata_upload_max_bytes = layer
+            .opendata_upload_max_bytes
+            .unwrap_or(bauhinia_opendata::publish::UPLOAD_MAX_BYTES);
+        if !(1024..=OPENDATA_UPLOAD_MAX_BYTES_CEILING).contains(&opendata_upload_max_bytes) {
+            bail!("opendata_upload_max_bytes must be between 1024 and {OPENDATA_UPLOAD_MAX_BYTES_CEILING}");
+        }
+        let opendata_json_max_bytes = layer
+            .opendata_json_max_bytes
+            .unwrap_or(bauhinia_opendata::publish::JSON_BODY_MAX_BYTES);
+        if !(1024..=OPENDATA_JSON_MAX_BYTES_CEILING).contains(&opendata_json_max_bytes) {
+            bail!("opendata_json_max_bytes must be between 1024 and {OPENDATA_JSON_MAX_BYTES_CEILING}");
+        }
         let master_key = layer
             .master_key
             .as_deref()
@@ -261,6 +296,8 @@ impl Config {
             demo: layer.demo.unwrap_or(true),
             log_format: layer.log_format.unwrap_or(LogFormat::Pretty),
             body_limit_bytes,
+            opendata_upload_max_bytes,
+            opendata_json_max_bytes,
             rate_limit_per_second: layer
                 .rate_limit_per_second
                 .unwrap_or(DEFAULT_RATE_LIMIT_PER_SECOND),

@@ -111,8 +111,18 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         tracing::info!(registered, "demo data exchange participants registered");
         db.set_meta("demo_exchange", "loaded").await?;
     }
-    let opendata =
-        start_opendata(&db, &public_url, &config.data_dir.join("opendata"), demo).await?;
+    let limits = bauhinia_opendata::publish::WriteLimits {
+        json_body_max_bytes: config.opendata_json_max_bytes,
+        upload_max_bytes: config.opendata_upload_max_bytes,
+    };
+    let opendata = start_opendata(
+        &db,
+        &public_url,
+        &config.data_dir.join("opendata"),
+        demo,
+        limits,
+    )
+    .await?;
     let recovered = banks
         .recover()
         .await
@@ -161,11 +171,13 @@ async fn start_opendata(
     public_url: &url::Url,
     dir: &std::path::Path,
     demo: bool,
+    limits: bauhinia_opendata::publish::WriteLimits,
 ) -> anyhow::Result<Arc<bauhinia_opendata::OpenData>> {
     let now_s = bauhinia_core::background::now_ms() / 1_000;
     let opendata = bauhinia_opendata::OpenData::start(db, public_url.as_str(), dir, now_s)
         .await
-        .context("starting the open data catalogue")?;
+        .context("starting the open data catalogue")?
+        .with_limits(limits);
     if demo && db.meta("demo_opendata").await?.is_none() {
         let added = bauhinia_opendata::demo::load(&opendata, now_s)
             .await

@@ -9,6 +9,7 @@ use bauhinia_core::Lang;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod fps_cli;
+mod opendata_cli;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,37 +45,11 @@ enum Command {
     /// Consented data exchange (CDEG, CDI, IADS) operations.
     #[command(subcommand)]
     Exchange(ExchangeCommand),
-    /// 開放數據 Open data catalogue operations.
+    /// 開放數據 Open data operations.
     #[command(subcommand)]
-    Opendata(OpendataCommand),
+    Opendata(opendata_cli::OpendataCommand),
     /// Print the OpenAPI 3.1 document.
     Openapi,
-}
-
-#[derive(Debug, Subcommand)]
-enum OpendataCommand {
-    /// Rebuild the search index from the database, every dataset in one commit; prints the
-    /// count and the time. Not while a server uses the same data directory (the index has one
-    /// writer).
-    Reindex {
-        #[command(flatten)]
-        server: ServerArgs,
-    },
-    /// Add synthetic datasets for benchmarks, labelled synthetic in their titles and
-    /// descriptions, spread over the demo providers and the 19 categories; written in large
-    /// transactions and indexed in bulk.
-    Generate {
-        #[command(flatten)]
-        server: ServerArgs,
-        /// How many datasets to add.
-        #[arg(long)]
-        count: u64,
-        /// Datasets are numbered from this one (names `synthetic-SEED-NUMBER`).
-        #[arg(long, default_value_t = 0)]
-        first: u64,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,7 +128,7 @@ enum IdentityCommand {
 }
 
 #[derive(Debug, Args)]
-struct ServerArgs {
+pub(crate) struct ServerArgs {
     /// Configuration file [default: ./bauhinia.toml if present].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -175,7 +150,7 @@ struct ServerArgs {
 }
 
 impl ServerArgs {
-    fn config(&self) -> anyhow::Result<Config> {
+    pub(crate) fn config(&self) -> anyhow::Result<Config> {
         let flags = Layer {
             listen: self.listen.clone(),
             data_dir: self.data_dir.clone(),
@@ -213,7 +188,7 @@ fn parse_lang(text: &str) -> Result<Lang, String> {
     Lang::from_tag(text).ok_or_else(|| "expected zh-Hant, zh-Hans or en".to_owned())
 }
 
-fn init_logging(format: LogFormat) {
+pub(crate) fn init_logging(format: LogFormat) {
     // RUST_LOG overrides the default filter.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
@@ -248,6 +223,7 @@ fn main() -> anyhow::Result<()> {
                 enrolment_code(server.config()?, &hkid).await
             }
             Command::Openapi => openapi().await,
+            Command::Opendata(command) => opendata_cli::run(command).await,
             Command::Fps(FpsCommand::Audit { server }) => fps_audit(server.config()?).await,
             Command::Exchange(ExchangeCommand::Audit(ExchangeAuditCommand::Verify {
                 server,
@@ -276,7 +252,6 @@ fn main() -> anyhow::Result<()> {
                 println!("wrote the fixture to {}", out.display());
                 Ok(())
             }
-            Command::Opendata(command) => opendata(command).await,
             Command::Fps(FpsCommand::Qr(command)) => fps_cli::run(fps_cli::FpsCommand::Qr(command)),
             Command::Identity(IdentityCommand::BenchFixture { server, count, out }) => {
                 let config = server.config()?;
@@ -290,36 +265,6 @@ fn main() -> anyhow::Result<()> {
             }
         }
     })
-}
-
-async fn opendata(command: OpendataCommand) -> anyhow::Result<()> {
-    let server = match &command {
-        OpendataCommand::Reindex { server } | OpendataCommand::Generate { server, .. } => server,
-    };
-    let config = server.config()?;
-    init_logging(config.log_format);
-    let state = bauhinia::start(&config).await?;
-    let started = std::time::Instant::now();
-    let result = match command {
-        OpendataCommand::Reindex { .. } => state
-            .opendata
-            .reindex()
-            .await
-            .map(|n| format!("indexed {n} datasets")),
-        OpendataCommand::Generate {
-            count, first, seed, ..
-        } => {
-            let now_s = bauhinia_core::background::now_ms() / 1_000;
-            bauhinia_opendata::generate::generate(&state.opendata, seed, first, count, now_s)
-                .await
-                .map(|n| format!("generated {n} synthetic datasets"))
-        }
-    };
-    let seconds = started.elapsed().as_secs_f64();
-    state.webhooks.stop_worker().await;
-    state.db.close().await;
-    println!("{} in {seconds:.2} s", result.context("open data")?);
-    Ok(())
 }
 
 async fn serve(mut config: Config) -> anyhow::Result<()> {

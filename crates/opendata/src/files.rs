@@ -143,7 +143,15 @@ fn place(file: std::fs::File, from: &Path, target: &Path) -> std::io::Result<()>
         return Ok(());
     }
     std::fs::rename(from, target)?;
-    std::fs::File::open(parent)?.sync_all()
+    // The file's directory holds the new name; its two parents may hold new directories.
+    let mut dir = Some(parent);
+    for _ in 0..3 {
+        if let Some(d) = dir {
+            std::fs::File::open(d)?.sync_all()?;
+            dir = d.parent();
+        }
+    }
+    Ok(())
 }
 
 impl Drop for Incoming {

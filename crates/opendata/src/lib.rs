@@ -7,6 +7,7 @@
 //! dictionaries) ← `http` (the routes). `demo` is the catalogue an embedded demo starts with.
 
 pub mod action;
+pub mod admin;
 pub mod archive;
 pub mod ckan;
 pub mod datastore;

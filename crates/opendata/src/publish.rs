@@ -39,7 +39,8 @@ impl Default for WriteLimits {
 }
 
 /// What the operator asks a token for.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// What the token is for ("the TD's harvester").
     pub name: String,
@@ -51,7 +52,7 @@ pub struct TokenRequest {
     #[serde(default)]
     pub organizations: Vec<String>,
     /// When the token stops working (Unix seconds); never if absent.
-    #[serde(default)]
+    #[serde(default, rename = "expires_at_s")]
     pub expires_s: Option<i64>,
 }
 
@@ -97,8 +98,9 @@ impl OpenData {
         FileStore::new(self.dir())
     }
 
-    /// The publisher a presented token proves; none without a token; `Forbidden` for a token
-    /// that is unknown, revoked or expired.
+    /// The publisher a presented token proves; none without a token, and none (an anonymous
+    /// caller, as CKAN treats an unknown API token) for a token that is unknown, revoked or
+    /// expired: reads answer as to anyone, writes are CKAN's Authorization Error.
     pub async fn authenticate(
         &self,
         presented: Option<&str>,
@@ -110,10 +112,14 @@ impl OpenData {
         let hash = token::secret_hash(presented);
         let record = match self.store().token_by_hash(&hash).await? {
             Some((record, stored)) if token::constant_time_eq(&stored, &hash) => record,
-            _ => return Err(forbidden(None, "use this API token")),
+            _ => {
+                tracing::info!("open data: an unknown API token was presented");
+                return Ok(None);
+            }
         };
         if !record.is_live(now_s) {
-            return Err(forbidden(None, "use this API token"));
+            tracing::info!(token = %record.id, "open data: a revoked or expired API token was presented");
+            return Ok(None);
         }
         self.store().touch_token(&record.id, now_s).await?;
         Ok(Some(record.publisher()))
@@ -636,8 +642,8 @@ impl OpenData {
         let mut dataset = match validated {
             Ok(d) if faults.is_empty() => d,
             Ok(_) => return Err(OpendataError::Invalid(faults)),
-            Err(mut more) => {
-                faults.append(&mut more);
+            Err(more) => {
+                faults.extend(more.into_iter().map(ckan_pointer));
                 return Err(OpendataError::Invalid(faults));
             }
         };
@@ -695,6 +701,15 @@ fn same_content(a: &Resource, b: &Resource) -> bool {
         && a.url == b.url
         && a.size_bytes == b.size_bytes
         && a.hash == b.hash
+}
+
+/// The domain names the English text `/title_en`; CKAN's dictionary calls it `title` (the
+/// Chinese keep their `_tc`, `_sc` names).
+fn ckan_pointer(fault: FieldError) -> FieldError {
+    match fault.pointer.strip_suffix("_en") {
+        Some(field) => FieldError::new(field, fault.detail),
+        None => fault,
+    }
 }
 
 fn in_resource(e: OpendataError, position: usize) -> OpendataError {

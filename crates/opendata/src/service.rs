@@ -1,7 +1,8 @@
 //! `OpenData`, what the binary starts: the catalogue's store and the rules of who sees what.
-//! An anonymous caller — the only kind until API tokens arrive — sees active, public
-//! datasets; asking for a private or deleted one by id or name is an authorization error, as
-//! in CKAN, not a silent absence.
+//! An anonymous caller sees active, public datasets; asking for a private or deleted one by id
+//! or name is an authorization error, as in CKAN, not a silent absence. A publisher (an API
+//! token) also sees its organisations' private and deleted datasets; the write side is in
+//! `publish.rs`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -141,20 +142,9 @@ impl OpenData {
         Ok(self.store.package_names(limit, offset).await?)
     }
 
-    /// A dataset with its provider and categories, if the caller may see it.
+    /// A dataset with its provider and categories, if an anonymous caller may see it.
     pub async fn package(&self, id_or_name: &str) -> Result<Package, OpendataError> {
-        let dataset = self
-            .store
-            .dataset(id_or_name)
-            .await?
-            .ok_or_else(|| OpendataError::NotFound(String::new()))?;
-        if !dataset.is_public() {
-            return Err(OpendataError::Forbidden(format!(
-                "User  not authorized to read package {}",
-                dataset.id
-            )));
-        }
-        self.package_of(dataset).await
+        self.package_for(id_or_name, None).await
     }
 
     pub(crate) async fn package_of(&self, dataset: Dataset) -> Result<Package, OpendataError> {

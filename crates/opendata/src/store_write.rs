@@ -127,9 +127,10 @@ const FILE_COLUMNS: &str = "id, dataset, resource, url, file_name, sha256, size_
 
 impl CatalogueStore {
     /// Saves a dataset whole, with `file` (an upload's new version) if given, and the audit
-    /// event `action` by `actor`, in one transaction. `Exists` if the name (or, creating, the
-    /// id) is taken; `Invalid` naming `/owner_org` or `/groups/i` if the provider or a category
-    /// is not in the catalogue; `NotFound` if a replaced dataset is not stored. On any error
+    /// event `action` by `actor`, in one transaction. `Exists` if the name is taken; `Invalid`
+    /// naming `/owner_org` or `/groups/i` if the provider or a category is not in the catalogue,
+    /// `/id` if a created dataset's id is taken, `/resources/i/id` if a resource's id is
+    /// another dataset's; `NotFound` if a replaced dataset is not stored. On any error
     /// nothing is written.
     pub async fn save_dataset(
         &self,
@@ -173,6 +174,31 @@ impl CatalogueStore {
                     match id {
                         Some(id) => groups.push(id),
                         None => missing.push(FieldError::new(format!("/groups/{i}"), "Group does not exist")),
+                    }
+                }
+                if save == Save::Create {
+                    let taken: Option<String> =
+                        sqlx::query_scalar("SELECT id FROM opendata_datasets WHERE id = $1")
+                            .bind(&d.id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if taken.is_some() {
+                        missing.push(FieldError::new("/id", "That id is already in use."));
+                    }
+                }
+                for (i, r) in d.resources.iter().enumerate() {
+                    let elsewhere: Option<String> = sqlx::query_scalar(
+                        "SELECT dataset FROM opendata_resources WHERE id = $1 AND dataset <> $2",
+                    )
+                    .bind(&r.id)
+                    .bind(&d.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if elsewhere.is_some() {
+                        missing.push(FieldError::new(
+                            format!("/resources/{i}/id"),
+                            "That id is already in use by another dataset's resource.",
+                        ));
                     }
                 }
                 if !missing.is_empty() {

@@ -5,7 +5,8 @@
 //!
 //! Looking a token up by its hash leaks nothing through timing: the hash of a 256-bit secret
 //! tells nothing about the secret. The stored hash is still compared in constant time once
-//! found. This module never logs a token.
+//! found. Guessing is also slowed by the server's per-address rate limit, which covers the
+//! Action API. This module never logs a token.
 
 use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};

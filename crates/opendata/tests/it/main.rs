@@ -19,6 +19,7 @@ mod search;
 mod search_properties;
 mod spatial;
 mod store;
+mod write_properties;
 
 /// A GET through a router: the status, the Content-Type and the body as text.
 async fn fetch(router: &axum::Router, uri: &str) -> (axum::http::StatusCode, String, String) {

@@ -216,7 +216,8 @@ fn error_type(a: &Answer) -> String {
 }
 
 async fn run_suite(app: &App) {
-    // Without a token, with an unknown one, with one of another organisation: 403.
+    // Without a token, with an unknown one (anonymous, as CKAN), with one of another
+    // organisation: 403.
     let body = new_package("hk-dpo-bus-stops");
     for token in [None, Some("bod_not-a-token"), Some(app.dpo.as_str())] {
         let a = app.post("package_create", token, &body).await;
@@ -229,6 +230,17 @@ async fn run_suite(app: &App) {
             .status,
         StatusCode::NOT_FOUND
     );
+
+    // An unknown token reads as anyone.
+    let anyone = app
+        .send(
+            Request::get("/api/3/action/package_list")
+                .header(header::AUTHORIZATION, "bod_not-a-token")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(anyone.status, StatusCode::OK);
 
     // GET is refused for writes.
     let a = app.get("/api/3/action/package_create?name=x").await;
@@ -261,12 +273,32 @@ async fn run_suite(app: &App) {
     assert_eq!(a.status, StatusCode::CONFLICT);
     let e = a.json()["error"].clone();
     assert_eq!(e["__type"], "Validation Error");
-    for key in ["name", "title_en", "notes_en", "license_id", "resources"] {
+    for key in ["name", "title", "notes", "license_id", "resources"] {
         assert!(e.get(key).is_some(), "{key} in {e}");
     }
     assert_eq!(app.audit_count().await, audits, "nothing audited");
     let a = app.post("package_create", Some(&app.td), &body).await;
     assert_eq!(a.status, StatusCode::CONFLICT, "name taken");
+    assert_eq!(a.json()["error"]["name"][0], "That URL is already in use.");
+    let mut same_id = new_package("hk-dpo-bus-stops-again");
+    same_id["id"] = json!(id);
+    same_id["resources"][0]["id"] = created["resources"][0]["id"].clone();
+    let a = app.post("package_create", Some(&app.td), &same_id).await;
+    assert_eq!(a.status, StatusCode::CONFLICT);
+    assert_eq!(
+        a.json()["error"]["id"][0],
+        "That id is already in use.",
+        "{}",
+        a.json()
+    );
+    same_id.as_object_mut().unwrap().remove("id");
+    let a = app.post("package_create", Some(&app.td), &same_id).await;
+    assert_eq!(a.status, StatusCode::CONFLICT);
+    assert!(
+        a.json()["error"]["resources"][0]["id"].is_array(),
+        "{}",
+        a.json()
+    );
 
     // Injection-shaped strings are stored and returned verbatim.
     let nasty = "'; DROP TABLE opendata_datasets; -- <script>alert(1)</script> {{7*7}}";
@@ -706,4 +738,74 @@ async fn tokens(app: &App) {
         .issue_token(&ask("", "p", true, &["hk-dpo"], None), "test", 0)
         .await;
     assert!(matches!(bad, Err(bauhinia_opendata::OpendataError::Invalid(f)) if f.len() == 2));
+}
+
+/// An upload over the limit: CKAN's envelope with 413, no resource, no version, no file left.
+#[tokio::test]
+async fn an_upload_over_the_limit_stores_nothing() {
+    let test = TestDb::sqlite().await.unwrap();
+    let open = OpenData::start(&test.db, SITE, &test.files, 1_700_000_000)
+        .await
+        .unwrap()
+        .with_limits(bauhinia_opendata::publish::WriteLimits {
+            json_body_max_bytes: 4_096,
+            upload_max_bytes: 16,
+        });
+    bauhinia_opendata::demo::load(&open, 1_700_000_000)
+        .await
+        .unwrap();
+    let (admin, _) = open
+        .issue_token(&ask("ops", "root", true, &[], None), "test", 0)
+        .await
+        .unwrap();
+    let open = Arc::new(open);
+    let app = App {
+        router: bauhinia_opendata::http::router(Arc::clone(&open)),
+        open: Arc::clone(&open),
+        test,
+        admin: admin.clone(),
+        td: admin.clone(),
+        dpo: admin.clone(),
+    };
+    let dataset = "hk-dpo-opendata-datasets-opened";
+    let before = app.open.package_for(dataset, None).await.unwrap();
+    let audits = app.audit_count().await;
+    let a = app
+        .upload(
+            "resource_create",
+            &admin,
+            &[("package_id", dataset)],
+            ("big.csv", &[b'x'; 17]),
+        )
+        .await;
+    assert_eq!(
+        a.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        String::from_utf8_lossy(&a.bytes)
+    );
+    assert_eq!(a.json()["success"], false);
+    assert_eq!(app.open.package_for(dataset, None).await.unwrap(), before);
+    assert_eq!(app.audit_count().await, audits);
+    let tmp = app.test.files.join("files/tmp");
+    assert_eq!(std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0), 0);
+    let big = json!({"id": dataset, "notes": "y".repeat(5_000)});
+    let a = app.post("package_patch", Some(&admin), &big).await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let fits = app
+        .upload(
+            "resource_create",
+            &admin,
+            &[("package_id", dataset), ("format", "csv")],
+            ("small", b"a,b\n1,2\n"),
+        )
+        .await;
+    assert_eq!(
+        fits.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&fits.bytes)
+    );
+    assert_eq!(fits.json()["result"]["format"], "CSV");
+    assert_eq!(fits.json()["result"]["name"], "small");
 }
