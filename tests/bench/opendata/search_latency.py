@@ -51,7 +51,7 @@ def main():
         if result["count"] == 0 and "fq" not in path:
             sys.exit(f"no results for {path}")
     latencies = []
-    counts = {}
+    by_path = {path: [] for path in paths}
     for i in range(requests):
         path = paths[i % len(paths)]
         start = time.perf_counter()
@@ -61,10 +61,14 @@ def main():
         latencies.append((time.perf_counter() - start) * 1000)
         if response.status != 200:
             sys.exit(f"{response.status} for {path}: {body[:200]!r}")
-        counts[path] = len(body)
+        by_path[path].append(latencies[-1])
     latencies.sort()
     median = latencies[len(latencies) // 2]
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    for query, path in zip(QUERIES, paths):
+        times = sorted(by_path[path])
+        if times:
+            print(f"  {times[len(times) // 2]:6.2f} ms median, {times[-1]:6.2f} ms max: {query}")
     print(f"RESULT requests={requests} median_ms={median:.2f} p99_ms={p99:.2f} max_ms={latencies[-1]:.2f}")
 
 
