@@ -39,7 +39,9 @@ function done(summary, latency, requests)
   for _, thread in ipairs(threads) do
     failures = failures + (thread:get("failed") or 0)
   end
-  io.write(string.format("RESULT requests=%d rps=%.1f p50_ms=%.2f p99_ms=%.2f non200=%d\n",
+  io.write(string.format(
+    "RESULT requests=%d rps=%.2f p50_ms=%.2f p99_ms=%.2f non200=%d timeouts=%d\n",
     summary.requests, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, failures))
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, failures,
+    summary.errors.timeout))
 end
