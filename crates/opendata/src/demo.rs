@@ -585,9 +585,9 @@ pub fn draft(f: &FactDataset) -> DatasetDraft {
         name: f.name.to_owned(),
         title: TextDraft::new(title_en, title_tc, title_sc),
         notes: TextDraft {
-            en: format!("{en}\n\nSource: the Innovation and Technology fact sheet (February 2026), as published: 「{source}」"),
-            zh_hant: format!("{tc}\n\n資料來源：《創新及科技》概況資料（2026 年 2 月）原文：「{source}」"),
-            zh_hans: format!("{sc}\n\n资料来源：《创新及科技》概况资料（2026 年 2 月）原文：「{source}」"),
+            en: format!("{en}\n\nSource: the Innovation and Technology fact sheet (February 2026), as published: 「{source}」\n\nEach row of the table quotes the sentence of the fact sheet its figures come from."),
+            zh_hant: format!("{tc}\n\n資料來源：《創新及科技》概況資料（2026 年 2 月）原文：「{source}」\n\n表格每列均引述其數字出處的概況資料原句。"),
+            zh_hans: format!("{sc}\n\n资料来源：《创新及科技》概况资料（2026 年 2 月）原文：「{source}」\n\n表格每行均引述其数字出处的概况资料原句。"),
         },
         organization: f.organization.to_owned(),
         groups: f.groups.iter().map(|g| (*g).to_owned()).collect(),

@@ -312,3 +312,41 @@ async fn the_demo_loads_once_with_its_tables_postgres() {
     test.cleanup().await.unwrap();
     println!("demo: postgres passed");
 }
+
+/// `n` with grouping commas, as the fact sheet writes numbers.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+proptest::proptest! {
+    #[test]
+    fn figures_reads_any_grouped_number_and_its_unit(
+        n in 0_u64..100_000_000_000,
+        unit in 0_usize..3,
+        space in proptest::bool::ANY,
+    ) {
+        let (mark, scale) = [("", 1_u128), ("万", 10_000), ("亿", 100_000_000)][unit];
+        let gap = if space { " " } else { "" };
+        let sentence = format!("共有约 {}{gap}{mark}元。", grouped(n));
+        let stated = figures(&sentence);
+        proptest::prop_assert!(stated.contains(&n.to_string()), "{sentence}: {stated:?}");
+        let scaled = (u128::from(n) * scale).to_string();
+        proptest::prop_assert!(stated.contains(&scaled), "{sentence}: {stated:?}");
+        proptest::prop_assert_eq!(canonical(&n.to_string()), Some(n.to_string()));
+    }
+
+    #[test]
+    fn figures_takes_any_text(text in ".{0,200}") {
+        for figure in figures(&text) {
+            proptest::prop_assert!(canonical(&figure).is_some(), "{figure}");
+        }
+    }
+}
