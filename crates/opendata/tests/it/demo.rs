@@ -130,8 +130,10 @@ fn figures_reads_numbers_as_the_fact_sheet_writes_them() {
     assert_eq!(canonical("over"), None);
 }
 
-/// Row counts and the types the datastore infers for the columns that carry figures.
-const EXPECTED: &[(&str, usize, &[(&str, &str)])] = &[
+/// A file, its row count, and the types the datastore infers for the columns that carry figures.
+type Expected = (&'static str, usize, &'static [(&'static str, &'static str)]);
+
+const EXPECTED: &[Expected] = &[
     ("opendata-datasets-opened.csv", 1, &[("value", "int")]),
     ("smart-lampposts-installed.csv", 1, &[("value", "int")]),
     (
@@ -318,7 +320,7 @@ fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
