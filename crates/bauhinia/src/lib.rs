@@ -119,7 +119,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         &db,
         &public_url,
         &config.data_dir.join("opendata"),
-        demo,
+        demo.then_some(&funding),
         limits,
     )
     .await?;
@@ -163,29 +163,37 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     })
 }
 
-/// The open data catalogue, with DATA.GOV.HK's categories on every installation and, once on a
-/// demo installation, the demo providers and fact-sheet datasets, and the synthetic spatial
-/// layers (Wi-Fi.HK hotspots, smart lampposts) with their OGC collections.
+/// The open data catalogue, with DATA.GOV.HK's categories on every installation and, on a
+/// demo installation (`demo` gives the Funding Easy service whose catalogue becomes a table),
+/// the demo providers and fact-sheet datasets with their tables, and the synthetic spatial
+/// layers (Wi-Fi.HK hotspots, smart lampposts) with their OGC collections. The meta flag
+/// records which demo was loaded, so an installation with an older one gets the datasets
+/// added since.
 async fn start_opendata(
     db: &Database,
     public_url: &url::Url,
     dir: &std::path::Path,
-    demo: bool,
+    demo: Option<&FundingService>,
     limits: bauhinia_opendata::publish::WriteLimits,
 ) -> anyhow::Result<Arc<bauhinia_opendata::OpenData>> {
+    const DEMO_OPENDATA: &str = "tables-1";
     let now_s = bauhinia_core::background::now_ms() / 1_000;
     let opendata = bauhinia_opendata::OpenData::start(db, public_url.as_str(), dir, now_s)
         .await
         .context("starting the open data catalogue")?
         .with_limits(limits);
-    if demo && db.meta("demo_opendata").await?.is_none() {
-        let added = bauhinia_opendata::demo::load(&opendata, now_s)
-            .await
-            .context("loading the open data demo catalogue")?;
-        tracing::info!(added, "demo open data datasets loaded");
-        db.set_meta("demo_opendata", "loaded").await?;
+    if let Some(funding) = demo {
+        if db.meta("demo_opendata").await?.as_deref() != Some(DEMO_OPENDATA) {
+            let schemes = bauhinia_funding::export::to_csv(&funding.catalogue())
+                .context("writing the Funding Easy catalogue as CSV")?;
+            let added = bauhinia_opendata::demo::load_with(&opendata, now_s, Some(&schemes))
+                .await
+                .context("loading the open data demo catalogue")?;
+            tracing::info!(added, "demo open data datasets loaded");
+            db.set_meta("demo_opendata", DEMO_OPENDATA).await?;
+        }
     }
-    if demo && db.meta("demo_opendata_spatial").await?.is_none() {
+    if demo.is_some() && db.meta("demo_opendata_spatial").await?.is_none() {
         let started = std::time::Instant::now();
         let published = bauhinia_opendata::spatial::synthetic::load(&opendata, now_s)
             .await

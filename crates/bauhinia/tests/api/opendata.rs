@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
 use serde_json::Value;
 
 use super::{app, get, post_json};
@@ -46,9 +47,6 @@ async fn the_ckan_action_api_serves_the_demo_catalogue() {
 
 #[tokio::test]
 async fn the_portal_page_the_dcat_catalogue_and_the_feed() {
-    use axum::body::Body;
-    use axum::http::{header, Request};
-
     let app = app().await;
     for (lang, needle) in [
         ("zh-Hant", "最後更新"),
@@ -211,7 +209,12 @@ async fn package_search_finds_the_demo_catalogue_in_three_languages() {
     .await;
     let post = post.json();
     assert_eq!(post["result"]["results"].as_array().map(Vec::len), Some(2));
-    assert_eq!(post["result"]["count"], 5);
+    let listed = get(&app, "/api/3/action/package_list").await.json();
+    assert_eq!(
+        post["result"]["count"].as_u64(),
+        listed["result"].as_array().map(|l| l.len() as u64),
+        "every public dataset: the fact sheet's and the synthetic layers'"
+    );
 
     let bad = search("q=title:(").await;
     assert_eq!(bad.status, StatusCode::CONFLICT);
@@ -720,4 +723,119 @@ async fn ckanapi_dumps_and_loads_without_loss() {
         String::from_utf8_lossy(&refused.stderr)
     );
     println!("open data ckanapi interoperability: passed");
+}
+
+async fn resource_of(app: &super::TestApp, dataset: &str) -> String {
+    let package = get(app, &format!("/api/3/action/package_show?id={dataset}"))
+        .await
+        .json();
+    assert_eq!(
+        package["result"]["resources"][0]["format"], "CSV",
+        "{dataset}"
+    );
+    package["result"]["resources"][0]["id"]
+        .as_str()
+        .expect("resource id")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_fact_sheet_tables_are_in_the_datastore_and_previewed_in_three_languages() {
+    let app = app().await;
+    let id = resource_of(&app, "hk-itib-international-rankings").await;
+    let found = get(
+        &app,
+        &format!("/api/3/action/datastore_search?resource_id={id}&sort=edition_year%20asc"),
+    )
+    .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text());
+    let found = found.json();
+    assert_eq!(found["success"], true);
+    assert_eq!(found["result"]["total"], 8);
+    let records = found["result"]["records"].as_array().expect("records");
+    assert_eq!(records.len(), 8);
+    assert_eq!(records[0]["ranking_en"], "Digital Intelligence Index");
+    assert_eq!(records[0]["edition_year"], 2020);
+    assert_eq!(records[0]["global_rank"], 3);
+    let imd = records
+        .iter()
+        .find(|r| r["ranking_en"] == "World Digital Competitiveness Ranking")
+        .expect("IMD");
+    assert_eq!(
+        (imd["regional_rank"].as_i64(), imd["global_rank"].as_i64()),
+        (Some(2), Some(4))
+    );
+    assert!(imd["source"]
+        .as_str()
+        .is_some_and(|s| s.contains("亚太区第 2、全球第 4")));
+
+    let dump = get(&app, &format!("/datastore/dump/{id}?format=csv")).await;
+    assert_eq!(dump.status, StatusCode::OK);
+    assert!(dump.text().starts_with("_id,ranking_en,ranking_zh_hant,"));
+
+    for (lang, title, resource) in [
+        ("zh-Hant", "香港在創新、數碼競爭力及智慧城市國際排名中的位置", "國際排名（表格）"),
+        ("zh-Hans", "香港在创新、数码竞争力及智慧城市国际排名中的位置", "国际排名（表格）"),
+        (
+            "en",
+            "Hong Kong in international rankings of innovation, digital competitiveness and smart cities",
+            "International rankings (table)",
+        ),
+    ] {
+        let page = super::send(
+            &app,
+            Request::get("/opendata/dataset/hk-itib-international-rankings")
+                .header(header::COOKIE, format!("bauhinia_lang={lang}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK, "{lang}");
+        let html = page.text();
+        assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{lang}");
+        assert!(html.contains(title), "{lang}: title");
+        assert!(html.contains(resource), "{lang}: resource name");
+        assert!(html.contains("<table class=\"preview\">"), "{lang}: preview");
+        for cell in ["World Digital Competitiveness Ranking", "世界數碼競爭力排名", "ISUI 智慧城市指数"] {
+            assert!(html.contains(cell), "{lang}: {cell}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_funding_easy_catalogue_is_a_table_whose_amounts_its_sentences_state() {
+    let app = app().await;
+    let id = resource_of(&app, bauhinia_opendata::demo::FUNDING_DATASET).await;
+    let found = get(
+        &app,
+        &format!("/api/3/action/datastore_search?resource_id={id}&limit=1000"),
+    )
+    .await
+    .json();
+    let schemes = app.state.funding.catalogue().len();
+    assert!(schemes > 10);
+    assert_eq!(found["result"]["total"], schemes);
+    let records = found["result"]["records"].as_array().expect("records");
+    assert_eq!(records.len(), schemes);
+    let mut amounts = 0;
+    for record in records {
+        let source = record["source"].as_str().expect("source");
+        let stated = bauhinia_opendata::demo::figures(source);
+        let object = record.as_object().expect("record");
+        for (field, value) in object.iter().filter(|(k, _)| k.ends_with("_hkd")) {
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if let Some(amount) = bauhinia_opendata::demo::canonical(&text) {
+                assert!(
+                    stated.contains(&amount),
+                    "{}: {field} = {amount} not in 「{source}」",
+                    record["id"]
+                );
+                amounts += 1;
+            }
+        }
+    }
+    assert!(amounts >= 10, "{amounts} amounts checked");
 }

@@ -368,7 +368,9 @@ pub async fn load_only(
                 now_s,
             )
             .map_err(OpendataError::Invalid)?;
-        crate::demo::ignore_exists(open.store().insert_dataset(&dataset, ACTOR).await)?;
+        if crate::demo::ignore_exists(open.store().insert_dataset(&dataset, ACTOR).await)? {
+            open.index_dataset(&dataset.id).await?;
+        }
         let Some(stored) = open.store().dataset(dataset.name.as_str()).await? else {
             continue;
         };

@@ -17,6 +17,8 @@ use crate::store::counter;
 
 const NOW: i64 = 1_700_000_000;
 const DAY: i64 = 86_400;
+/// The public datasets: the demo's and one change.
+const PUBLIC: usize = bauhinia_opendata::demo::FACT_DATASETS.len() + 1;
 
 fn tools_required() -> bool {
     std::env::var("BAUHINIA_TEST_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
@@ -142,13 +144,13 @@ async fn the_dcat_catalogue_and_the_atom_feed_list_public_datasets() {
         .collect();
     assert_eq!(
         datasets.len(),
-        6,
-        "five demo datasets and one public change"
+        PUBLIC,
+        "the demo datasets and one public change"
     );
     assert!(!f.catalog_text.contains("hk-td-private-plan"));
     let paging = graph.last().unwrap();
     assert_eq!(paging["@type"], "hydra:PagedCollection");
-    assert_eq!(paging["hydra:totalItems"], 6);
+    assert_eq!(paging["hydra:totalItems"], PUBLIC);
     assert!(f
         .atom
         .contains("Road works &lt;planned&gt; &amp; &quot;urgent&quot;"));
@@ -216,13 +218,16 @@ print(json.dumps({
         String::from_utf8_lossy(&out.stderr)
     );
     let found: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(found["datasets"], 6, "{found}");
+    assert_eq!(found["datasets"], PUBLIC, "{found}");
     assert_eq!(
         found["languages"],
         json!(["en", "zh-Hans", "zh-Hant"]),
         "{found}"
     );
-    assert!(found["distributions"].as_u64().unwrap() >= 6, "{found}");
+    assert!(
+        found["distributions"].as_u64().unwrap() >= PUBLIC as u64,
+        "{found}"
+    );
     assert!(
         found["periodicity"].as_array().unwrap().iter().all(|p| p
             .as_str()
@@ -231,7 +236,11 @@ print(json.dumps({
         "{found}"
     );
     assert_eq!(found["bozo"], false, "{found}");
-    assert_eq!(found["entries"].as_array().unwrap().len(), 6, "{found}");
+    assert_eq!(
+        found["entries"].as_array().unwrap().len(),
+        PUBLIC,
+        "{found}"
+    );
     assert_eq!(
         found["entries"][0], "Road works <planned> & \"urgent\"",
         "the latest change first: {found}"

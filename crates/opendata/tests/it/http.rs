@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use bauhinia_opendata::demo::{FACT_DATASETS, PROVIDERS};
 use bauhinia_opendata::domain::DatasetDraft;
 use bauhinia_opendata::OpenData;
 use bauhinia_store::testing::TestDb;
@@ -32,7 +33,7 @@ async fn app() -> App {
         bauhinia_opendata::demo::load(&open, 1_700_000_000)
             .await
             .unwrap(),
-        5
+        FACT_DATASETS.len()
     );
     assert_eq!(
         bauhinia_opendata::demo::load(&open, 1_700_000_000)
@@ -124,13 +125,13 @@ async fn package_list_pages_public_datasets() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 6);
+    assert_eq!(names.len(), FACT_DATASETS.len() + 1);
     assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted by name");
     assert!(!names.contains(&"hk-td-private-plan"));
     let page = app.ok("/api/3/action/package_list?limit=2&offset=1").await;
     assert_eq!(page, json!(names[1..3]));
     let page = app.ok("/api/action/package_list?limit=2&offset=5").await;
-    assert_eq!(page, json!(names[5..]));
+    assert_eq!(page, json!(names[5..7]));
     let posted = app
         .post("/api/action/package_list", r#"{"limit": 1, "offset": "0"}"#)
         .await;
@@ -270,7 +271,7 @@ async fn organizations() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 13);
+    assert_eq!(names.len(), PROVIDERS.len());
     assert!(names.contains(&"hk-td") && names.contains(&"hk-dpo"));
     assert!(names.windows(2).all(|w| w[0] < w[1]));
 
@@ -278,8 +279,12 @@ async fn organizations() {
         .ok("/api/3/action/organization_list?all_fields=true&sort=package_count%20desc")
         .await;
     let full = full.as_array().unwrap();
-    assert_eq!(full[0]["name"], "hk-dpo", "three datasets, the most");
-    assert_eq!(full[0]["package_count"], 3);
+    assert_eq!(full[0]["name"], "hk-dpo", "the most datasets");
+    let dpo = FACT_DATASETS
+        .iter()
+        .filter(|f| f.organization == "hk-dpo")
+        .count();
+    assert_eq!(full[0]["package_count"], dpo);
     assert_eq!(full[0]["type"], "organization");
     let td = full.iter().find(|o| o["name"] == "hk-td").unwrap();
     assert_eq!(td["title"], "Transport Department");
@@ -299,7 +304,7 @@ async fn organizations() {
         .await;
     assert_eq!(show["name"], "hk-dpo");
     assert_eq!(show["title"], "Digital Policy Office");
-    assert_eq!(show["packages"].as_array().unwrap().len(), 3);
+    assert_eq!(show["packages"].as_array().unwrap().len(), dpo);
     assert_eq!(show["packages"][0]["organization"]["name"], "hk-dpo");
     let by_id = app
         .ok(&format!(
@@ -366,7 +371,7 @@ async fn tags() {
         .collect();
     assert!(all.contains(&"交通") && all.contains(&"smart city"));
     let some = app.ok("/api/3/action/tag_list?query=SMART").await;
-    assert_eq!(some, json!(["smart city", "smart lamppost"]));
+    assert_eq!(some, json!(["iAM Smart", "smart city", "smart lamppost"]));
     let full = app
         .ok("/api/3/action/tag_list?query=traffic&all_fields=true")
         .await;
@@ -451,9 +456,10 @@ async fn demo_datasets_quote_their_source() {
         .ok("/api/3/action/package_show?id=hk-dpo-opendata-datasets-opened")
         .await;
     assert!(p["notes"].as_str().unwrap().contains("5,700"));
-    assert_eq!(p["resources"][0]["format"], "API");
+    assert_eq!(p["resources"][0]["format"], "CSV");
+    let id = p["resources"][0]["id"].as_str().unwrap();
     assert_eq!(
         p["resources"][0]["url"],
-        format!("{SITE}/api/3/action/package_show?id=hk-dpo-opendata-datasets-opened")
+        format!("{SITE}/datastore/dump/{id}?format=csv")
     );
 }
