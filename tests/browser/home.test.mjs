@@ -1,12 +1,12 @@
 // The home page (一網通辦 style): one entry per platform service; funding is
 // available and links to /funding, iAM Smart to /app, FPS to /pay, the consented data exchange
-// to /exchange; the others are visibly marked as coming.
+// to /exchange, open data to /opendata; the others are visibly marked as coming.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, newContext, visit, switchLanguage, url, LANGS } from './support.mjs';
 
 const SERVICES = ['funding', 'identity', 'corpid', 'exchange', 'fps', 'bank-api', 'opendata'];
-const AVAILABLE = new Set(['funding', 'identity', 'exchange', 'fps']);
+const AVAILABLE = new Set(['funding', 'identity', 'exchange', 'fps', 'opendata']);
 
 let browser;
 before(async () => {

@@ -176,7 +176,7 @@ async fn start_opendata(
     demo: Option<&FundingService>,
     limits: bauhinia_opendata::publish::WriteLimits,
 ) -> anyhow::Result<Arc<bauhinia_opendata::OpenData>> {
-    const DEMO_OPENDATA: &str = "tables-1";
+    const DEMO_OPENDATA: &str = "tables-2";
     let now_s = bauhinia_core::background::now_ms() / 1_000;
     let opendata = bauhinia_opendata::OpenData::start(db, public_url.as_str(), dir, now_s)
         .await

@@ -234,7 +234,7 @@ pub struct FactDataset {
     pub table: Option<DemoTable>,
 }
 
-pub const FACT_DATASETS: [FactDataset; 13] = [
+pub const FACT_DATASETS: [FactDataset; 14] = [
     FactDataset {
         name: "hk-dpo-opendata-datasets-opened",
         organization: "hk-dpo",
@@ -281,6 +281,26 @@ pub const FACT_DATASETS: [FactDataset; 13] = [
             "smart-lampposts-installed.csv",
             include_str!("../data/smart-lampposts-installed.csv"),
             ["Smart lampposts (table)", "智慧燈柱（表格）", "智慧灯柱（表格）"],
+        )),
+    },
+    FactDataset {
+        name: "hk-td-smart-traffic-fund",
+        organization: "hk-td",
+        groups: &["transport"],
+        tags: &["smart mobility", "交通"],
+        title: ["Smart Traffic Fund", "智慧交通基金", "智慧交通基金"],
+        summary: [
+            "The HK$1 billion Smart Traffic Fund finances local organisations' and companies' research into and application of innovation and technology that make travel easier, use roads more efficiently and make driving safer.",
+            "10 億元的「智慧交通基金」資助本地機構或企業進行創新科技研究和應用，以便利出行，提升道路網絡或路面使用效率和改善駕駛安全。",
+            "10 亿元的「智慧交通基金」资助本地机构或企业进行创新科技研究和应用，以便利出行，提升道路网络或路面使用效率和改善驾驶安全。",
+        ],
+        source: "透过 10 亿元「智慧交通基金」，资助本地机构或企业进行创新科技研究和应用，以便利出行，提升道路网络或路面使用效率和改善驾驶安全。",
+        frequency: "irregular",
+        coverage: ("2026-02-01", ""),
+        table: Some(figures_table(
+            "smart-traffic-fund.csv",
+            include_str!("../data/smart-traffic-fund.csv"),
+            ["Smart Traffic Fund (table)", "智慧交通基金（表格）", "智慧交通基金（表格）"],
         )),
     },
     FactDataset {

@@ -160,8 +160,8 @@ fn services(lang: Lang) -> Vec<ServiceCard> {
             pick("銀行產品資料、帳戶資料及交易的開放應用程式介面。", "银行产品资料、帐户资料及交易的开放应用程序接口。", "Open APIs for bank products, account information and transactions."),
             "", false),
         card("opendata", pick("開放數據", "开放数据", "Open data"), "DATA.GOV.HK · CSDI",
-            pick("超過 5,700 個開放數據集及空間數據。", "超过 5,700 个开放数据集及空间数据。", "Over 5,700 open datasets and spatial data."),
-            "", false),
+            pick("搜尋開放數據集、預覽表格及經 API 使用，包括空間數據。", "搜索开放数据集、预览表格及经 API 使用，包括空间数据。", "Search open datasets, preview their tables and use them through APIs, spatial data included."),
+            "/opendata", true),
     ]
 }
 

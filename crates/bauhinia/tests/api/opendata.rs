@@ -71,6 +71,22 @@ async fn the_portal_page_the_dcat_catalogue_and_the_feed() {
             "{lang}"
         );
     }
+    // The search page: 交通 (the same in both scripts) finds the Smart Traffic Fund; a category
+    // filter narrows; words that look like query syntax are only words.
+    let found = get(&app, "/opendata?q=%E4%BA%A4%E9%80%9A").await;
+    assert_eq!(found.status, StatusCode::OK);
+    let html = found.text();
+    assert!(
+        html.contains("data-dataset=\"hk-td-smart-traffic-fund\""),
+        "{html}"
+    );
+    assert!(html.contains("data-facet=\"groups\""));
+    let narrowed = get(&app, "/opendata?groups=transport").await.text();
+    assert!(narrowed.contains("data-dataset=\"hk-td-smart-traffic-fund\""));
+    assert!(!narrowed.contains("data-dataset=\"hk-itib-international-rankings\""));
+    let odd = get(&app, "/opendata?q=title%3A(%20OR%20%22&page=0").await;
+    assert_eq!(odd.status, StatusCode::OK);
+    assert!(odd.text().contains("id=\"no-results\""));
     let missing = get(&app, "/opendata/dataset/no-such-dataset").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 

@@ -136,6 +136,7 @@ type Expected = (&'static str, usize, &'static [(&'static str, &'static str)]);
 const EXPECTED: &[Expected] = &[
     ("opendata-datasets-opened.csv", 1, &[("value", "int")]),
     ("smart-lampposts-installed.csv", 1, &[("value", "int")]),
+    ("smart-traffic-fund.csv", 1, &[("value", "int")]),
     (
         "digital-government-initiatives.csv",
         1,

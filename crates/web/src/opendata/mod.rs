@@ -24,6 +24,9 @@ use crate::page::{Page, Section};
 use crate::prefs::Prefs;
 use crate::{path_and_query, render};
 
+mod search;
+use self::search::search;
+
 /// Rows of a table shown on a dataset's page.
 pub const PREVIEW_ROWS: u32 = 20;
 /// Columns of a table shown on a dataset's page; the rest are in the downloads.
@@ -36,6 +39,7 @@ pub struct OpenDataPortalState {
 
 pub fn router(state: OpenDataPortalState) -> Router {
     Router::new()
+        .route("/opendata", get(search))
         .route("/opendata/dataset/{name}", get(dataset))
         .with_state(state)
 }
