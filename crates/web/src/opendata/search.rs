@@ -150,13 +150,25 @@ struct SearchTemplate {
     next: Option<String>,
 }
 
+/// A text of a CKAN dictionary in the visitor's language: English in the standard field, the
+/// Chinese texts in `extras` (`title_tc`, `notes_sc`, …) or at the top level.
 fn text(dict: &Value, key: &str, lang: Lang) -> String {
     let localized = match lang {
         Lang::ZhHant => format!("{key}_tc"),
         Lang::ZhHans => format!("{key}_sc"),
         Lang::En => key.to_owned(),
     };
+    let extra = dict
+        .get("extras")
+        .and_then(Value::as_array)
+        .and_then(|extras| {
+            extras
+                .iter()
+                .find(|e| e.get("key").and_then(Value::as_str) == Some(localized.as_str()))
+        })
+        .and_then(|e| e.get("value"));
     dict.get(&localized)
+        .or(extra)
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .or_else(|| dict.get(key).and_then(Value::as_str))
@@ -295,7 +307,9 @@ pub(super) async fn search(
                 title: text(dict, "title", lang),
                 provider: dict
                     .get("organization")
-                    .map(|org| text(org, "title", lang))
+                    .and_then(|org| org.get("name"))
+                    .and_then(Value::as_str)
+                    .map(|name| label(FacetField::Organization, name, name))
                     .unwrap_or_default(),
                 excerpt: excerpt(&text(dict, "notes", lang)),
                 formats,
