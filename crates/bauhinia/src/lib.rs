@@ -165,10 +165,9 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
 
 /// The open data catalogue, with DATA.GOV.HK's categories on every installation and, on a
 /// demo installation (`demo` gives the Funding Easy service whose catalogue becomes a table),
-/// the demo providers and fact-sheet datasets with their tables, and the synthetic spatial
-/// layers (Wi-Fi.HK hotspots, smart lampposts) with their OGC collections. The meta flag
-/// records which demo was loaded, so an installation with an older one gets the datasets
-/// added since.
+/// the demo providers and fact-sheet datasets with their tables. The meta flag records which
+/// demo was loaded, so an installation with an older one gets the datasets added since. The
+/// synthetic spatial layers come later, in the background: `load_demo_spatial`.
 async fn start_opendata(
     db: &Database,
     public_url: &url::Url,
@@ -193,19 +192,31 @@ async fn start_opendata(
             db.set_meta("demo_opendata", DEMO_OPENDATA).await?;
         }
     }
-    if demo.is_some() && db.meta("demo_opendata_spatial").await?.is_none() {
-        let started = std::time::Instant::now();
-        let published = bauhinia_opendata::spatial::synthetic::load(&opendata, now_s)
-            .await
-            .context("loading the open data demo's synthetic spatial layers")?;
-        tracing::info!(
-            published,
-            elapsed_ms = started.elapsed().as_millis(),
-            "demo spatial collections published"
-        );
-        db.set_meta("demo_opendata_spatial", "loaded").await?;
-    }
     Ok(Arc::new(opendata))
+}
+
+/// The demo's synthetic spatial layers (42,000 Wi-Fi.HK hotspots, 950 smart lampposts) as
+/// datasets with their OGC collections, once per installation. `serve` runs this in the
+/// background after it is ready: generating, converting and indexing 42,950 features takes a
+/// second or two of CPU, which a fresh installation should not wait for. Until it finishes,
+/// `/ogc/collections` simply lists fewer collections. Idempotent, and resumed by the next
+/// start if a stop interrupted it; returns how many collections it published.
+pub async fn load_demo_spatial(state: &AppState) -> anyhow::Result<usize> {
+    if !state.demo || state.db.meta("demo_opendata_spatial").await?.is_some() {
+        return Ok(0);
+    }
+    let started = std::time::Instant::now();
+    let now_s = bauhinia_core::background::now_ms() / 1_000;
+    let published = bauhinia_opendata::spatial::synthetic::load(&state.opendata, now_s)
+        .await
+        .context("loading the open data demo's synthetic spatial layers")?;
+    tracing::info!(
+        published,
+        elapsed_ms = started.elapsed().as_millis(),
+        "demo spatial collections published"
+    );
+    state.db.set_meta("demo_opendata_spatial", "loaded").await?;
+    Ok(published)
 }
 
 /// The administrator token: given inline, or read from its file, which is created on first

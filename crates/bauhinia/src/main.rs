@@ -281,6 +281,7 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     spawn_expiry_purge(std::sync::Arc::clone(&state.provider));
     spawn_request_expiry(std::sync::Arc::clone(&state.flows));
     spawn_exchange_housekeeping(std::sync::Arc::clone(&state.exchange));
+    spawn_demo_spatial(state.clone());
     let exchange_webhooks = state
         .exchange
         .start_webhook_worker(bauhinia_exchange::webhooks::WorkerConfig::with_schedule(
@@ -303,6 +304,19 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     state.db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Publishes the demo's synthetic spatial layers once the server is up (see
+/// `bauhinia::load_demo_spatial`); a failure is logged and retried by the next start.
+fn spawn_demo_spatial(state: bauhinia::app::AppState) {
+    tokio::spawn(async move {
+        if let Err(error) = bauhinia::load_demo_spatial(&state).await {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "the demo's spatial layers were not published"
+            );
+        }
+    });
 }
 
 /// Deletes what has expired and no longer matters (seen JWT ids, pushed requests) every ten

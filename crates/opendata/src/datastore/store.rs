@@ -242,7 +242,7 @@ impl DatastoreStore {
             .bind(resource_id)
             .fetch_optional(&mut *tx)
             .await?;
-            sqlx::query(&create).execute(&mut *tx).await?;
+            sqlx::query(&create).persistent(false).execute(&mut *tx).await?;
             let mut next_id: i64 = 1;
             for chunk in table.rows.chunks(rows_per_insert) {
                 let placeholders: Vec<String> = (0..chunk.len())
@@ -260,7 +260,9 @@ impl DatastoreStore {
                     names.join(", "),
                     placeholders.join(", ")
                 );
-                let mut query = sqlx::query(&sql);
+                // Not cached: each table's statements are its own, and a multi-row insert's
+                // prepared program is large.
+                let mut query = sqlx::query(&sql).persistent(false);
                 for row in chunk {
                     query = query.bind(next_id);
                     next_id += 1;
@@ -285,7 +287,7 @@ impl DatastoreStore {
             .execute(&mut *tx)
             .await?;
             if let Some(old) = old.filter(|old| is_ours(old)) {
-                sqlx::query(&format!("DROP TABLE {old}")).execute(&mut *tx).await?;
+                sqlx::query(&format!("DROP TABLE {old}")).persistent(false).execute(&mut *tx).await?;
             }
             append(&mut tx, &event).await?;
         });
@@ -321,7 +323,7 @@ impl DatastoreStore {
                     .execute(&mut *tx)
                     .await?;
                 if is_ours(old) {
-                    sqlx::query(&format!("DROP TABLE {old}")).execute(&mut *tx).await?;
+                    sqlx::query(&format!("DROP TABLE {old}")).persistent(false).execute(&mut *tx).await?;
                 }
                 append(&mut tx, &event).await?;
             }

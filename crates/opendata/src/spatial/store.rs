@@ -234,7 +234,9 @@ pub async fn replace(
                     .push_bind(f.datetime_s)
                     .push_bind(&f.geojson);
             });
-            insert.build().execute(&mut *tx).await?;
+            // Not cached: a 500-row statement is megabytes of prepared program, and a layer is
+            // published rarely.
+            insert.build().persistent(false).execute(&mut *tx).await?;
         }
         append(&mut tx, &event).await?;
     });

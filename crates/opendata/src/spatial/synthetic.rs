@@ -4,8 +4,6 @@
 //! points on every installation. The lampposts are made in the HK1980 Grid, as the Highways
 //! Department publishes street furniture, so the demo goes through the grid's conversion.
 
-use std::sync::OnceLock;
-
 use bauhinia_core::FieldError;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -230,22 +228,21 @@ struct Layer {
     geojson: fn(usize) -> Value,
     count: usize,
     crs: Crs,
-    /// The layer checked and converted, once per process: the points never change.
-    cache: &'static OnceLock<Result<Prepared, Vec<FieldError>>>,
 }
 
-static HOTSPOTS_PREPARED: OnceLock<Result<Prepared, Vec<FieldError>>> = OnceLock::new();
-static LAMPPOSTS_PREPARED: OnceLock<Result<Prepared, Vec<FieldError>>> = OnceLock::new();
-
 impl Layer {
-    /// The layer as `publish_prepared` takes it, made through the same checks as an upload.
-    fn prepared(&self) -> Result<Prepared, Vec<FieldError>> {
-        self.cache
-            .get_or_init(|| match (self.geojson)(self.count) {
-                Value::Object(top) => prepare_object(top, Some(self.crs)),
-                _ => Err(vec![FieldError::new("", "not a GeoJSON object")]),
-            })
-            .clone()
+    /// The layer as `publish_prepared` takes it, made through the same checks as an upload, on
+    /// a blocking thread (it is a second of CPU for the hotspots). Nothing is kept once it is
+    /// published: a process holds the generated GeoJSON only while it publishes it.
+    async fn prepared(&self) -> Result<Prepared, OpendataError> {
+        let (geojson, count, crs) = (self.geojson, self.count, self.crs);
+        let prepared = tokio::task::spawn_blocking(move || match geojson(count) {
+            Value::Object(top) => prepare_object(top, Some(crs)),
+            _ => Err(vec![FieldError::new("", "not a GeoJSON object")]),
+        })
+        .await
+        .map_err(|e| OpendataError::Io(format!("preparing a synthetic layer: {e}")))?;
+        prepared.map_err(OpendataError::Invalid)
     }
 }
 
@@ -308,7 +305,6 @@ fn layers(site_url: &str) -> [Layer; 2] {
             geojson: hotspots,
             count: HOTSPOTS,
             crs: Crs::Crs84,
-            cache: &HOTSPOTS_PREPARED,
         },
         Layer {
             draft: draft(
@@ -335,7 +331,6 @@ fn layers(site_url: &str) -> [Layer; 2] {
             geojson: lampposts,
             count: LAMPPOSTS,
             crs: Crs::Hk1980Grid,
-            cache: &LAMPPOSTS_PREPARED,
         },
     ]
 }
@@ -383,7 +378,7 @@ pub async fn load_only(
         {
             continue;
         }
-        let prepared = layer.prepared().map_err(OpendataError::Invalid)?;
+        let prepared = layer.prepared().await?;
         open.publish_prepared(&stored.id, &resource.id, prepared, ACTOR, now_s)
             .await?;
         published += 1;
