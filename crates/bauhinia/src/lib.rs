@@ -24,16 +24,7 @@ use crate::config::Config;
 /// `serve` does before it listens. The public URL defaults to `http://localhost:<port of
 /// config.listen>`: `serve` binds first and passes the bound address in `config.listen`.
 pub async fn start(config: &Config) -> anyhow::Result<AppState> {
-    let url = config.effective_database_url();
-    if url.backend() == Backend::Sqlite {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("creating the data directory {}", config.data_dir.display())
-        })?;
-    }
-    let db = Database::connect(&url)
-        .await
-        .with_context(|| format!("connecting to {url}"))?;
-    db.migrate().await.context("applying migrations")?;
+    let db = open_database(config).await?;
     let vault = Arc::new(Vault::new(&master_key(config)?));
     let (funding, _) = FundingService::start(&db)
         .await
@@ -193,6 +184,22 @@ async fn start_opendata(
         }
     }
     Ok(Arc::new(opendata))
+}
+
+/// The configured database, created (embedded) and migrated: all that a command which only
+/// reads or writes records needs, and safe beside a running server.
+pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
+    let url = config.effective_database_url();
+    if url.backend() == Backend::Sqlite {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
+    }
+    let db = Database::connect(&url)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    db.migrate().await.context("applying migrations")?;
+    Ok(db)
 }
 
 /// The demo's synthetic spatial layers (42,000 Wi-Fi.HK hotspots, 950 smart lampposts) as

@@ -119,6 +119,8 @@ async fn index(server: ServerArgs, generate: Option<(u64, u64, u64)>) -> anyhow:
     Ok(())
 }
 
+/// Token commands work on the database alone, so they run beside a running server (which
+/// holds the search index).
 async fn token(command: TokenCommand) -> anyhow::Result<()> {
     let server = match &command {
         TokenCommand::Create(args) => &args.server,
@@ -126,26 +128,24 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
     };
     let config = server.config()?;
     crate::init_logging(config.log_format);
-    let state = bauhinia::start(&config).await?;
+    let db = bauhinia::open_database(&config).await?;
+    let store = bauhinia_opendata::store::CatalogueStore::new(&db);
     let now_s = bauhinia_core::background::now_ms() / 1_000;
     let outcome = match command {
-        TokenCommand::Create(args) => create(&state, args, now_s).await,
-        TokenCommand::List { .. } => list(&state).await,
-        TokenCommand::Revoke { id, .. } => state
-            .opendata
-            .store()
+        TokenCommand::Create(args) => create(&store, args, now_s).await,
+        TokenCommand::List { .. } => list(&store).await,
+        TokenCommand::Revoke { id, .. } => store
             .revoke_token(&id, ACTOR, now_s)
             .await
             .map(|()| println!("revoked {id}"))
             .map_err(|e| anyhow::anyhow!("revoking {id}: {e}")),
     };
-    state.webhooks.stop_worker().await;
-    state.db.close().await;
+    db.close().await;
     outcome
 }
 
 async fn create(
-    state: &bauhinia::app::AppState,
+    store: &bauhinia_opendata::store::CatalogueStore,
     args: CreateArgs,
     now_s: i64,
 ) -> anyhow::Result<()> {
@@ -158,9 +158,7 @@ async fn create(
             .expires_days
             .map(|days| now_s + i64::from(days) * 86_400),
     };
-    let (secret, record) = state
-        .opendata
-        .issue_token(&asked, ACTOR, now_s)
+    let (secret, record) = bauhinia_opendata::publish::issue_token(store, &asked, ACTOR, now_s)
         .await
         .map_err(|e| match e {
             bauhinia_opendata::OpendataError::Invalid(faults) => anyhow::anyhow!(
@@ -181,8 +179,8 @@ async fn create(
     Ok(())
 }
 
-async fn list(state: &bauhinia::app::AppState) -> anyhow::Result<()> {
-    let tokens = state.opendata.store().tokens().await?;
+async fn list(store: &bauhinia_opendata::store::CatalogueStore) -> anyhow::Result<()> {
+    let tokens = store.tokens().await?;
     for t in tokens {
         let rights = if t.sysadmin {
             "sysadmin".to_owned()

@@ -14,6 +14,7 @@ use crate::error::OpendataError;
 use crate::files::{FileStore, StoredFile};
 use crate::package_input::{self, PackageInput, ResourceInput};
 use crate::service::{OpenData, Package};
+use crate::store::CatalogueStore;
 use crate::store_write::{FileVersion, Save};
 use crate::token::{self, Publisher, TokenRecord};
 
@@ -133,48 +134,7 @@ impl OpenData {
         actor: &str,
         now_s: i64,
     ) -> Result<(String, TokenRecord), OpendataError> {
-        let mut faults = Vec::new();
-        let name =
-            token::parse_name(&asked.name).map_err(|e| faults.push(FieldError::new("/name", e)));
-        let user =
-            token::parse_name(&asked.user).map_err(|e| faults.push(FieldError::new("/user", e)));
-        if asked.sysadmin != asked.organizations.is_empty() {
-            faults.push(FieldError::new(
-                "/organizations",
-                "Give organisations, or sysadmin, not both and not neither",
-            ));
-        }
-        let mut ids = Vec::with_capacity(asked.organizations.len());
-        for (i, org) in asked.organizations.iter().enumerate() {
-            match self.store().organization(org).await? {
-                Some(o) if !ids.contains(&o.item.id) => ids.push(o.item.id),
-                Some(_) => {}
-                None => faults.push(FieldError::new(
-                    format!("/organizations/{i}"),
-                    "Organization does not exist",
-                )),
-            }
-        }
-        let (Ok(name), Ok(user), true) = (name, user, faults.is_empty()) else {
-            return Err(OpendataError::Invalid(faults));
-        };
-        let (sysadmin, expires_s) = (asked.sysadmin, asked.expires_s);
-        let secret = token::new_secret();
-        let record = TokenRecord {
-            id: uuid::Uuid::new_v4().to_string(),
-            name,
-            publisher: user,
-            sysadmin,
-            organizations: ids,
-            created_s: now_s,
-            last_used_s: None,
-            expires_s,
-            revoked_s: None,
-        };
-        self.store()
-            .insert_token(&record, &token::secret_hash(&secret), actor)
-            .await?;
-        Ok((secret, record))
+        issue_token(self.store(), asked, actor, now_s).await
     }
 
     /// A dataset as `package_show` gives it to this caller: a publisher who edits its
@@ -750,4 +710,54 @@ impl ResourceChange {
             ResourceChange::Delete => "opendata.resource.delete",
         }
     }
+}
+
+/// `OpenData::issue_token` on the catalogue's store alone: what the command line uses, so that
+/// issuing a token needs neither the search index (which a running server holds) nor the rest.
+pub async fn issue_token(
+    store: &CatalogueStore,
+    asked: &TokenRequest,
+    actor: &str,
+    now_s: i64,
+) -> Result<(String, TokenRecord), OpendataError> {
+    let mut faults = Vec::new();
+    let name = token::parse_name(&asked.name).map_err(|e| faults.push(FieldError::new("/name", e)));
+    let user = token::parse_name(&asked.user).map_err(|e| faults.push(FieldError::new("/user", e)));
+    if asked.sysadmin != asked.organizations.is_empty() {
+        faults.push(FieldError::new(
+            "/organizations",
+            "Give organisations, or sysadmin, not both and not neither",
+        ));
+    }
+    let mut ids = Vec::with_capacity(asked.organizations.len());
+    for (i, org) in asked.organizations.iter().enumerate() {
+        match store.organization(org).await? {
+            Some(o) if !ids.contains(&o.item.id) => ids.push(o.item.id),
+            Some(_) => {}
+            None => faults.push(FieldError::new(
+                format!("/organizations/{i}"),
+                "Organization does not exist",
+            )),
+        }
+    }
+    let (Ok(name), Ok(user), true) = (name, user, faults.is_empty()) else {
+        return Err(OpendataError::Invalid(faults));
+    };
+    let (sysadmin, expires_s) = (asked.sysadmin, asked.expires_s);
+    let secret = token::new_secret();
+    let record = TokenRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        name,
+        publisher: user,
+        sysadmin,
+        organizations: ids,
+        created_s: now_s,
+        last_used_s: None,
+        expires_s,
+        revoked_s: None,
+    };
+    store
+        .insert_token(&record, &token::secret_hash(&secret), actor)
+        .await?;
+    Ok((secret, record))
 }
