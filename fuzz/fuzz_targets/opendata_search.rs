@@ -26,10 +26,12 @@ fuzz_target!(|data: &[u8]| {
         Err(OpendataError::Search(_) | OpendataError::SearchQuery(_)) => {}
         Err(other) => panic!("{other:?}"),
     }
-    // The raw text as a `q` too, whatever the parameters said.
+    // The raw text as an `fq` and as a `q` too, whatever the parameters said.
     let text = String::from_utf8_lossy(data);
-    match compiler.parse(&text) {
-        Ok(_) | Err(OpendataError::Search(_)) => {}
-        Err(other) => panic!("{other:?}"),
+    for parsed in [compiler.parse(&text), compiler.parse_q(&text)] {
+        match parsed {
+            Ok(_) | Err(OpendataError::Search(_)) => {}
+            Err(other) => panic!("{other:?}"),
+        }
     }
 });

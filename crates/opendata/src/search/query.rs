@@ -199,8 +199,24 @@ impl QueryCompiler {
         QueryCompiler::new(&schema, fields)
     }
 
-    /// One `q` or `fq` text as a query; `None` for "everything".
+    /// One `fq`, or a `q` in Lucene syntax, as a query; `None` for "everything". A syntax
+    /// error is a Search Error.
     pub fn parse(&self, text: &str) -> Result<Option<Box<dyn Query>>, OpendataError> {
+        self.parse_with(text, true)
+    }
+
+    /// `q` as CKAN reads it: a query with a colon goes to Solr's Lucene parser (syntax errors
+    /// are errors); one without goes to dismax, which reads stray syntax — an unclosed quote
+    /// or bracket, `--`, `<script>` — as text. Limits on length and nesting hold either way.
+    pub fn parse_q(&self, text: &str) -> Result<Option<Box<dyn Query>>, OpendataError> {
+        self.parse_with(text, text.contains(':'))
+    }
+
+    fn parse_with(
+        &self,
+        text: &str,
+        strict: bool,
+    ) -> Result<Option<Box<dyn Query>>, OpendataError> {
         let text = text.trim();
         if text.chars().count() > QUERY_LENGTH_MAX {
             return Err(search_error(&format!(
@@ -222,6 +238,15 @@ impl QueryCompiler {
         let text = text.replace("*:*", "*");
         if text.is_empty() || text == "*" {
             return Ok(None);
+        }
+        if !strict {
+            if let Ok(query) = self.parser.parse_query(&text) {
+                return Ok(Some(query));
+            }
+            // What the lenient parser cannot read it drops; a query it drops whole finds
+            // nothing rather than everything.
+            let (query, _dropped) = self.parser.parse_query_lenient(&text);
+            return Ok(Some(query));
         }
         let parsed = match self.parser.parse_query(&text) {
             // Solr reads a query of exclusions alone as "everything but"; tantivy asks for a
@@ -245,7 +270,7 @@ impl QueryCompiler {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         clauses.push((
             Occur::Must,
-            self.parse(&args.q)?.unwrap_or_else(|| Box::new(AllQuery)),
+            self.parse_q(&args.q)?.unwrap_or_else(|| Box::new(AllQuery)),
         ));
         for fq in &args.fq {
             if let Some(filter) = self.parse(fq)? {
@@ -335,5 +360,24 @@ mod tests {
         assert!(c.parse(&"a ".repeat(3_000)).is_err());
         assert!(c.parse("*:*").unwrap().is_none());
         assert!(c.parse("  ").unwrap().is_none());
+    }
+
+    #[test]
+    fn q_without_a_colon_reads_stray_syntax_as_text() {
+        let c = QueryCompiler::standalone();
+        for text in [
+            "\"open quote",
+            "(unclosed",
+            "a -- b",
+            "--",
+            "<script>",
+            "'; DROP TABLE x; --",
+        ] {
+            assert!(c.parse_q(text).unwrap().is_some(), "{text}");
+            assert!(c.parse(text).is_err(), "fq keeps Lucene's syntax: {text}");
+        }
+        assert!(c.parse_q("title:(").is_err(), "a colon means Lucene syntax");
+        assert!(c.parse_q(&"(".repeat(50)).is_err(), "limits hold");
+        assert!(c.parse_q("-tags:x").is_ok());
     }
 }

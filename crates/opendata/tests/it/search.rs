@@ -417,7 +417,7 @@ async fn bad_parameters_are_ckans_errors() {
     let error = |query: &str| c.run(query, &Viewer::Anonymous).unwrap_err();
     for q in [
         "q=title:(",
-        "q=%22open",
+        "q=title:%22open",
         "q=nosuchfield:x",
         "fq=organization:(a%20OR",
         "fq=[a%20TO",
@@ -427,6 +427,10 @@ async fn bad_parameters_are_ckans_errors() {
             "{q}: {:?}",
             error(q)
         );
+    }
+    // Without a colon CKAN sends `q` to dismax, which reads stray syntax as text.
+    for q in ["q=%22open", "q=a%20--%20b", "q=%3Cscript%3E"] {
+        assert!(c.run(q, &Viewer::Anonymous).is_ok(), "{q}");
     }
     for sort in [
         "sort=name",
