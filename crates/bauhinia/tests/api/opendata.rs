@@ -192,6 +192,21 @@ async fn the_ogc_api_serves_the_synthetic_spatial_layers() {
         .expect("title")
         .contains("SYNTHETIC"));
 
+    // The portal's dataset page previews the first features, with the OGC API's link.
+    let page = super::send(
+        &app,
+        Request::get("/opendata/dataset/hk-ogcio-wifi-hk-hotspots-synthetic")
+            .header(header::COOKIE, "bauhinia_lang=en")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("The first 20 of 42000 features"), "{html}");
+    assert!(html.contains("<th scope=\"col\">longitude</th>"), "{html}");
+    assert!(html.contains("/ogc/collections/hk-ogcio-wifi-hk-hotspots-synthetic/items?f=json"));
+
     let missing = ogc(&app, "/ogc/collections/nothing/items").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.content_type(), "application/json");

@@ -164,6 +164,11 @@ impl Layer {
         self.features.is_empty()
     }
 
+    /// The first `n` features in upload order, as stored (GeoJSON text): a preview.
+    pub fn first(&self, n: usize) -> Vec<&str> {
+        self.features.iter().take(n).map(|f| &*f.geojson).collect()
+    }
+
     pub fn feature(&self, id: &str) -> Option<&str> {
         let i = *self.by_id.get(id)?;
         self.features

@@ -173,19 +173,98 @@ async fn preview(
     })
 }
 
+/// The first features of a GeoJSON resource's public OGC collection, as a table: id,
+/// longitude and latitude (of a point; blank otherwise), then the first feature's properties.
+/// Also the collection's id, for the API link.
+fn feature_preview(
+    open: &OpenData,
+    resource_id: &str,
+    o: &OpenDataTexts,
+    lang: Lang,
+) -> Option<(PreviewView, String)> {
+    let layer = open
+        .spatial()
+        .all()
+        .into_iter()
+        .find(|l| l.meta.resource_id == resource_id && l.is_public())?;
+    let features: Vec<serde_json::Value> = layer
+        .first(usize::try_from(PREVIEW_ROWS).unwrap_or(20))
+        .into_iter()
+        .filter_map(|text| serde_json::from_str(text).ok())
+        .collect();
+    let keys: Vec<String> = features
+        .first()
+        .and_then(|f| f.get("properties"))
+        .and_then(serde_json::Value::as_object)
+        .map(|p| {
+            p.keys()
+                .take(PREVIEW_COLUMNS.saturating_sub(3))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let text = |v: Option<&serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let rows = features
+        .iter()
+        .map(|f| {
+            let point = f
+                .pointer("/geometry/coordinates")
+                .and_then(serde_json::Value::as_array)
+                .filter(|c| c.len() >= 2 && c.iter().all(serde_json::Value::is_number));
+            let coordinate = |i: usize| {
+                point
+                    .and_then(|c| c.get(i))
+                    .and_then(serde_json::Value::as_f64)
+                    .map(|x| format!("{x:.6}"))
+                    .unwrap_or_default()
+            };
+            let mut row = vec![text(f.get("id")), coordinate(0), coordinate(1)];
+            let properties = f.get("properties");
+            row.extend(keys.iter().map(|k| text(properties.and_then(|p| p.get(k)))));
+            row
+        })
+        .collect::<Vec<_>>();
+    let mut columns = vec![
+        "id".to_owned(),
+        "longitude".to_owned(),
+        "latitude".to_owned(),
+    ];
+    columns.extend(keys);
+    Some((
+        PreviewView {
+            note: o.features_shown(rows.len(), layer.len(), lang),
+            columns,
+            rows,
+        },
+        layer.meta.id.clone(),
+    ))
+}
+
 async fn view(open: &OpenData, package: Package, lang: Lang) -> DatasetView {
     let o = OpenDataTexts::get(lang);
     let d = &package.dataset;
     let mut resources = Vec::with_capacity(d.resources.len());
     for r in &d.resources {
         let tabular = matches!(r.format, Format::Csv | Format::Json);
+        let mut apis = Vec::new();
         let preview = if tabular {
             preview(open, &r.id, o, lang).await
+        } else if r.format == Format::GeoJson {
+            feature_preview(open, &r.id, o, lang).map(|(preview, collection)| {
+                apis.push(LinkView {
+                    text: format!("OGC API – {}", o.features),
+                    href: format!("/ogc/collections/{collection}/items?f=json"),
+                });
+                preview
+            })
         } else {
             None
         };
-        let mut apis = Vec::new();
-        if preview.is_some() {
+        if tabular && preview.is_some() {
             apis.push(LinkView {
                 text: o.data_api.to_owned(),
                 href: format!("/api/3/action/datastore_search?resource_id={}", r.id),

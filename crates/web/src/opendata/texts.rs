@@ -74,6 +74,15 @@ impl OpenDataTexts {
         }
     }
 
+    /// "The first 20 of 42,000 features".
+    pub fn features_shown(&self, shown: usize, total: usize, lang: Lang) -> String {
+        match lang {
+            Lang::ZhHant => format!("顯示首 {shown} 個地理要素，共 {total} 個"),
+            Lang::ZhHans => format!("显示首 {shown} 个地理要素，共 {total} 个"),
+            Lang::En => format!("The first {shown} of {total} features"),
+        }
+    }
+
     /// "Rows 1–20 of 4,000".
     pub fn rows_shown(&self, shown: usize, total: i64, lang: Lang) -> String {
         match lang {
