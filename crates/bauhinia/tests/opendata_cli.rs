@@ -30,11 +30,25 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The server, stopped and its directory removed however the test ends.
+struct Server {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 #[tokio::test]
 async fn a_token_issued_beside_a_running_server_publishes_until_revoked() {
     let dir = std::env::temp_dir().join(format!("bauhinia-od-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut server = Command::new(BIN)
+    let child = Command::new(BIN)
         .arg("serve")
         .env("BAUHINIA_DATA_DIR", &dir)
         .env("BAUHINIA_LISTEN", "127.0.0.1:0")
@@ -43,7 +57,11 @@ async fn a_token_issued_beside_a_running_server_publishes_until_revoked() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn serve");
-    let stdout = server.stdout.take().expect("stdout");
+    let mut server = Server {
+        child,
+        dir: dir.clone(),
+    };
+    let stdout = server.child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let url = lines
         .by_ref()
@@ -116,7 +134,5 @@ async fn a_token_issued_beside_a_running_server_publishes_until_revoked() {
         serde_json::from_str(&refused.text().await.expect("body")).expect("json");
     assert_eq!(refused["error"]["__type"], "Authorization Error");
 
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(server);
 }
