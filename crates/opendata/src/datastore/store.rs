@@ -260,8 +260,8 @@ impl DatastoreStore {
                     names.join(", "),
                     placeholders.join(", ")
                 );
-                // Not cached: each table's statements are its own, and a multi-row insert's
-                // prepared program is large.
+                // Not kept in the statement cache: the text names this table, so it never runs
+                // again, and cached it would only push out statements that do.
                 let mut query = sqlx::query(&sql).persistent(false);
                 for row in chunk {
                     query = query.bind(next_id);

@@ -239,15 +239,6 @@ impl QueryCompiler {
         if text.is_empty() || text == "*" {
             return Ok(None);
         }
-        if !strict {
-            if let Ok(query) = self.parser.parse_query(&text) {
-                return Ok(Some(query));
-            }
-            // What the lenient parser cannot read it drops; a query it drops whole finds
-            // nothing rather than everything.
-            let (query, _dropped) = self.parser.parse_query_lenient(&text);
-            return Ok(Some(query));
-        }
         let parsed = match self.parser.parse_query(&text) {
             // Solr reads a query of exclusions alone as "everything but"; tantivy asks for a
             // positive part, so give it Solr's implicit one.
@@ -256,9 +247,13 @@ impl QueryCompiler {
             }
             other => other,
         };
-        parsed
-            .map(Some)
-            .map_err(|e| search_error(&format!("could not parse the query: {e}")))
+        match parsed {
+            Ok(query) => Ok(Some(query)),
+            // What the lenient parser cannot read it drops; a query it drops whole finds
+            // nothing rather than everything.
+            Err(_) if !strict => Ok(Some(self.parser.parse_query_lenient(&text).0)),
+            Err(e) => Err(search_error(&format!("could not parse the query: {e}"))),
+        }
     }
 
     /// The whole query of a search: `q` scored, each `fq` and the viewer's filter unscored.
@@ -379,5 +374,10 @@ mod tests {
         assert!(c.parse_q("title:(").is_err(), "a colon means Lucene syntax");
         assert!(c.parse_q(&"(".repeat(50)).is_err(), "limits hold");
         assert!(c.parse_q("-tags:x").is_ok());
+        // Exclusions alone mean "everything but" in `q` as in `fq`.
+        assert_eq!(
+            format!("{:?}", c.parse_q("-traffic").unwrap()),
+            format!("{:?}", c.parse("-traffic").unwrap())
+        );
     }
 }

@@ -234,8 +234,8 @@ pub async fn replace(
                     .push_bind(f.datetime_s)
                     .push_bind(&f.geojson);
             });
-            // Not cached: a 500-row statement is megabytes of prepared program, and a layer is
-            // published rarely.
+            // Not kept in the connection's statement cache: a layer is published rarely, and its
+            // 500-row statement would stay prepared in whichever connection ran it.
             insert.build().persistent(false).execute(&mut *tx).await?;
         }
         append(&mut tx, &event).await?;
