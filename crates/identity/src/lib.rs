@@ -15,6 +15,7 @@
 //! `signing` has the same layers inside (its rules in `domain::signing`).
 
 pub mod clock;
+pub mod corporate;
 pub mod demo;
 pub mod domain;
 pub mod jose;
