@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bauhinia_core::Lang;
+use bauhinia_identity::corporate::Representation;
 use bauhinia_identity::oidc::fields::Field;
 use bauhinia_identity::oidc::provider::{
     AuthContext, Interaction, InteractionError, InteractionStatus, NextStep, APP_APPROVE_PATH,
@@ -98,6 +99,20 @@ pub struct SignInTexts {
     pub revoked_on: &'static str,
     pub revoke: &'static str,
     pub service: &'static str,
+    pub business_one: &'static str,
+    pub business_choose: &'static str,
+    pub brn: &'static str,
+    pub via_agent: &'static str,
+    pub until: &'static str,
+    pub role_administrator: &'static str,
+    pub role_authorised_signatory: &'static str,
+    pub role_user: &'static str,
+    pub not_representative_title: &'static str,
+    pub not_representative_body: &'static str,
+    pub business_required: &'static str,
+    pub business_not_offered: &'static str,
+    pub business_not_requested: &'static str,
+    pub consent_business: &'static str,
 }
 
 const ZH_HANT: SignInTexts = SignInTexts {
@@ -142,6 +157,20 @@ const ZH_HANT: SignInTexts = SignInTexts {
     revoked_on: "已撤回",
     revoke: "撤回授權",
     service: "服務",
+    business_one: "你將代表以下企業登入",
+    business_choose: "選擇你代表的企業",
+    brn: "商業登記號碼",
+    via_agent: "經代理",
+    until: "有效至",
+    role_administrator: "管理員",
+    role_authorised_signatory: "獲授權簽署人",
+    role_user: "使用者",
+    not_representative_title: "未能以企業身份登入",
+    not_representative_body: "你並非任何企業的代表，服務不會取得你的資料。",
+    business_required: "請選擇你代表的企業。",
+    business_not_offered: "你選擇的企業不在你現時可代表的企業之列。請返回上一頁再選擇。",
+    business_not_requested: "此服務沒有要求以企業身份登入。",
+    consent_business: "代表企業",
 };
 
 const ZH_HANS: SignInTexts = SignInTexts {
@@ -186,6 +215,20 @@ const ZH_HANS: SignInTexts = SignInTexts {
     revoked_on: "已撤回",
     revoke: "撤回授权",
     service: "服务",
+    business_one: "你将代表以下企业登入",
+    business_choose: "选择你代表的企业",
+    brn: "商业登记号码",
+    via_agent: "经代理",
+    until: "有效至",
+    role_administrator: "管理员",
+    role_authorised_signatory: "获授权签署人",
+    role_user: "用户",
+    not_representative_title: "未能以企业身份登入",
+    not_representative_body: "你并非任何企业的代表，服务不会取得你的资料。",
+    business_required: "请选择你代表的企业。",
+    business_not_offered: "你选择的企业不在你现时可代表的企业之列。请返回上一页再选择。",
+    business_not_requested: "此服务没有要求以企业身份登入。",
+    consent_business: "代表企业",
 };
 
 const EN: SignInTexts = SignInTexts {
@@ -230,6 +273,20 @@ const EN: SignInTexts = SignInTexts {
     revoked_on: "Revoked",
     revoke: "Revoke",
     service: "Service",
+    business_one: "You will log in for this business",
+    business_choose: "Choose the business you act for",
+    brn: "BRN",
+    via_agent: "via agent",
+    until: "until",
+    role_administrator: "Administrator",
+    role_authorised_signatory: "Authorised signatory",
+    role_user: "User",
+    not_representative_title: "Corporate login is not possible",
+    not_representative_body: "You are not a representative of any business; the service receives none of your data.",
+    business_required: "Choose the business you act for.",
+    business_not_offered: "The business you chose is not one you may act for now. Go back and choose again.",
+    business_not_requested: "This service did not ask for a corporate login.",
+    consent_business: "For business",
 };
 
 impl SignInTexts {
@@ -238,6 +295,17 @@ impl SignInTexts {
             Lang::ZhHant => &ZH_HANT,
             Lang::ZhHans => &ZH_HANS,
             Lang::En => &EN,
+        }
+    }
+
+    /// A representative's role as the directory names it; a role this page does not know is
+    /// shown as the directory wrote it rather than hidden.
+    fn role<'a>(&self, role: &'a str) -> &'a str {
+        match role {
+            "administrator" => self.role_administrator,
+            "authorised_signatory" => self.role_authorised_signatory,
+            "user" => self.role_user,
+            other => other,
         }
     }
 }
@@ -261,6 +329,42 @@ fn service_view(interaction: &Interaction, lang: Lang) -> ServiceView {
         name: registration.name.pick(lang).to_owned(),
         purpose: registration.purpose.pick(lang).to_owned(),
     }
+}
+
+/// One business on the consent screen (corporate login).
+#[derive(Debug)]
+struct BusinessView {
+    id: String,
+    brn: String,
+    name: String,
+    role: String,
+    agent: Option<String>,
+    until: Option<String>,
+}
+
+/// A Unix time as the date in Hong Kong, as the pages show an end date.
+fn hong_kong_date(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .map(|t| t.to_offset(time::macros::offset!(+8)).date().to_string())
+        .unwrap_or_default()
+}
+
+fn business_views(businesses: &[Representation], lang: Lang) -> Vec<BusinessView> {
+    let s = SignInTexts::get(lang);
+    businesses
+        .iter()
+        .map(|b| BusinessView {
+            id: b.business_id.clone(),
+            brn: b.brn.clone(),
+            name: match lang {
+                Lang::ZhHant | Lang::ZhHans if !b.name_zh.trim().is_empty() => b.name_zh.clone(),
+                _ => b.name_en.clone(),
+            },
+            role: s.role(&b.role).to_owned(),
+            agent: b.via_agent_brn.clone(),
+            until: b.valid_until.map(hong_kong_date),
+        })
+        .collect()
 }
 
 fn field_views(interaction: &Interaction, lang: Lang) -> Vec<FieldView> {
@@ -297,6 +401,7 @@ struct ConsentTemplate {
     s: &'static SignInTexts,
     service: ServiceView,
     fields: Vec<FieldView>,
+    businesses: Vec<BusinessView>,
     action: String,
 }
 
@@ -308,6 +413,8 @@ struct ConsentView {
     purpose: String,
     granted: String,
     revoked: Option<String>,
+    /// Corporate login: the BRN and role the resident acted with.
+    business: Option<String>,
 }
 
 #[derive(Template)]
@@ -395,6 +502,34 @@ fn interaction_error(prefs: Prefs, uri: &axum::http::Uri, error: &InteractionErr
             StatusCode::BAD_REQUEST,
             s.request_error_title,
             &format!("{} ({})", field.label(prefs.lang), field.as_str()),
+        ),
+        InteractionError::NotRepresentative => message(
+            prefs,
+            uri,
+            StatusCode::FORBIDDEN,
+            s.not_representative_title,
+            s.not_representative_body,
+        ),
+        InteractionError::BusinessRequired => message(
+            prefs,
+            uri,
+            StatusCode::BAD_REQUEST,
+            s.request_error_title,
+            s.business_required,
+        ),
+        InteractionError::BusinessNotOffered => message(
+            prefs,
+            uri,
+            StatusCode::FORBIDDEN,
+            s.request_error_title,
+            s.business_not_offered,
+        ),
+        InteractionError::BusinessNotRequested => message(
+            prefs,
+            uri,
+            StatusCode::BAD_REQUEST,
+            s.request_error_title,
+            s.business_not_requested,
         ),
         InteractionError::Server(why) => bauhinia_core::Problem::internal(why).into_response(),
     }
@@ -502,12 +637,13 @@ async fn interaction_page(
         Err(e) => interaction_error(prefs, &uri, &e),
         Ok(NextStep::Redirect(location)) => see_other(&location),
         Ok(NextStep::Continue) => see_other(&format!("{INTERACTION_PATH}/{id}/complete")),
-        Ok(NextStep::Consent) => {
+        Ok(NextStep::Consent { businesses }) => {
             let template = ConsentTemplate {
                 page: page(prefs, s.consent_title, &uri),
                 s,
                 service: service_view(&interaction, prefs.lang),
                 fields: field_views(&interaction, prefs.lang),
+                businesses: business_views(&businesses, prefs.lang),
                 action: format!("{INTERACTION_PATH}/{id}/decision"),
             };
             render(&template, StatusCode::OK)
@@ -563,8 +699,18 @@ async fn interaction_status(
     response
 }
 
-/// The approve/reject form: `decision` and the released `field`s.
-fn parse_decision(body: &[u8]) -> Result<(bool, BTreeSet<Field>), String> {
+/// The consent form's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DecisionForm {
+    approve: bool,
+    fields: BTreeSet<Field>,
+    /// Corporate login: the business chosen (the directory's id), at most one.
+    business: Option<String>,
+}
+
+/// The approve/reject form: `decision`, the released `field`s and, for corporate login, the
+/// chosen `business`.
+fn parse_decision(body: &[u8]) -> Result<DecisionForm, String> {
     let params = parse_params(body);
     let approve = match params.get("decision").map(Vec::as_slice) {
         Some([d]) if d == "approve" => true,
@@ -575,7 +721,17 @@ fn parse_decision(body: &[u8]) -> Result<(bool, BTreeSet<Field>), String> {
     for name in params.get("field").into_iter().flatten() {
         fields.insert(Field::parse(name).ok_or_else(|| format!("unknown field {name:?}"))?);
     }
-    Ok((approve, fields))
+    let business = match params.get("business").map(Vec::as_slice) {
+        None | Some([]) => None,
+        Some([id]) if id.is_empty() => None,
+        Some([id]) => Some(id.clone()),
+        Some(_) => return Err("business is given more than once".into()),
+    };
+    Ok(DecisionForm {
+        approve,
+        fields,
+        business,
+    })
 }
 
 async fn apply_decision(
@@ -584,14 +740,16 @@ async fn apply_decision(
     session: &Session,
     body: &[u8],
 ) -> Result<bool, Result<InteractionError, String>> {
-    let (approve, fields) = parse_decision(body).map_err(Err)?;
+    let form = parse_decision(body).map_err(Err)?;
+    let approve = form.approve;
     if approve {
         state
             .provider
-            .approve(
+            .approve_as(
                 interaction,
                 &session.resident_id,
-                fields,
+                form.fields,
+                form.business.as_deref(),
                 auth_context(session),
             )
             .await
@@ -702,6 +860,7 @@ struct AppApproveTemplate {
     s: &'static SignInTexts,
     service: ServiceView,
     fields: Vec<FieldView>,
+    businesses: Vec<BusinessView>,
     action: String,
     signed_in: bool,
     reauth: bool,
@@ -747,13 +906,28 @@ async fn app_page(
     let reauth = session
         .as_ref()
         .is_some_and(|s| !state.provider.fresh_enough(&interaction, &auth_context(s)));
+    let signed_in = session.as_ref().filter(|_| !reauth);
+    // Corporate login: once the resident is known, the businesses they may act for (or the
+    // end of the request when they represent none).
+    let businesses = match signed_in {
+        Some(session) => match state
+            .provider
+            .businesses_for(&interaction, &session.resident_id)
+            .await
+        {
+            Ok(businesses) => businesses,
+            Err(e) => return interaction_error(prefs, &uri, &e),
+        },
+        None => Vec::new(),
+    };
     let template = AppApproveTemplate {
         page: page(prefs, s.consent_title, &uri),
         s,
         service: service_view(&interaction, prefs.lang),
         fields: field_views(&interaction, prefs.lang),
+        businesses: business_views(&businesses, prefs.lang),
         action: uri.path().to_owned(),
-        signed_in: session.is_some() && !reauth,
+        signed_in: signed_in.is_some(),
         reauth,
         next_path: uri.path().to_owned(),
     };
@@ -903,6 +1077,14 @@ async fn consents_page(
                 .unwrap_or_default(),
             granted: date(r.granted_at),
             revoked: r.revoked_at.map(date),
+            business: r.corp_brn.as_ref().map(|brn| {
+                let role = r
+                    .corp_role
+                    .as_deref()
+                    .map(|role| s.role(role))
+                    .unwrap_or_default();
+                format!("{} {brn} · {role}", s.brn)
+            }),
         });
     }
     render(
@@ -964,4 +1146,221 @@ async fn script() -> Response {
         include_str!("../static/signin.js"),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bauhinia_core::crypto::{MasterKey, Vault};
+    use bauhinia_identity::corporate::{CorporateDirectory, DirectoryFuture};
+    use bauhinia_identity::oidc::clients::{Profile, Registration, Text3};
+    use bauhinia_identity::oidc::fields::Scope;
+    use bauhinia_identity::IdentityService;
+    use bauhinia_store::testing::TestDb;
+    use proptest::prelude::*;
+    use tower::ServiceExt as _;
+
+    /// The businesses of every resident: the page only needs a fixed answer.
+    #[derive(Debug)]
+    struct Fixed(Vec<Representation>);
+
+    impl CorporateDirectory for Fixed {
+        fn representations<'a>(
+            &'a self,
+            _resident_id: &'a str,
+            _at: i64,
+        ) -> DirectoryFuture<'a, Vec<Representation>> {
+            Box::pin(async move { Ok(self.0.clone()) })
+        }
+
+        fn representation<'a>(
+            &'a self,
+            _resident_id: &'a str,
+            business_id: &'a str,
+            _at: i64,
+        ) -> DirectoryFuture<'a, Option<Representation>> {
+            Box::pin(async move {
+                Ok(self
+                    .0
+                    .iter()
+                    .find(|r| r.business_id == business_id)
+                    .cloned())
+            })
+        }
+    }
+
+    fn business(id: &str, brn: &str, agent: Option<&str>) -> Representation {
+        Representation {
+            business_id: id.into(),
+            brn: brn.into(),
+            name_en: format!("Business {brn}"),
+            name_zh: format!("企業{brn}"),
+            role: "authorised_signatory".into(),
+            via_agent_brn: agent.map(str::to_owned),
+            valid_until: agent.map(|_| 4_102_444_800),
+        }
+    }
+
+    fn text(s: &str) -> Text3 {
+        Text3 {
+            zh_hant: s.into(),
+            zh_hans: s.into(),
+            en: s.into(),
+        }
+    }
+
+    async fn send(
+        router: &Router,
+        request: axum::http::Request<axum::body::Body>,
+    ) -> (StatusCode, String) {
+        let response = router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// Cross-device corporate login: the app's approval page shows the businesses as a
+    /// required choice, refuses one not offered, and approves the one chosen.
+    #[tokio::test]
+    async fn the_app_approval_page_carries_the_choice_of_business() {
+        let test = TestDb::sqlite().await.unwrap();
+        let db = &test.db;
+        let vault = Arc::new(Vault::new(&MasterKey::generate()));
+        let identity = Arc::new(IdentityService::new(db, vault.clone()));
+        let today = time::Date::from_calendar_date(2026, time::Month::November, 23).unwrap();
+        let resident = identity
+            .register(&bauhinia_identity::demo::residents()[0], "test", today)
+            .await
+            .unwrap();
+        let provider = Arc::new(
+            Provider::new(db, vault, identity, "https://id.example.test")
+                .await
+                .unwrap(),
+        );
+        let directory = Fixed(vec![
+            business("biz-a", "12345678", None),
+            business("biz-b", "23456789", Some("87654321")),
+        ]);
+        provider
+            .set_corporate_directory(Arc::new(directory))
+            .unwrap();
+        let registration = Registration {
+            name: text("Corporate service"),
+            profile: Profile::Basic,
+            redirect_uris: vec!["https://service.example.test/cb".into()],
+            post_logout_redirect_uris: vec![],
+            jwks: None,
+            jwks_uri: None,
+            scopes: vec![Scope::Openid, Scope::Corpid],
+            fields: vec![],
+            purpose: text("Testing"),
+            id_token_signed_response_alg: None,
+        };
+        let (client, _) = provider
+            .clients
+            .register(registration, "admin")
+            .await
+            .unwrap();
+        let started = provider
+            .authorize(&parse_params(
+                format!(
+                    "client_id={}&response_type=code&redirect_uri=https%3A%2F%2Fservice.example.test%2Fcb\
+                     &scope=openid+corpid&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+                     &code_challenge_method=S256",
+                    client.client_id
+                )
+                .as_bytes(),
+            ))
+            .await
+            .unwrap();
+        let interaction = provider
+            .interaction(&started.interaction_id, None)
+            .await
+            .unwrap();
+        let path = format!(
+            "{APP_APPROVE_PATH}/{}/{}",
+            interaction.id,
+            provider.app_code(&interaction)
+        );
+        let sessions = SessionService::new(db);
+        let (token, _) = sessions
+            .create(
+                &resident.id,
+                bauhinia_identity::session::ACR_PASSKEY,
+                &bauhinia_identity::session::AMR_PASSKEY,
+            )
+            .await
+            .unwrap();
+        let cookie = format!("{}={token}", bauhinia_identity::SESSION_COOKIE);
+        let router = router(SignInState {
+            provider: provider.clone(),
+            sessions,
+        });
+        let request = |method: &str, body: &str| {
+            axum::http::Request::builder()
+                .method(method)
+                .uri(&path)
+                .header(header::COOKIE, &cookie)
+                .header(header::ACCEPT_LANGUAGE, "en")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(body.to_owned()))
+                .unwrap()
+        };
+
+        let (status, page) = send(&router, request("GET", "")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(EN.business_choose), "{page}");
+        for id in ["biz-a", "biz-b"] {
+            assert!(
+                page.contains(&format!(r#"name="business" value="{id}" required>"#)),
+                "{id} offered, not preselected: {page}"
+            );
+        }
+        assert!(page.contains("12345678") && page.contains("23456789"));
+        assert!(page.contains("via agent 87654321") && page.contains("until 2100-01-01"));
+        assert!(page.contains(EN.role_authorised_signatory));
+
+        let pending = || async {
+            provider
+                .interaction(&interaction.id, None)
+                .await
+                .unwrap()
+                .status
+        };
+        let (status, _) = send(
+            &router,
+            request("POST", "decision=approve&business=biz-forged"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(pending().await, InteractionStatus::Pending);
+        let (status, _) = send(&router, request("POST", "decision=approve")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "a choice is required");
+        assert_eq!(pending().await, InteractionStatus::Pending);
+        let (status, page) =
+            send(&router, request("POST", "decision=approve&business=biz-b")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(pending().await, InteractionStatus::Approved);
+        test.cleanup().await.unwrap();
+    }
+
+    proptest! {
+        /// Whatever the form holds, it is read into a decision or refused with a reason.
+        #[test]
+        fn decision_forms_never_panic(body in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = parse_decision(&body);
+        }
+
+        #[test]
+        fn a_business_is_read_back_exactly(id in "[A-Za-z0-9-]{1,64}") {
+            let body = format!("decision=approve&business={id}");
+            let form = parse_decision(body.as_bytes());
+            prop_assert_eq!(form.map(|f| f.business), Ok(Some(id.clone())));
+            let twice = format!("{body}&business={id}");
+            prop_assert!(parse_decision(twice.as_bytes()).is_err());
+        }
+    }
 }

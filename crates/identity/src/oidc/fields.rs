@@ -42,6 +42,7 @@ vocabulary!(Scope {
     Email => "email",
     Phone => "phone",
     Address => "address",
+    Corpid => "corpid",
 });
 
 impl Scope {
@@ -58,6 +59,9 @@ impl Scope {
             Scope::Email => &[Field::Email],
             Scope::Phone => &[Field::Mobile],
             Scope::Address => &[Field::ResidentialAddress, Field::PostalAddress],
+            // Corporate login releases no personal field: its claims describe the business
+            // the resident acts for (see `oidc::corporate`).
+            Scope::Corpid => &[],
         }
     }
 }

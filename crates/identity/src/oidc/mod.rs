@@ -6,11 +6,13 @@
 //!
 //! Layout: `fields` (scopes and profile fields), `clients` (service registry), `request` (the
 //! authorization request and its validation), `client_auth`, `dpop`, `store` (the rows of the
-//! flow), `provider` (the flow itself), `http` (the endpoints).
+//! flow), `corporate` (the claims of corporate login), `provider` (the flow itself), `http`
+//! (the endpoints).
 
 pub mod admin;
 pub mod client_auth;
 pub mod clients;
+pub mod corporate;
 pub mod dpop;
 pub mod fields;
 pub mod http;

@@ -4,7 +4,7 @@
 //! file takes parsed parameters and header values and returns results or OAuth errors.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::http::HeaderMap;
 use bauhinia_core::crypto::Vault;
@@ -12,10 +12,12 @@ use bauhinia_store::audit::{AuditEvent, Outcome};
 use bauhinia_store::Database;
 use serde::{Deserialize, Serialize};
 
+use crate::corporate::{CorporateDirectory, Representation};
 use crate::jose;
 use crate::keys::{now, KeyRing};
 use crate::oidc::client_auth::{self, Authenticated, RemoteJwks};
 use crate::oidc::clients::{Client, Clients, Profile};
+use crate::oidc::corporate::{self, Denial, GrantBusiness};
 use crate::oidc::dpop::{self, Proof};
 use crate::oidc::fields::{Field, Scope};
 use crate::oidc::request::{self, param, AuthRequest, Prompt, RequestError};
@@ -61,6 +63,9 @@ pub struct AuthContext {
 struct Decision {
     fields: BTreeSet<Field>,
     auth: AuthContext,
+    /// Corporate login: the business chosen, as the directory described it at approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    business: Option<Representation>,
 }
 
 /// An interaction as its pages need it.
@@ -74,6 +79,20 @@ pub struct Interaction {
     pub expires_at: i64,
     pub resident_id: Option<String>,
     browser_hash: Vec<u8>,
+    /// Why the provider itself ended a rejected request, if it did.
+    denial: Option<Denial>,
+}
+
+impl Interaction {
+    /// The audit event of a step of this request refused to the resident.
+    fn refused(&self, resident_id: &str, action: &'static str) -> AuditEvent {
+        failure(
+            format!("resident:{resident_id}"),
+            action,
+            format!("service:{}", self.client.client_id),
+            serde_json::json!({ "interaction": self.id }),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -100,8 +119,9 @@ pub struct Started {
 pub enum NextStep {
     /// Show the login choices (the app's QR code, a passkey on this device).
     Login,
-    /// Show the consent screen.
-    Consent,
+    /// Show the consent screen. For corporate login, `businesses` are those the resident may
+    /// act for now: one is shown and used; several are a required choice. Empty otherwise.
+    Consent { businesses: Vec<Representation> },
     /// Approved already: go on to complete.
     Continue,
     /// End the request: send the browser here (the service, with an error).
@@ -120,6 +140,16 @@ pub enum InteractionError {
     ReauthenticationRequired,
     /// Fields beyond what the service asked for.
     FieldNotRequested(Field),
+    /// Corporate login: the resident represents no business; the request has been ended
+    /// with `access_denied` (audited).
+    NotRepresentative,
+    /// Corporate login: the resident acts for several businesses and must name one.
+    BusinessRequired,
+    /// Corporate login: the named business is not one the resident may act for now (forged,
+    /// or the representation ended since the page was shown). Nothing was approved.
+    BusinessNotOffered,
+    /// A business was named for a request that did not ask for corporate login.
+    BusinessNotRequested,
     Server(String),
 }
 
@@ -144,6 +174,9 @@ pub struct Provider {
     store: FlowStore,
     vault: Arc<Vault>,
     identity: Arc<IdentityService>,
+    /// The business directory corporate login asks; set once by the binary after
+    /// construction, because the directory is another crate's service built beside this one.
+    corporate: OnceLock<Arc<dyn CorporateDirectory>>,
 }
 
 fn event(
@@ -159,6 +192,19 @@ fn event(
         outcome: Outcome::Success,
         detail,
         request_id: None,
+    }
+}
+
+/// An event that records a refusal or an ending the resident or service did not ask for.
+fn failure(
+    actor: String,
+    action: &'static str,
+    subject: String,
+    detail: serde_json::Value,
+) -> AuditEvent {
+    AuditEvent {
+        outcome: Outcome::Failure,
+        ..event(actor, action, subject, detail)
     }
 }
 
@@ -198,7 +244,21 @@ impl Provider {
             store: FlowStore::new(db),
             vault,
             identity,
+            corporate: OnceLock::new(),
         })
+    }
+
+    /// Gives the provider the business directory, enabling the `corpid` scope. Once only:
+    /// a second directory is handed back unused.
+    pub fn set_corporate_directory(
+        &self,
+        directory: Arc<dyn CorporateDirectory>,
+    ) -> Result<(), Arc<dyn CorporateDirectory>> {
+        self.corporate.set(directory)
+    }
+
+    fn directory(&self) -> Option<&dyn CorporateDirectory> {
+        self.corporate.get().map(|d| d.as_ref())
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -258,7 +318,18 @@ impl Provider {
         ]
         .into_iter()
         .chain(Field::ALL.iter().map(|f| f.as_str()))
+        .chain(
+            corporate::CLAIMS
+                .into_iter()
+                .filter(|_| self.directory().is_some()),
+        )
         .collect();
+        // `corpid` is offered only when there is a directory to answer it.
+        let scopes: Vec<&str> = Scope::ALL
+            .iter()
+            .filter(|s| **s != Scope::Corpid || self.directory().is_some())
+            .map(|s| s.as_str())
+            .collect();
         serde_json::json!({
             "issuer": self.issuer,
             "authorization_endpoint": self.url(AUTHORIZE_PATH),
@@ -270,7 +341,7 @@ impl Provider {
             "revocation_endpoint": self.url(REVOKE_PATH),
             "introspection_endpoint": self.url(INTROSPECT_PATH),
             "end_session_endpoint": self.url(LOGOUT_PATH),
-            "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            "scopes_supported": scopes,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -379,6 +450,7 @@ impl Provider {
             proof.as_ref().map(|p| p.jkt.clone()),
         )
         .map_err(RequestError::into_oauth)?;
+        self.corporate_available(&request)?;
         let request_uri = format!("{REQUEST_URI_PREFIX}{}", random_token().map_err(server)?);
         let document = serde_json::to_string(&request).map_err(server)?;
         let (replays, dpop_index) = Self::replays(&auth, proof.as_ref());
@@ -437,6 +509,12 @@ impl Provider {
             }
             None => request::validate(Some(&client), params, false, None)?,
         };
+        self.corporate_available(&request)
+            .map_err(|error| RequestError::Redirect {
+                redirect_uri: request.redirect_uri.clone(),
+                state: request.state.clone(),
+                error,
+            })?;
         let browser_secret = random_token().map_err(|e| unredirectable(server(e)))?;
         let at = now();
         let row = InteractionRow {
@@ -458,6 +536,14 @@ impl Provider {
             interaction_id: row.id,
             browser_secret,
         })
+    }
+
+    /// A request for `corpid` needs a directory to ask.
+    fn corporate_available(&self, request: &AuthRequest) -> Result<(), OAuthError> {
+        if request.corporate() && self.directory().is_none() {
+            return Err(OAuthError::invalid_scope(corporate::NOT_AVAILABLE));
+        }
+        Ok(())
     }
 
     /// Loads an interaction; `browser_secret` (when given) must be the one it was started with.
@@ -493,6 +579,10 @@ impl Provider {
             "cancelled" => InteractionStatus::Cancelled,
             _ => InteractionStatus::Completed,
         };
+        let denial = match (status, &row.decision) {
+            (InteractionStatus::Rejected, Some(text)) => serde_json::from_str(text).ok(),
+            _ => None,
+        };
         Ok(Interaction {
             id: row.id,
             client,
@@ -502,6 +592,7 @@ impl Provider {
             expires_at: row.expires_at,
             resident_id: row.resident_id,
             browser_hash: row.browser_hash,
+            denial,
         })
     }
 
@@ -539,11 +630,13 @@ impl Provider {
         !(login_again || too_old)
     }
 
-    /// The resident's existing consent that already covers this request, if any.
+    /// The resident's existing consent that already covers this request, if any: for
+    /// corporate login, only a consent given for the same `business`.
     pub async fn covering_consent(
         &self,
         interaction: &Interaction,
         resident_id: &str,
+        business: Option<&str>,
     ) -> Result<Option<ConsentRow>, InteractionError> {
         let wanted = interaction.request.fields();
         let consents = self
@@ -553,6 +646,7 @@ impl Provider {
             .map_err(|e| InteractionError::Server(e.to_string()))?;
         Ok(consents.into_iter().find(|c| {
             c.revoked_at.is_none()
+                && c.corp_business_id.as_deref() == business
                 && serde_json::from_str::<BTreeSet<Field>>(&c.fields)
                     .is_ok_and(|f| wanted.is_subset(&f))
         }))
@@ -561,7 +655,9 @@ impl Provider {
     /// What the waiting page does next, for a resident signed in with `auth` (or nobody):
     /// continue at once when an earlier consent covers the request (unless `prompt=consent`),
     /// show the consent screen, or show the login choices; with `prompt=none`, end the request
-    /// with `login_required` or `consent_required` instead of showing anything.
+    /// with `login_required` or `consent_required` instead of showing anything. A corporate
+    /// request of a resident who represents no business ends with `access_denied`; one who
+    /// represents several is always shown the choice.
     pub async fn next_step(
         &self,
         interaction: &Interaction,
@@ -583,12 +679,27 @@ impl Provider {
             }
             return Ok(NextStep::Login);
         };
-        let covered = self
-            .covering_consent(interaction, resident_id)
-            .await?
-            .is_some();
+        let businesses = match self.businesses_for(interaction, resident_id).await {
+            Err(InteractionError::NotRepresentative) => {
+                return Ok(NextStep::Redirect(self.error_redirect(
+                    request,
+                    &OAuthError::access_denied(corporate::NOT_REPRESENTATIVE),
+                )))
+            }
+            other => other?,
+        };
+        let only = match businesses.as_slice() {
+            [one] => Some(one.business_id.as_str()),
+            _ => None,
+        };
+        let choice_needed = businesses.len() > 1;
+        let covered = !choice_needed
+            && self
+                .covering_consent(interaction, resident_id, only)
+                .await?
+                .is_some();
         if covered && !request.prompt.contains(&Prompt::Consent) {
-            self.approve(interaction, resident_id, request.fields(), auth)
+            self.approve_as(interaction, resident_id, request.fields(), only, auth)
                 .await?;
             return Ok(NextStep::Continue);
         }
@@ -598,15 +709,72 @@ impl Provider {
             ))
             .await;
         }
-        Ok(NextStep::Consent)
+        Ok(NextStep::Consent { businesses })
     }
 
-    /// The resident approves, releasing `fields` (a subset of what was asked).
+    /// The businesses a corporate request may be approved for: those the resident represents
+    /// now, sorted by BRN. Empty for a request without `corpid`. A resident who represents
+    /// none ends the request here (`access_denied`, audited) and gets
+    /// [`InteractionError::NotRepresentative`].
+    pub async fn businesses_for(
+        &self,
+        interaction: &Interaction,
+        resident_id: &str,
+    ) -> Result<Vec<Representation>, InteractionError> {
+        if !interaction.request.corporate() {
+            return Ok(Vec::new());
+        }
+        let directory = self
+            .directory()
+            .ok_or_else(|| InteractionError::Server(corporate::NOT_AVAILABLE.into()))?;
+        let businesses = directory
+            .representations(resident_id, now())
+            .await
+            .map_err(|e| InteractionError::Server(e.to_string()))?;
+        if !businesses.is_empty() {
+            return Ok(businesses);
+        }
+        let denial = serde_json::to_string(&Denial::NotRepresentative)
+            .map_err(|e| InteractionError::Server(e.to_string()))?;
+        let audit = interaction.refused(resident_id, "identity.corporate.not_representative");
+        // A request decided already (raced, expired) keeps its decision; the resident is told
+        // the same either way.
+        self.store
+            .decide(
+                &interaction.id,
+                "rejected",
+                Some(resident_id),
+                Some(&denial),
+                &audit,
+            )
+            .await
+            .map_err(|e| InteractionError::Server(e.to_string()))?;
+        Err(InteractionError::NotRepresentative)
+    }
+
+    /// The resident approves, releasing `fields` (a subset of what was asked). For corporate
+    /// login, see [`Provider::approve_as`]; here the only business is taken.
     pub async fn approve(
         &self,
         interaction: &Interaction,
         resident_id: &str,
         fields: BTreeSet<Field>,
+        auth: AuthContext,
+    ) -> Result<(), InteractionError> {
+        self.approve_as(interaction, resident_id, fields, None, auth)
+            .await
+    }
+
+    /// The resident approves, releasing `fields` and, for corporate login, acting for
+    /// `business` (the directory's id): it must be one the resident represents now, checked
+    /// with the directory again here, since the page's form comes from outside. Without
+    /// `business` a corporate request is approved only for a resident with exactly one.
+    pub async fn approve_as(
+        &self,
+        interaction: &Interaction,
+        resident_id: &str,
+        fields: BTreeSet<Field>,
+        business: Option<&str>,
         auth: AuthContext,
     ) -> Result<(), InteractionError> {
         if interaction.status != InteractionStatus::Pending {
@@ -619,16 +787,24 @@ impl Provider {
         if let Some(extra) = fields.iter().find(|f| !asked.contains(f)) {
             return Err(InteractionError::FieldNotRequested(*extra));
         }
+        let business = self
+            .chosen_business(interaction, resident_id, business)
+            .await?;
+        let mut detail = serde_json::json!({ "interaction": interaction.id, "fields": fields, "scope": interaction.request.scope_string() });
+        if let (Some(object), Some(chosen)) = (detail.as_object_mut(), &business) {
+            object.insert("business".into(), corporate::audit_detail(chosen));
+        }
         let decision = serde_json::to_string(&Decision {
-            fields: fields.clone(),
+            fields,
             auth,
+            business,
         })
         .map_err(|e| InteractionError::Server(e.to_string()))?;
         let audit = event(
             format!("resident:{resident_id}"),
             "identity.consent.approve",
             format!("service:{}", interaction.client.client_id),
-            serde_json::json!({ "interaction": interaction.id, "fields": fields, "scope": interaction.request.scope_string() }),
+            detail,
         );
         let changed = self
             .store
@@ -646,6 +822,53 @@ impl Provider {
         } else {
             Err(InteractionError::State(InteractionStatus::Expired))
         }
+    }
+
+    /// The business an approval acts for, checked with the directory now. A business named
+    /// but not in force is refused and the refusal audited.
+    async fn chosen_business(
+        &self,
+        interaction: &Interaction,
+        resident_id: &str,
+        business: Option<&str>,
+    ) -> Result<Option<Representation>, InteractionError> {
+        if !interaction.request.corporate() {
+            return match business {
+                None => Ok(None),
+                Some(_) => Err(InteractionError::BusinessNotRequested),
+            };
+        }
+        let Some(business_id) = business else {
+            return match self
+                .businesses_for(interaction, resident_id)
+                .await?
+                .as_slice()
+            {
+                [one] => Ok(Some(one.clone())),
+                _ => Err(InteractionError::BusinessRequired),
+            };
+        };
+        let directory = self
+            .directory()
+            .ok_or_else(|| InteractionError::Server(corporate::NOT_AVAILABLE.into()))?;
+        let found = if business_id.chars().count() <= corporate::BUSINESS_ID_MAX_CHARS {
+            directory
+                .representation(resident_id, business_id, now())
+                .await
+                .map_err(|e| InteractionError::Server(e.to_string()))?
+                .filter(|r| r.business_id == business_id)
+        } else {
+            None
+        };
+        if found.is_none() {
+            let audit = interaction.refused(resident_id, "identity.corporate.choice_refused");
+            self.store
+                .audit(&audit)
+                .await
+                .map_err(|e| InteractionError::Server(e.to_string()))?;
+            return Err(InteractionError::BusinessNotOffered);
+        }
+        Ok(found)
     }
 
     /// The resident rejects (`resident_id`), or the browser cancels (`None`).
@@ -712,10 +935,11 @@ impl Provider {
         let request = &interaction.request;
         match interaction.status {
             InteractionStatus::Rejected => {
-                return Ok(self.error_redirect(
-                    request,
-                    &OAuthError::access_denied("the resident rejected the request"),
-                ))
+                let why = match interaction.denial {
+                    Some(Denial::NotRepresentative) => corporate::NOT_REPRESENTATIVE,
+                    None => "the resident rejected the request",
+                };
+                return Ok(self.error_redirect(request, &OAuthError::access_denied(why)));
             }
             InteractionStatus::Cancelled => {
                 return Ok(self.error_redirect(
@@ -744,6 +968,7 @@ impl Provider {
         };
         let decision: Decision =
             serde_json::from_str(&decision).map_err(|e| InteractionError::Server(e.to_string()))?;
+        let business = decision.business.as_ref();
         let claims = GrantClaims {
             userinfo: request
                 .userinfo_fields
@@ -764,6 +989,7 @@ impl Provider {
             .into_iter()
             .find(|c| {
                 c.revoked_at.is_none()
+                    && c.corp_business_id.as_deref() == business.map(|b| b.business_id.as_str())
                     && c.scope == request.scope_string()
                     && serde_json::from_str::<BTreeSet<Field>>(&c.fields)
                         .is_ok_and(|f| f == decision.fields)
@@ -782,6 +1008,9 @@ impl Provider {
                     .map_err(|e| InteractionError::Server(e.to_string()))?,
                 granted_at: at,
                 revoked_at: None,
+                corp_business_id: business.map(|b| b.business_id.clone()),
+                corp_brn: business.map(|b| b.brn.clone()),
+                corp_role: business.map(|b| b.role.clone()),
             }),
         };
         let consent_id = existing.as_ref().or(consent.as_ref()).map(|c| c.id.clone());
@@ -800,6 +1029,8 @@ impl Provider {
             session_id: decision.auth.session_id.clone(),
             revoked_at: None,
             subject: Some(self.pairwise_sub(&interaction.client.client_id, &resident_id)),
+            corp_business_id: business.map(|b| b.business_id.clone()),
+            corp_brn: business.map(|b| b.brn.clone()),
         };
         let code = random_token().map_err(|e| InteractionError::Server(e.to_string()))?;
         let code_row = crate::oidc::store::CodeRow {
@@ -812,14 +1043,18 @@ impl Provider {
             expires_at: at + CODE_TTL_S,
             used_at: None,
         };
+        let mut detail = serde_json::json!({
+            "grant": grant.id, "acr": grant.acr, "auth_time": grant.auth_time,
+            "released": decision.fields, "consent": grant.consent_id,
+        });
+        if let (Some(object), Some(chosen)) = (detail.as_object_mut(), business) {
+            object.insert("business".into(), corporate::audit_detail(chosen));
+        }
         let audit = event(
             format!("resident:{resident_id}"),
             "identity.login",
             format!("service:{}", interaction.client.client_id),
-            serde_json::json!({
-                "grant": grant.id, "acr": grant.acr, "auth_time": grant.auth_time,
-                "released": decision.fields, "consent": grant.consent_id,
-            }),
+            detail,
         );
         let new = NewGrant {
             grant: &grant,
@@ -906,6 +1141,8 @@ impl Provider {
             "authorization_code" => {
                 let code = param(params, "code")?
                     .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+                let grant = self.store.grant_for_code(&token_hash(code)).await?;
+                let business = self.corporate_check(&client_id, grant).await?;
                 let redirect_uri = param(params, "redirect_uri")?.map(str::to_owned);
                 let verifier = param(params, "code_verifier")?.map(str::to_owned);
                 let (proof_jkt, client) = (jkt.clone(), client_id.clone());
@@ -949,12 +1186,14 @@ impl Provider {
                         ))
                     }
                     Redemption::Refused(error) => return Err(error),
-                    Redemption::Issued(code, grant, ()) => (*grant, code.nonce, true),
+                    Redemption::Issued(code, grant, ()) => (*grant, code.nonce, business),
                 }
             }
             _ => {
                 let token = param(params, "refresh_token")?
                     .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+                let grant = self.store.token(&token_hash(token)).await?.map(|(_, g)| g);
+                self.corporate_check(&client_id, grant).await?;
                 let (proof_jkt, client) = (jkt.clone(), client_id.clone());
                 let outcome = self
                     .store
@@ -993,15 +1232,23 @@ impl Provider {
                         ))
                     }
                     Redemption::Refused(error) => return Err(error),
-                    Redemption::Issued(_, grant, ()) => (*grant, None, false),
+                    Redemption::Issued(_, grant, ()) => (*grant, None, None),
                 }
             }
         };
-        let (grant, nonce, with_id_token) = grant;
-        let id_token = if with_id_token {
+        // Only the code exchange issues an ID token; `first` carries its nonce and business.
+        let (grant, nonce, business) = grant;
+        let first = grant_type == "authorization_code";
+        let id_token = if first {
             Some(
-                self.id_token(&auth.client, &grant, nonce.as_deref(), &access)
-                    .await?,
+                self.id_token(
+                    &auth.client,
+                    &grant,
+                    nonce.as_deref(),
+                    &access,
+                    business.as_ref(),
+                )
+                .await?,
             )
         } else {
             None
@@ -1016,13 +1263,84 @@ impl Provider {
         })
     }
 
+    /// Before a corporate grant issues tokens: the resident must still represent its business.
+    /// If not, the grant and every token from it are revoked (audited) and the request refused
+    /// with `invalid_grant`. A grant of another client, or revoked already, is left for the
+    /// redemption to refuse. A revocation landing between this check and the redemption's
+    /// commit is caught at the next refresh, userinfo or introspection.
+    async fn corporate_check(
+        &self,
+        client_id: &str,
+        grant: Option<GrantRow>,
+    ) -> Result<Option<Representation>, OAuthError> {
+        let Some(grant) = grant.filter(|g| g.client_id == client_id && g.revoked_at.is_none())
+        else {
+            return Ok(None);
+        };
+        match self.grant_business(&grant).await? {
+            GrantBusiness::Personal => Ok(None),
+            GrantBusiness::InForce(representation) => Ok(Some(representation)),
+            GrantBusiness::Ended => {
+                self.end_corporate_grant(&grant, "token").await?;
+                Err(OAuthError::invalid_grant(corporate::ENDED))
+            }
+        }
+    }
+
+    /// What the directory says now about the business a grant was made for.
+    async fn grant_business(&self, grant: &GrantRow) -> Result<GrantBusiness, OAuthError> {
+        let Some(business_id) = &grant.corp_business_id else {
+            return Ok(GrantBusiness::Personal);
+        };
+        // A corporate grant outlives a start without a directory only as a configuration
+        // mistake: refuse for now rather than revoke what the directory might still allow.
+        let directory = self
+            .directory()
+            .ok_or_else(|| server(corporate::NOT_AVAILABLE))?;
+        let found = directory
+            .representation(&grant.resident_id, business_id, now())
+            .await
+            .map_err(server)?;
+        Ok(match found {
+            Some(r) if r.business_id == *business_id => GrantBusiness::InForce(r),
+            _ => GrantBusiness::Ended,
+        })
+    }
+
+    /// Revokes a corporate grant whose representation has ended, audited with the BRN and the
+    /// endpoint that found out.
+    async fn end_corporate_grant(
+        &self,
+        grant: &GrantRow,
+        endpoint: &'static str,
+    ) -> Result<(), OAuthError> {
+        let audit = failure(
+            format!("service:{}", grant.client_id),
+            "identity.corporate.representation_ended",
+            format!("grant:{}", grant.id),
+            serde_json::json!({ "brn": grant.corp_brn, "endpoint": endpoint }),
+        );
+        self.store
+            .revoke_grant(
+                &grant.id,
+                "the representation of the business ended",
+                &audit,
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn id_token(
         &self,
         client: &Client,
         grant: &GrantRow,
         nonce: Option<&str>,
         access_token: &str,
+        business: Option<&Representation>,
     ) -> Result<String, OAuthError> {
+        if grant.corp_business_id.is_some() && business.is_none() {
+            return Err(server("a corporate grant reached the ID token unchecked"));
+        }
         let at = now();
         let alg = client.registration.id_token_alg();
         let mut claims = serde_json::json!({
@@ -1048,6 +1366,9 @@ impl Provider {
             if let Some(object) = claims.as_object_mut() {
                 object.extend(released);
             }
+        }
+        if let (Some(object), Some(business)) = (claims.as_object_mut(), business) {
+            object.extend(corporate::claims(business));
         }
         self.keys.sign(alg, Some("JWT"), &claims).map_err(server)
     }
@@ -1172,6 +1493,20 @@ impl Provider {
         let (_, grant) = self
             .access_token(authorization, dpop_values, method, USERINFO_PATH)
             .await?;
+        let business = match self
+            .grant_business(&grant)
+            .await
+            .map_err(|e| ResourceError::Server(e.to_string()))?
+        {
+            GrantBusiness::Personal => None,
+            GrantBusiness::InForce(representation) => Some(representation),
+            GrantBusiness::Ended => {
+                self.end_corporate_grant(&grant, "userinfo")
+                    .await
+                    .map_err(|e| ResourceError::Server(e.to_string()))?;
+                return Err(ResourceError::Invalid(corporate::ENDED));
+            }
+        };
         let fields = grant
             .claims()
             .map_err(|e| ResourceError::Server(e.to_string()))?
@@ -1180,6 +1515,9 @@ impl Provider {
             .released(&grant.resident_id, &fields)
             .await
             .map_err(|e| ResourceError::Server(e.to_string()))?;
+        if let Some(business) = &business {
+            claims.extend(corporate::claims(business));
+        }
         claims.insert(
             "sub".into(),
             self.pairwise_sub(&grant.client_id, &grant.resident_id)
@@ -1223,6 +1561,14 @@ impl Provider {
         if !live {
             return Ok(inactive);
         }
+        let business = match self.grant_business(&grant).await? {
+            GrantBusiness::Personal => None,
+            GrantBusiness::InForce(representation) => Some(representation),
+            GrantBusiness::Ended => {
+                self.end_corporate_grant(&grant, "introspection").await?;
+                return Ok(inactive);
+            }
+        };
         let mut answer = serde_json::json!({
             "active": true,
             "iss": self.issuer,
@@ -1242,6 +1588,9 @@ impl Provider {
         });
         if let (Some(object), Some(jkt)) = (answer.as_object_mut(), &row.jkt) {
             object.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
+        }
+        if let (Some(object), Some(business)) = (answer.as_object_mut(), &business) {
+            object.extend(corporate::claims(business));
         }
         Ok(answer)
     }

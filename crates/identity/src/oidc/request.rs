@@ -56,6 +56,11 @@ impl AuthRequest {
             .collect()
     }
 
+    /// Whether the service asks for corporate login (the `corpid` scope).
+    pub fn corporate(&self) -> bool {
+        self.scopes.contains(&Scope::Corpid)
+    }
+
     pub fn scope_string(&self) -> String {
         self.scopes
             .iter()
@@ -165,11 +170,13 @@ fn parse_claims(text: &str) -> Result<ClaimsRequest, OAuthError> {
         })?;
         for (name, request) in requests {
             // Standard claims that are not fields (sub, auth_time, acr, ...) are always present or
-            // decided elsewhere; naming them is harmless.
+            // decided elsewhere, and corporate login's come with the `corpid` scope; naming them
+            // is harmless.
             if matches!(
                 name.as_str(),
                 "sub" | "auth_time" | "acr" | "amr" | "iss" | "aud"
-            ) {
+            ) || crate::oidc::corporate::CLAIMS.contains(&name.as_str())
+            {
                 continue;
             }
             let field = Field::parse(name).ok_or_else(|| {

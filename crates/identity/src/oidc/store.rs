@@ -49,6 +49,10 @@ pub struct GrantRow {
     pub revoked_at: Option<i64>,
     /// The pairwise `sub` the service knows the resident by.
     pub subject: Option<String>,
+    /// Corporate login: the directory's id of the business the resident chose to act for.
+    pub corp_business_id: Option<String>,
+    /// ... and its BRN as it was at approval, for audit records.
+    pub corp_brn: Option<String>,
 }
 
 impl GrantRow {
@@ -110,6 +114,11 @@ pub struct ConsentRow {
     pub purpose: String,
     pub granted_at: i64,
     pub revoked_at: Option<i64>,
+    /// Corporate login: the business the resident acted for, its BRN and the resident's role
+    /// as the consent screen showed them.
+    pub corp_business_id: Option<String>,
+    pub corp_brn: Option<String>,
+    pub corp_role: Option<String>,
 }
 
 /// A token to insert.
@@ -189,7 +198,7 @@ impl MemoryReplays {
     }
 }
 
-const GRANT_COLUMNS: &str = "g.id, g.resident_id, g.client_id, g.consent_id, g.scope, g.claims, g.auth_time, g.acr, g.amr, g.session_id, g.revoked_at, g.subject";
+const GRANT_COLUMNS: &str = "g.id, g.resident_id, g.client_id, g.consent_id, g.scope, g.claims, g.auth_time, g.acr, g.amr, g.session_id, g.revoked_at, g.subject, g.corp_business_id, g.corp_brn";
 
 /// Records a seen JWT id; evaluates to `false` when it was seen before (a replay).
 macro_rules! record_jti {
@@ -242,19 +251,23 @@ macro_rules! insert_token {
     }};
 }
 
+/// Revokes a grant and its tokens; evaluates to whether the grant was live until now.
 macro_rules! revoke_grant {
     ($conn:expr, $grant_id:expr, $reason:expr, $at:expr) => {{
-        sqlx::query("UPDATE identity_grants SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
+        let changed = sqlx::query("UPDATE identity_grants SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
             .bind($at)
             .bind($reason)
             .bind($grant_id)
             .execute(&mut *$conn)
-            .await?;
+            .await?
+            .rows_affected()
+            == 1;
         sqlx::query("UPDATE identity_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL")
             .bind($at)
             .bind($grant_id)
             .execute(&mut *$conn)
             .await?;
+        changed
     }};
 }
 
@@ -486,8 +499,8 @@ impl FlowStore {
             if changed {
                 if let Some(consent) = new.consent {
                     sqlx::query(
-                        "INSERT INTO identity_consents (id, resident_id, client_id, scope, fields, purpose, granted_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        "INSERT INTO identity_consents (id, resident_id, client_id, scope, fields, purpose, granted_at, corp_business_id, corp_brn, corp_role) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     )
                     .bind(&consent.id)
                     .bind(&consent.resident_id)
@@ -496,12 +509,15 @@ impl FlowStore {
                     .bind(&consent.fields)
                     .bind(&consent.purpose)
                     .bind(consent.granted_at)
+                    .bind(&consent.corp_business_id)
+                    .bind(&consent.corp_brn)
+                    .bind(&consent.corp_role)
                     .execute(&mut *tx)
                     .await?;
                 }
                 sqlx::query(
-                    "INSERT INTO identity_grants (id, resident_id, client_id, consent_id, scope, claims, auth_time, acr, amr, session_id, created_at, subject) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    "INSERT INTO identity_grants (id, resident_id, client_id, consent_id, scope, claims, auth_time, acr, amr, session_id, created_at, subject, corp_business_id, corp_brn) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 )
                 .bind(&grant.id)
                 .bind(&grant.resident_id)
@@ -515,6 +531,8 @@ impl FlowStore {
                 .bind(&grant.session_id)
                 .bind(now())
                 .bind(&grant.subject)
+                .bind(&grant.corp_business_id)
+                .bind(&grant.corp_brn)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query(
@@ -747,6 +765,42 @@ impl FlowStore {
         Ok(grant.map(|grant| (token, grant)))
     }
 
+    /// The grant an authorization code was issued under, used or not.
+    pub async fn grant_for_code(&self, code_hash: &[u8]) -> Result<Option<GrantRow>> {
+        Ok(read!(&self.db, conn => sqlx::query_as(&format!(
+            "SELECT {GRANT_COLUMNS} FROM identity_grants g JOIN identity_codes c ON c.grant_id = g.id WHERE c.code_hash = $1"
+        ))
+        .bind(code_hash)
+        .fetch_optional(conn)
+        .await?))
+    }
+
+    /// Revokes a grant and every token issued from it, with its audit event. `false`: it was
+    /// revoked already, and nothing was written.
+    pub async fn revoke_grant(
+        &self,
+        grant_id: &str,
+        reason: &str,
+        event: &AuditEvent,
+    ) -> Result<bool> {
+        let at = now();
+        let done = write_tx!(&self.db, tx, append_audit => {
+            // The grant's own conditional update decides, so of two racing revocations one
+            // writes the audit event.
+            let changed = revoke_grant!(tx, grant_id, reason, at);
+            if changed {
+                append_audit(&mut tx, event).await?;
+            }
+            changed
+        });
+        Ok(done)
+    }
+
+    /// Appends an event that records a refusal: nothing else changes.
+    pub async fn audit(&self, event: &AuditEvent) -> Result<()> {
+        Ok(self.db.append_audit(event).await?)
+    }
+
     /// Revokes one access token, or (for a refresh token) the whole grant.
     pub async fn revoke(&self, hash: &[u8], client_id: &str, event: &AuditEvent) -> Result<bool> {
         let at = now();
@@ -803,7 +857,7 @@ impl FlowStore {
         client_id: Option<&str>,
     ) -> Result<Vec<ConsentRow>> {
         Ok(read!(&self.db, conn => sqlx::query_as(
-            "SELECT id, resident_id, client_id, scope, fields, purpose, granted_at, revoked_at FROM identity_consents \
+            "SELECT id, resident_id, client_id, scope, fields, purpose, granted_at, revoked_at, corp_business_id, corp_brn, corp_role FROM identity_consents \
              WHERE resident_id = $1 AND (CAST($2 AS TEXT) IS NULL OR client_id = $2) ORDER BY granted_at DESC, id",
         )
         .bind(resident_id)
@@ -930,6 +984,8 @@ mod embedded {
                 session_id: row.get(9)?,
                 revoked_at: row.get(10)?,
                 subject: row.get(11)?,
+                corp_business_id: row.get(12)?,
+                corp_brn: row.get(13)?,
             })
         })?)
     }

@@ -10,6 +10,7 @@
 )]
 
 mod conformance;
+mod corporate;
 mod independent;
 mod oidc;
 mod signin;

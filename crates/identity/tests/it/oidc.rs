@@ -21,17 +21,17 @@ use openssl::ec::{EcGroup, EcKey};
 use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
 
-const ISSUER: &str = "https://id.example.test";
-const REDIRECT: &str = "https://service.example.test/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub(crate) const ISSUER: &str = "https://id.example.test";
+pub(crate) const REDIRECT: &str = "https://service.example.test/callback";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-fn p256() -> PKey<Private> {
+pub(crate) fn p256() -> PKey<Private> {
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
     PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap()
 }
 
-fn text(s: &str) -> Text3 {
+pub(crate) fn text(s: &str) -> Text3 {
     Text3 {
         zh_hant: s.into(),
         zh_hans: s.into(),
@@ -39,7 +39,7 @@ fn text(s: &str) -> Text3 {
     }
 }
 
-fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<String>> {
+pub(crate) fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<String>> {
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (k, v) in pairs {
         map.entry((*k).to_owned())
@@ -49,8 +49,8 @@ fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<String>> {
     map
 }
 
-struct Rp {
-    client_id: String,
+pub(crate) struct Rp {
+    pub(crate) client_id: String,
     key: PKey<Private>,
 }
 
@@ -73,7 +73,11 @@ impl Rp {
         .unwrap()
     }
 
-    fn auth(&self, pairs: &[(&str, &str)], endpoint: &str) -> BTreeMap<String, Vec<String>> {
+    pub(crate) fn auth(
+        &self,
+        pairs: &[(&str, &str)],
+        endpoint: &str,
+    ) -> BTreeMap<String, Vec<String>> {
         let assertion = self.assertion(ISSUER);
         let _ = endpoint;
         let mut all = vec![
@@ -88,7 +92,7 @@ impl Rp {
     }
 }
 
-fn dpop(key: &PKey<Private>, method: &str, url: &str, token: Option<&str>) -> String {
+pub(crate) fn dpop(key: &PKey<Private>, method: &str, url: &str, token: Option<&str>) -> String {
     let jwk = Jwk::from_key(key, None, None).unwrap();
     let mut claims = serde_json::json!({ "htm": method, "htu": url, "iat": now(), "jti": uuid::Uuid::new_v4().to_string() });
     if let Some(token) = token {
@@ -108,6 +112,11 @@ fn dpop(key: &PKey<Private>, method: &str, url: &str, token: Option<&str>) -> St
 }
 
 async fn setup(db: &Database) -> (Provider, Rp, String) {
+    setup_with(db, vec![Scope::Openid, Scope::Email]).await
+}
+
+/// A provider with one resident and one FAPI 2.0 service registered for `scopes`.
+pub(crate) async fn setup_with(db: &Database, scopes: Vec<Scope>) -> (Provider, Rp, String) {
     let vault = Arc::new(Vault::new(&MasterKey::generate()));
     let identity = Arc::new(IdentityService::new(db, vault.clone()));
     let today = time::Date::from_calendar_date(2026, time::Month::November, 23).unwrap();
@@ -116,6 +125,12 @@ async fn setup(db: &Database) -> (Provider, Rp, String) {
         .await
         .unwrap();
     let provider = Provider::new(db, vault, identity, ISSUER).await.unwrap();
+    let rp = register_rp(&provider, scopes).await;
+    (provider, rp, resident.id)
+}
+
+/// Registers another FAPI 2.0 service, allowed `scopes`.
+pub(crate) async fn register_rp(provider: &Provider, scopes: Vec<Scope>) -> Rp {
     let key = p256();
     let jwk = Jwk::from_key(&key, Some("rp-1".into()), Some(Alg::ES256)).unwrap();
     let registration = Registration {
@@ -125,7 +140,7 @@ async fn setup(db: &Database) -> (Provider, Rp, String) {
         post_logout_redirect_uris: vec![],
         jwks: Some(JwkSet { keys: vec![jwk] }),
         jwks_uri: None,
-        scopes: vec![Scope::Openid, Scope::Email],
+        scopes,
         fields: vec![Field::Email, Field::EnglishName, Field::Hkid],
         purpose: text("Testing"),
         id_token_signed_response_alg: None,
@@ -136,14 +151,10 @@ async fn setup(db: &Database) -> (Provider, Rp, String) {
         .await
         .unwrap();
     assert!(secret.is_none(), "FAPI clients get no secret");
-    (
-        provider,
-        Rp {
-            client_id: client.client_id,
-            key,
-        },
-        resident.id,
-    )
+    Rp {
+        client_id: client.client_id,
+        key,
+    }
 }
 
 /// PAR → authorize → approve → complete; returns the code.
@@ -228,7 +239,7 @@ async fn code_for(
     query["code"].clone()
 }
 
-async fn exchange(
+pub(crate) async fn exchange(
     provider: &Provider,
     rp: &Rp,
     code: &str,
@@ -253,7 +264,7 @@ async fn exchange(
         .await
 }
 
-async fn userinfo(
+pub(crate) async fn userinfo(
     provider: &Provider,
     token: &str,
     dpop_key: &PKey<Private>,
@@ -623,7 +634,12 @@ async fn suite(db: &Database) {
         "{step:?}"
     );
     let (step, interaction) = next("", true).await;
-    assert_eq!(step, NextStep::Consent);
+    assert_eq!(
+        step,
+        NextStep::Consent {
+            businesses: Vec::new()
+        }
+    );
     let auth = AuthContext {
         auth_time: now() + 1,
         acr: ACR_PASSKEY.into(),
@@ -642,7 +658,10 @@ async fn suite(db: &Database) {
         "covered by the consent just given"
     );
     assert_eq!(next("", true).await.0, NextStep::Continue);
-    assert_eq!(next("consent", true).await.0, NextStep::Consent);
+    assert!(matches!(
+        next("consent", true).await.0,
+        NextStep::Consent { .. }
+    ));
 
     // A request nobody answers times out, and the service hears so.
     let (request_uri, _) = provider
