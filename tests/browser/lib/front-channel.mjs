@@ -240,13 +240,16 @@ export class Resident {
   /**
    * Walks the whole front channel and returns the service's callback URL (with code, state
    * and iss, or error). `uncheck` removes fields from the form's checked ones; `decision` is
-   * approve or reject. Returns {callback, id, offered}.
+   * approve or reject; `business` is the business chosen for a corporate login (by default the
+   * one a browser would send: the radio checked already, when there is only one). Returns
+   * {callback, id, offered, businesses} (`businesses`: the ids of the businesses offered).
    */
-  async authorize(authorizationUrl, { uncheck = [], decision = 'approve' } = {}) {
+  async authorize(authorizationUrl, { uncheck = [], decision = 'approve', business } = {}) {
     const id = await this.startAuthorization(authorizationUrl);
     const { res, html } = await this.consentPage(id);
     let next;
     let offered = [];
+    let businesses = [];
     if (res.status === 303) {
       // An earlier consent covers this request: the page goes straight on.
       next = res;
@@ -260,11 +263,16 @@ export class Resident {
       offered = boxes.map((b) => b.value);
       for (const box of boxes) assert.ok('checked' in box, `field ${box.value} is checked by default`);
       const chosen = offered.filter((f) => !uncheck.includes(f));
-      next = await this.decide(id, chosen, decision, hiddenInputs(form));
+      const radios = form.inputs.filter((i) => i.name === 'business' && i.type === 'radio');
+      businesses = radios.map((r) => r.value);
+      const hidden = hiddenInputs(form);
+      const pick = business ?? radios.find((r) => 'checked' in r)?.value;
+      if (pick !== undefined) hidden.push(['business', pick]);
+      next = await this.decide(id, chosen, decision, hidden);
       const text = await next.text();
       assert.equal(next.status, 303, `POST decision: 303 (body ${text.slice(0, 300)})`);
     }
-    return { callback: await this.followToService(next, id), id, offered };
+    return { callback: await this.followToService(next, id), id, offered, businesses };
   }
 
   /** Follows the provider's own 303s (…/complete) until the one that leaves for the service. */
