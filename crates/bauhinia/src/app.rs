@@ -57,6 +57,8 @@ const REQUEST_TIMEOUT_S: u64 = 30;
         (name = "exchange", description = "The consented data exchange (CDEG, CDI, IADS): the participants directory with each participant's published keys, the data products and their JSON Schemas, and the gateway's keys (public); consent requests, consents and the data-blind fetch (signed by participants: `x-participant-id` and a detached JWS in `x-jws-signature`)."),
         (name = "exchange-admin", description = "The consented data exchange's operator: register participants, suspend and reactivate them, replace their keys, set or clear their webhook endpoints, list dead letters and replay them. Needs the administrator token; every change is audited."),
         (name = "banks", description = "The participant banks this installation hosts (customers' accounts, paying through FPS): the list, an account's balances and cash deposits at the counter (the administrator token). Customers use the portal (/pay)."),
+        (name = "corpid", description = "数码企业身份 CorpID for a business's representatives (the resident's session): the businesses the resident may act for, a business's details, representatives and their roles (administrator, authorised signatory, user), time-bound delegations to agent businesses, licences and the signing policy. Representatives read; administrators change; every change is audited."),
+        (name = "corpid-admin", description = "数码企业身份 CorpID's operator: register a business with its first administrator, show one, suspend, reactivate, dissolve. Needs the administrator token; every change is audited."),
         (name = "opendata-admin", description = "開放數據 Open data's operator: publishers' API tokens for the CKAN Action API's writes — issue (the secret is shown once), list, revoke. Needs the administrator token; every change is audited."),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
@@ -216,6 +218,9 @@ pub struct AppState {
     pub exchange_portal: bauhinia_web::exchange::ExchangePortalState,
     /// 開放數據 Open data: the catalogue behind the CKAN-compatible Action API.
     pub opendata: Arc<bauhinia_opendata::OpenData>,
+    /// 数码企业身份 CorpID: the business directory; also what the OpenID Provider asks as its
+    /// `CorporateDirectory` for the `corpid` scope.
+    pub corpid: Arc<bauhinia_corpid::CorpIdService>,
 }
 
 /// The OpenAPI document and the API routes, built together so neither can lack the other.
@@ -275,6 +280,14 @@ fn api(state: &AppState) -> (Router, OpenApi) {
         .merge(bauhinia_identity::passkeys::http::router(Arc::clone(
             &state.passkeys,
         )))
+        .merge(bauhinia_corpid::http::router(
+            bauhinia_corpid::http::CorpIdState {
+                corpid: Arc::clone(&state.corpid),
+                identity: Arc::clone(&state.identity),
+                sessions: state.sessions.clone(),
+                admin: Arc::clone(&state.admin_token),
+            },
+        ))
         .merge(bauhinia_opendata::admin::router(
             bauhinia_opendata::admin::AdminState {
                 opendata: Arc::clone(&state.opendata),

@@ -94,6 +94,15 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     .await
     .context("starting the hosted banks and their ledger")?;
     let demo = load_demo(&db, &identity, &fps, &banks, config).await?;
+    let corpid = Arc::new(bauhinia_corpid::CorpIdService::new(&db));
+    if demo && db.meta("demo_corpid").await?.is_none() {
+        let now_s = bauhinia_core::background::now_ms() / 1_000;
+        let registered = bauhinia_corpid::demo::load(&corpid, &identity, now_s)
+            .await
+            .context("loading the CorpID demo businesses")?;
+        tracing::info!(registered, "demo CorpID businesses registered");
+        db.set_meta("demo_corpid", "loaded").await?;
+    }
     if demo && db.meta("demo_exchange").await?.is_none() {
         let registered = exchange
             .load_demo(&vault)
@@ -151,6 +160,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         exchange,
         exchange_portal,
         opendata,
+        corpid,
     })
 }
 

@@ -18,6 +18,8 @@ use bauhinia::config::{Config, Layer};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+#[path = "api/corpid.rs"]
+mod corpid;
 #[path = "api/exchange.rs"]
 mod exchange;
 #[path = "api/exchange_admin.rs"]
@@ -383,7 +385,8 @@ async fn openapi_lists_every_api_route_and_each_answers() {
         let uri = path
             .replace("{id}", "new-industrialisation-funding")
             .replace("{participant}", "bank-004")
-            .replace("{product}", "iads.balance");
+            .replace("{product}", "iads.balance")
+            .replace("{brn}", "99999999");
         let methods = served["paths"][path].as_object().expect("item");
         let Some(operation) = methods.get("get") else {
             continue;

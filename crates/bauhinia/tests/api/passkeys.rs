@@ -12,10 +12,10 @@ use serde_json::{json, Value};
 use super::{app, get, post_json, send, Answer, TestApp};
 
 /// The default public URL of an application listening on 127.0.0.1:8080.
-const ORIGIN: &str = "http://localhost:8080";
+pub(super) const ORIGIN: &str = "http://localhost:8080";
 const CHAN: &str = "A123456(3)";
 
-fn cookie_of(answer: &Answer) -> String {
+pub(super) fn cookie_of(answer: &Answer) -> String {
     let set = answer
         .headers
         .get(header::SET_COOKIE)
@@ -24,7 +24,7 @@ fn cookie_of(answer: &Answer) -> String {
     set.split(';').next().expect("pair").to_owned()
 }
 
-async fn call(
+pub(super) async fn call(
     app: &TestApp,
     method: &str,
     uri: &str,
@@ -57,7 +57,11 @@ async fn demo_code(app: &TestApp, hkid: &str) -> Value {
 }
 
 /// Enrols `hkid` with `device`; returns the session cookie and the answer's body.
-async fn enrol(app: &TestApp, hkid: &str, device: &mut SoftAuthenticator) -> (String, Value) {
+pub(super) async fn enrol(
+    app: &TestApp,
+    hkid: &str,
+    device: &mut SoftAuthenticator,
+) -> (String, Value) {
     let code = demo_code(app, hkid).await;
     let started = post_json(
         app,
