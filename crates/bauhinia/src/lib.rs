@@ -13,6 +13,7 @@ use anyhow::Context;
 use bauhinia_core::admin::AdminToken;
 use bauhinia_core::crypto::{MasterKey, Vault};
 use bauhinia_funding::FundingService;
+use bauhinia_identity::corporate::CorporateDirectory;
 use bauhinia_identity::oidc::Provider;
 use bauhinia_identity::{IdentityService, PasskeyService, SessionService, SigningService};
 use bauhinia_store::{Backend, Database};
@@ -95,6 +96,10 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     .context("starting the hosted banks and their ledger")?;
     let demo = load_demo(&db, &identity, &fps, &banks, config).await?;
     let corpid = Arc::new(bauhinia_corpid::CorpIdService::new(&db));
+    // Corporate login (the `corpid` scope) asks the business directory who represents what.
+    provider
+        .set_corporate_directory(Arc::clone(&corpid) as Arc<dyn CorporateDirectory>)
+        .map_err(|_| anyhow::anyhow!("the OpenID Provider was given a business directory twice"))?;
     if demo && db.meta("demo_corpid").await?.is_none() {
         let now_s = bauhinia_core::background::now_ms() / 1_000;
         let registered = bauhinia_corpid::demo::load(&corpid, &identity, now_s)
