@@ -15,6 +15,7 @@ import { randomInt } from 'node:crypto';
 import * as client from 'openid-client';
 import { ADMIN_TOKEN, BASE_URL, REDIRECT_URI, clientKey, http, registerService } from './lib/oidc.mjs';
 import { Resident, consentForm, hiddenInputs } from './lib/front-channel.mjs';
+import { launchBrowser, newContext, screenshot } from './support.mjs';
 
 let chan; // administrator of both businesses
 let lee; // a user of the first business only
@@ -186,6 +187,24 @@ test('corpid with openid-client: a representative of two businesses must choose,
   const radios = form.inputs.filter((i) => i.name === 'business' && i.type === 'radio');
   assert.equal(radios.length, 2, 'two businesses to choose from');
   assert.ok(radios.every((r) => !('checked' in r) && 'required' in r), 'neither is chosen for the resident; a choice is required');
+  // The same page in Chromium, with the resident's cookies: the choice in three languages.
+  const browser = await launchBrowser();
+  try {
+    const context = await newContext(browser);
+    await context.addCookies(chan.jar.forBrowser());
+    const page = await context.newPage();
+    for (const lang of ['zh-Hant', 'zh-Hans', 'en']) {
+      await page.goto(`${BASE_URL}/prefs?lang=${lang}&next=${encodeURIComponent(`/oauth2/interaction/${id}`)}`);
+      assert.equal(await page.locator('input[name="business"]').count(), 2, `${lang}: two choices`);
+      for (const b of [first, second]) {
+        const name = lang === 'en' ? b.name_en : b.name_zh;
+        assert.ok(await page.getByText(name).isVisible(), `${lang}: ${name} is shown`);
+      }
+      await screenshot(page, `corpid-choose-business-${lang}`);
+    }
+  } finally {
+    await browser.close();
+  }
   const unchosen = await chan.decide(id, [], 'approve', hiddenInputs(form));
   await unchosen.text();
   assert.equal(unchosen.status, 400, 'an approval naming no business is refused');

@@ -51,6 +51,12 @@ export class CookieJar {
     return [...this.#cookies.values()].some((c) => c.name === name);
   }
 
+  /** The cookies as Playwright's `context.addCookies` takes them, to hand a session to Chromium. */
+  forBrowser() {
+    const { hostname } = new URL(BASE_URL);
+    return [...this.#cookies.values()].map(({ name, value, path }) => ({ name, value, domain: hostname, path }));
+  }
+
   /** fetch with this jar's cookies; posts carry the site's Origin, as a browser's do. */
   async fetch(target, init = {}) {
     const url = new URL(target, BASE_URL + '/');
