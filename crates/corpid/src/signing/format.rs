@@ -48,7 +48,7 @@ pub struct Header {
 }
 
 /// The business a signature is for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessClaim {
     pub brn: String,
@@ -356,4 +356,140 @@ fn check_payload(payload: &Payload) -> Result<SigningKind, FormatError> {
         return Err(invalid("approvals", "two approvals by the same signatory"));
     }
     Ok(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn payload() -> Payload {
+        Payload {
+            hash_alg: "sha256".into(),
+            document_hash: "ab".repeat(32),
+            document_name: "Board resolution.pdf".into(),
+            signed_at: 1_790_000_000,
+            request_id: "0b8e3f3e-4a55-4a0c-9d1c-5f0f9f3a2b11".into(),
+            kind: "corporate".into(),
+            business: BusinessClaim {
+                brn: "12345678".into(),
+                name_en: "Harbour Trading Limited".into(),
+                name_zh: None,
+            },
+            approvals: vec![ApprovalClaim {
+                signer: "0123456789abcdef0123456789abcdef".into(),
+                name: "CHAN, Tai Man".into(),
+                role: "authorised_signatory".into(),
+                agent_brn: None,
+                delegation_id: None,
+                approved_at: 1_790_000_000,
+            }],
+        }
+    }
+
+    fn signed(payload: &Payload) -> String {
+        let (root, _) = bauhinia_identity::signing::ca::new_root(1_790_000_000).expect("root");
+        let key = bauhinia_identity::signing::ca::new_key().expect("key");
+        let unsigned = Unsigned::new(payload).expect("payload");
+        let (protected, input) = unsigned
+            .signing_input(SignerKind::Company, &[&root])
+            .expect("header");
+        let signature = jose::sign_raw(Alg::ES256, &key, input.as_bytes()).expect("signs");
+        unsigned
+            .serialize(&[(protected, signature)])
+            .expect("serializes")
+    }
+
+    #[test]
+    fn sign_then_parse() {
+        let text = signed(&payload());
+        let parsed = parse(&text).expect("parses");
+        assert_eq!(parsed.payload, payload());
+        assert_eq!(parsed.kind, SigningKind::Corporate);
+        assert_eq!(parsed.entries.len(), 1);
+        assert!(text.starts_with("{\"payload\":\""));
+    }
+
+    #[test]
+    fn strict_parsing_names_what_is_wrong() {
+        let with = |f: &dyn Fn(&mut Payload)| {
+            let mut p = payload();
+            f(&mut p);
+            signed(&p)
+        };
+        let cases: Vec<(String, &str)> = vec![
+            ("[]".into(), "JWS JSON serialization"),
+            (
+                "{\"payload\":\"e30\",\"signatures\":[],\"x\":1}".into(),
+                "unknown field",
+            ),
+            ("a".repeat(SIGNATURE_LEN_MAX + 1), "longer"),
+            (with(&|p| p.kind = "chop".into()), "type"),
+            (with(&|p| p.business.brn = "1234".into()), "brn"),
+            (with(&|p| p.approvals.clear()), "approvals"),
+            (with(&|p| p.approvals[0].role = "user".into()), "role"),
+            (
+                with(&|p| p.approvals[0].agent_brn = Some("23456789".into())),
+                "come together",
+            ),
+            (
+                with(&|p| p.approvals[0].approved_at = p.signed_at + 1),
+                "approved_at",
+            ),
+            (
+                with(&|p| {
+                    let twin = p.approvals[0].clone();
+                    p.approvals.push(twin);
+                }),
+                "same signatory",
+            ),
+            // Integrated needs a person's signature before the company's.
+            (
+                with(&|p| p.kind = "integrated".into()),
+                "holds 2 signatures",
+            ),
+            (
+                with(&|p| p.document_hash = "AB".repeat(32)),
+                "document_hash",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = parse(&text).expect_err(expected).to_string();
+            assert!(error.contains(expected), "{expected:?} not in {error:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn parse_never_panics_on_any_text(text in ".{0,600}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn parse_never_panics_on_general_shaped_text(
+            payload in "[A-Za-z0-9_-]{0,200}",
+            entries in proptest::collection::vec(("[A-Za-z0-9_-]{0,120}", "[A-Za-z0-9_-]{0,90}"), 0..4),
+        ) {
+            let signatures: Vec<serde_json::Value> = entries
+                .iter()
+                .map(|(p, s)| serde_json::json!({ "protected": p, "signature": s }))
+                .collect();
+            let text = serde_json::json!({ "payload": payload, "signatures": signatures }).to_string();
+            prop_assert!(parse(&text).is_err());
+        }
+
+        #[test]
+        fn parse_never_panics_on_json_payloads(
+            members in proptest::collection::btree_map("[a-z_]{1,14}", any::<i64>(), 0..8),
+        ) {
+            let text = serde_json::json!({
+                "payload": URL_SAFE_NO_PAD.encode(serde_json::to_vec(&members).unwrap_or_default()),
+                "signatures": [],
+            })
+            .to_string();
+            prop_assert!(parse(&text).is_err());
+        }
+    }
 }

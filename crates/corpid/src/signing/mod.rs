@@ -18,6 +18,7 @@
 //! signature, a log or an audit detail.
 
 pub mod format;
+pub mod http;
 pub mod service;
 pub mod store;
 pub mod verify;

@@ -28,13 +28,30 @@ pub const CHAIN_CACHE_MAX: usize = 65_536;
 /// The `typ` of a signed certificate status answer.
 pub const STATUS_TYP: &str = "bauhinia-certificate-status+jws";
 
-/// Chains already verified against the root: fingerprint → OpenSSL's verdict.
+/// What verification may remember because it cannot change: chains already verified against
+/// the root (fingerprint → OpenSSL's verdict), and signatures found on record.
 #[derive(Debug, Default)]
 pub struct ChainCache {
     verdicts: RwLock<HashMap<[u8; 32], Result<(), String>>>,
+    on_record: RwLock<std::collections::HashSet<[u8; 32]>>,
 }
 
 impl ChainCache {
+    fn on_record(&self, fingerprint: &[u8; 32]) -> bool {
+        self.on_record
+            .read()
+            .is_ok_and(|known| known.contains(fingerprint))
+    }
+
+    fn remember_on_record(&self, fingerprint: [u8; 32]) {
+        if let Ok(mut known) = self.on_record.write() {
+            if known.len() >= CHAIN_CACHE_MAX {
+                known.clear();
+            }
+            known.insert(fingerprint);
+        }
+    }
+
     fn check(
         &self,
         root: &X509Ref,
@@ -223,13 +240,8 @@ impl CompanySigning {
                 .await?,
         );
         let on_record = self
-            .store
-            .request(&parsed.payload.request_id)
-            .await?
-            .is_some_and(|row| {
-                row.status == RequestStatus::Approved.as_str()
-                    && row.signature.as_deref() == Some(text.trim())
-            });
+            .on_record(&parsed.payload.request_id, text.trim())
+            .await?;
         if !on_record {
             errors.push(Issue::NotOnRecord);
         }
@@ -249,6 +261,24 @@ impl CompanySigning {
             signatures: reports,
             errors,
         })
+    }
+
+    /// Whether an approved request of this installation produced exactly `text`. An approved
+    /// request never changes again (approval is final and its signature immutable), so a
+    /// positive answer is remembered by the SHA-256 of the text; a negative one is always
+    /// read again.
+    async fn on_record(&self, request_id: &str, text: &str) -> Result<bool, CorpIdError> {
+        let fingerprint = openssl::sha::sha256(text.as_bytes());
+        if self.chains.on_record(&fingerprint) {
+            return Ok(true);
+        }
+        let found = self.store.request(request_id).await?.is_some_and(|row| {
+            row.status == RequestStatus::Approved.as_str() && row.signature.as_deref() == Some(text)
+        });
+        if found {
+            self.chains.remember_on_record(fingerprint);
+        }
+        Ok(found)
     }
 
     /// When the certificate was revoked (and why) by this installation's records; an unknown

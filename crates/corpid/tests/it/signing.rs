@@ -292,6 +292,24 @@ async fn suite(db: &Database) {
     let other = DocumentHash::from_bytes(&sha256(b"another")).unwrap();
     let report = f.company.verify(&corporate, Some(&other), t).await.unwrap();
     assert_eq!(issue_codes(&report.errors), ["document_hash_mismatch"]);
+    // The same through the public endpoint.
+    let (answer, body) = post_verify(&f, serde_json::json!({ "signature": altered })).await;
+    assert_eq!(answer, 200);
+    assert_eq!(body["valid"], false);
+    assert_eq!(body["errors"][0]["code"], "signature_mismatch");
+    let (answer, body) = post_verify(&f, serde_json::json!({ "signature": corporate })).await;
+    assert_eq!(
+        (answer, body["valid"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
+    assert_eq!(body["business"]["brn"], A);
+    assert_eq!(body["approvals"][0]["role"], "authorised_signatory");
+    let (answer, body) = post_verify(&f, serde_json::json!({ "signature": "a.b.c" })).await;
+    assert_eq!(
+        (answer, body["code"].as_str()),
+        (422, Some("corpid.signature_malformed"))
+    );
     // Not a company signature at all: a precise problem.
     let error = f
         .company
@@ -551,6 +569,22 @@ async fn suite(db: &Database) {
         f.company.get(&c_request, "someone-else", t).await,
         Err(CorpIdError::SigningRequestNotFound)
     ));
+}
+
+async fn post_verify(f: &Fixture, body: serde_json::Value) -> (u16, serde_json::Value) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let router = bauhinia_corpid::signing::http::public_router(Arc::new(f.company.clone()))
+        .split_for_parts()
+        .0;
+    let request = axum::http::Request::post("/api/corpid/v1/signing/verify")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap())
 }
 
 fn status_json(jws: &str) -> serde_json::Value {
