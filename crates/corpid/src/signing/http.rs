@@ -17,8 +17,9 @@ use axum::{Json, Router};
 use bauhinia_core::extract::ApiJson;
 use bauhinia_core::{ErrorCode, FieldError, Problem, ProblemDocument};
 use bauhinia_identity::domain::signing::DocumentHash;
-use bauhinia_identity::oidc::request::{param, parse_params};
-use bauhinia_identity::oidc::{OAuthError, Provider};
+use bauhinia_identity::oidc::request::param;
+use bauhinia_identity::oidc::Provider;
+use bauhinia_identity::signing::requests_http::authenticated_form;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -206,33 +207,12 @@ fn view(request: &CompanyRequest) -> Response {
 
 type Form = std::collections::BTreeMap<String, Vec<String>>;
 
-/// Parses the form and authenticates the service: its client id and the form.
 async fn service(
     state: &RequestsState,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<(String, Form), Response> {
-    let form_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !form_type {
-        return Err(OAuthError::invalid_request(
-            "the body must be application/x-www-form-urlencoded",
-        )
-        .into_response());
-    }
-    let params = parse_params(body);
-    let client = state
-        .provider
-        .authenticate_service(headers, &params)
-        .await
-        .map_err(IntoResponse::into_response)?;
-    Ok((client.client_id, params))
+    authenticated_form(&state.provider, headers, body).await
 }
 
 fn answer(result: Result<CompanyRequest, CorpIdError>, status: StatusCode) -> Response {
