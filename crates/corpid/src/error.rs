@@ -3,6 +3,7 @@
 use bauhinia_core::{ErrorCode, FieldError, Problem};
 use bauhinia_store::StoreError;
 
+use crate::domain::signing::ApprovalRefusal;
 use crate::domain::{AccessRefusal, FieldFault};
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,22 @@ pub enum CorpIdError {
         committed: usize,
         source: Box<CorpIdError>,
     },
+    #[error("invalid company signing request")]
+    SigningInvalid(Vec<FieldFault>),
+    #[error("no company signing request with this id is open to the caller")]
+    SigningRequestNotFound,
+    #[error("the company signing request is {0}")]
+    SigningRequestNotPending(String),
+    #[error("the company signing request expired")]
+    SigningRequestExpired,
+    #[error("approval refused: {0}")]
+    Approval(ApprovalRefusal),
+    #[error("not a Bauhinia company signature: {0}")]
+    SignatureMalformed(bauhinia_identity::signing::format::FormatError),
+    #[error("signing: {0}")]
+    Signing(#[from] bauhinia_identity::signing::SigningError),
+    #[error("cryptography failed: {0}")]
+    Crypto(#[from] openssl::error::ErrorStack),
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -83,6 +100,35 @@ impl From<CorpIdError> for Problem {
             CorpIdError::LicenceNotFound => Problem::new(ErrorCode::CorpidLicenceNotFound),
             CorpIdError::LicenceExists => Problem::new(ErrorCode::CorpidLicenceExists),
             CorpIdError::LicenceLimit => Problem::new(ErrorCode::CorpidLicenceLimit),
+            CorpIdError::SigningInvalid(faults) => {
+                Problem::new(ErrorCode::CorpidSigningRequestInvalid).errors(
+                    faults
+                        .into_iter()
+                        .map(|f| FieldError::new(f.field, f.message))
+                        .collect(),
+                )
+            }
+            CorpIdError::SigningRequestNotFound => {
+                Problem::new(ErrorCode::CorpidSigningRequestNotFound)
+            }
+            CorpIdError::SigningRequestNotPending(status) => {
+                Problem::new(ErrorCode::CorpidSigningRequestNotPending)
+                    .detail(format!("the request is {status}"))
+            }
+            CorpIdError::SigningRequestExpired => {
+                Problem::new(ErrorCode::CorpidSigningRequestExpired)
+            }
+            CorpIdError::Approval(refusal) => Problem::new(match refusal {
+                ApprovalRefusal::RoleInsufficient => ErrorCode::CorpidSigningRoleInsufficient,
+                ApprovalRefusal::NotRepresentative => ErrorCode::CorpidSigningNotRepresentative,
+                ApprovalRefusal::DelegationEnded => ErrorCode::CorpidSigningDelegationEnded,
+                ApprovalRefusal::AlreadyApproved => ErrorCode::CorpidSigningAlreadyApproved,
+                ApprovalRefusal::BusinessInactive => ErrorCode::CorpidSigningBusinessInactive,
+            }),
+            CorpIdError::SignatureMalformed(e) => Problem::new(ErrorCode::CorpidSignatureMalformed)
+                .detail(e.to_string())
+                .errors(vec![FieldError::new("/signature", e.to_string())]),
+            CorpIdError::Signing(e) => Problem::from(e),
             CorpIdError::Store(StoreError::Sqlx(
                 sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
             )) => {

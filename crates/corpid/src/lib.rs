@@ -7,7 +7,8 @@
 //! Layers: `domain` (rules, no I/O) ← `store` (SQLite / PostgreSQL) ← `service`
 //! ([`CorpIdService`], which is also the OpenID Provider's [`CorporateDirectory`]) ← `http`
 //! (the operator's and the business administrator's APIs, JSON shapes in `wire`). `demo`
-//! holds the synthetic businesses of a demo installation.
+//! holds the synthetic businesses of a demo installation. `signing` is company signatures (the
+//! company "chop", corporate and integrated signing, verification).
 //!
 //! [`CorporateDirectory`]: bauhinia_identity::corporate::CorporateDirectory
 
@@ -16,6 +17,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod service;
+pub mod signing;
 pub mod store;
 pub mod wire;
 

@@ -56,7 +56,7 @@ pub struct BusinessRow {
     pub updated_at_s: i64,
 }
 
-const BUSINESS_COLUMNS: &str =
+pub(crate) const BUSINESS_COLUMNS: &str =
     "id, brn, kind, form, status, name_en, name_zh, address, registered_on, directors, \
                                 signatories_required, created_at_s, updated_at_s";
 
@@ -371,7 +371,25 @@ impl CorpIdStore {
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;
-            let detail = serde_json::json!({ "from": current.as_str(), "to": next.as_str(), "reason": reason });
+            // A business that may not act signs nothing: its company certificate is revoked
+            // with the move (a reactivated business gets a new key on its next signature).
+            let revoked_keys: Vec<String> = if next == Status::Active {
+                Vec::new()
+            } else {
+                sqlx::query_scalar(
+                    "UPDATE corpid_signing_keys SET status = 'revoked', revoked_at_s = $2, \
+                     revocation_reason = $3 WHERE business_id = $1 AND status = 'active' RETURNING serial",
+                )
+                .bind(&id)
+                .bind(now)
+                .bind(next.as_str())
+                .fetch_all(&mut *tx)
+                .await?
+            };
+            let detail = serde_json::json!({
+                "from": current.as_str(), "to": next.as_str(), "reason": reason,
+                "revoked_certificates": revoked_keys,
+            });
             append(&mut tx, &event(caller, change.action(), &id, detail)).await?;
             next
         }))

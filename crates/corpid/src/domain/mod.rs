@@ -1,12 +1,14 @@
 //! CorpID's rules, pure: no I/O, no SQL, no HTTP, no JSON. `brn` (the Business Registration
 //! number), `business` (legal forms, status moves, names, addresses, directors), `access`
 //! (roles, who may change what, the last-administrator rule, delegations and which
-//! representation wins), `licence` (licences and permits a business keeps).
+//! representation wins), `licence` (licences and permits a business keeps), `signing`
+//! (company signatures: the three types, how many approvals, who may approve).
 
 pub mod access;
 pub mod brn;
 pub mod business;
 pub mod licence;
+pub mod signing;
 
 pub use access::{
     check_change, check_grant, check_revoke, check_role_change, preferred, AccessRefusal,

@@ -10,3 +10,4 @@
 )]
 
 mod conformance;
+mod signing;

@@ -150,15 +150,54 @@ pub fn issue_signing_certificate(
     name.append_entry_by_nid(Nid::COUNTRYNAME, COUNTRY)?;
     name.append_entry_by_nid(Nid::COMMONNAME, &subject.english_name)?;
     name.append_entry_by_nid(Nid::SERIALNUMBER, &subject.signer_id)?;
-    let name = name.build();
-    let not_after_s = (now_s + CERTIFICATE_LIFETIME_S).min(unix_time(issuing.not_after())?);
-    let mut builder = builder(
-        &name,
-        issuing.subject_name(),
-        public_key,
-        now_s,
-        not_after_s,
+    issue_end_entity(issuing, issuing_key, &name.build(), public_key, now_s)
+}
+
+/// The semantics identifier prefix of an organisation identifier under ETSI EN 319 412-1 §5.1.4:
+/// `NTR` (a national trade register), the country, `-`, then the register's number (the BRN).
+pub const ORGANIZATION_IDENTIFIER_PREFIX: &str = "NTRHK-";
+
+/// Who an organisation's certificate (a company "chop") names: the business, never a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganisationSubject {
+    /// The registered English name.
+    pub name_en: String,
+    /// The Business Registration number (8 digits).
+    pub brn: String,
+}
+
+/// An organisation's document-signing certificate for `public_key`, issued now by the issuing
+/// CA: subject `C=HK, O=<name>, CN=<name>, serialNumber=<BRN>,
+/// organizationIdentifier=NTRHK-<BRN>`, with the same extensions as a resident's.
+pub fn issue_organisation_certificate(
+    issuing: &X509Ref,
+    issuing_key: &PKeyRef<Private>,
+    subject: &OrganisationSubject,
+    public_key: &PKeyRef<Public>,
+    now_s: i64,
+) -> Result<X509, ErrorStack> {
+    let mut name = X509NameBuilder::new()?;
+    name.append_entry_by_nid(Nid::COUNTRYNAME, COUNTRY)?;
+    name.append_entry_by_nid(Nid::ORGANIZATIONNAME, &subject.name_en)?;
+    name.append_entry_by_nid(Nid::COMMONNAME, &subject.name_en)?;
+    name.append_entry_by_nid(Nid::SERIALNUMBER, &subject.brn)?;
+    name.append_entry_by_text(
+        "organizationIdentifier",
+        &format!("{ORGANIZATION_IDENTIFIER_PREFIX}{}", subject.brn),
     )?;
+    issue_end_entity(issuing, issuing_key, &name.build(), public_key, now_s)
+}
+
+/// An end-entity document-signing certificate (see the profile above) for `name`.
+fn issue_end_entity(
+    issuing: &X509Ref,
+    issuing_key: &PKeyRef<Private>,
+    name: &X509NameRef,
+    public_key: &PKeyRef<Public>,
+    now_s: i64,
+) -> Result<X509, ErrorStack> {
+    let not_after_s = (now_s + CERTIFICATE_LIFETIME_S).min(unix_time(issuing.not_after())?);
+    let mut builder = builder(name, issuing.subject_name(), public_key, now_s, not_after_s)?;
     builder.append_extension(BasicConstraints::new().critical().build()?)?;
     builder.append_extension(
         KeyUsage::new()
@@ -368,6 +407,34 @@ mod tests {
         assert_eq!(
             unix_time(leaf.not_after()).expect("t"),
             unix_time(issuing.not_after()).expect("t")
+        );
+    }
+
+    #[test]
+    fn an_organisation_certificate_names_the_business_and_chains() {
+        let (root, root_key) = new_root(NOW).expect("root");
+        let (issuing, issuing_key) = new_issuing(&root, &root_key, NOW).expect("issuing");
+        let key = new_key().expect("key");
+        let public =
+            PKey::public_key_from_der(&key.public_key_to_der().expect("der")).expect("pub");
+        let subject = OrganisationSubject {
+            name_en: "Harbour Trading Limited".into(),
+            brn: "12345678".into(),
+        };
+        let leaf = issue_organisation_certificate(&issuing, &issuing_key, &subject, &public, NOW)
+            .expect("leaf");
+        assert_eq!(
+            verify_chain(&root, std::slice::from_ref(&issuing), &leaf).expect("runs"),
+            Ok(())
+        );
+        assert_eq!(
+            name_text(leaf.subject_name()),
+            "organizationIdentifier=NTRHK-12345678,serialNumber=12345678,\
+             CN=Harbour Trading Limited,O=Harbour Trading Limited,C=HK"
+        );
+        assert_eq!(
+            name_entry(leaf.subject_name(), Nid::SERIALNUMBER).as_deref(),
+            Some("12345678")
         );
     }
 

@@ -177,11 +177,7 @@ pub fn parse(text: &str) -> Result<ParsedSignature, FormatError> {
     check_header(&header)?;
     check_payload(&payload)?;
     let chain = decode_chain(&header.x5c)?;
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature_b64)
-        .map_err(|_| FormatError::Base64("signature"))?;
-    let signature = <[u8; ES256_SIGNATURE_BYTES]>::try_from(signature.as_slice())
-        .map_err(|_| FormatError::SignatureLength(signature.len()))?;
+    let signature = decode_signature(signature_b64)?;
     Ok(ParsedSignature {
         header,
         payload,
@@ -191,7 +187,17 @@ pub fn parse(text: &str) -> Result<ParsedSignature, FormatError> {
     })
 }
 
-fn json_part<T: serde::de::DeserializeOwned>(
+/// An ES256 signature in base64url: exactly [`ES256_SIGNATURE_BYTES`] bytes.
+pub fn decode_signature(text: &str) -> Result<[u8; ES256_SIGNATURE_BYTES], FormatError> {
+    let signature = URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| FormatError::Base64("signature"))?;
+    <[u8; ES256_SIGNATURE_BYTES]>::try_from(signature.as_slice())
+        .map_err(|_| FormatError::SignatureLength(signature.len()))
+}
+
+/// A base64url part holding JSON of type `T` (`name` says which part, in errors).
+pub fn json_part<T: serde::de::DeserializeOwned>(
     part: &str,
     name: &'static str,
 ) -> Result<T, FormatError> {
@@ -212,20 +218,67 @@ fn check_header(header: &Header) -> Result<(), FormatError> {
 }
 
 fn check_payload(payload: &Payload) -> Result<(), FormatError> {
+    check_document(&DocumentClaims {
+        hash_alg: &payload.hash_alg,
+        document_hash: &payload.document_hash,
+        document_name: &payload.document_name,
+        signed_at: payload.signed_at,
+        request_id: &payload.request_id,
+    })?;
+    check_signer_id(&payload.signer, "signer")?;
+    if let Some(hkid_hash) = &payload.hkid_hash {
+        let ok = URL_SAFE_NO_PAD
+            .decode(hkid_hash)
+            .is_ok_and(|bytes| bytes.len() == 32);
+        if !ok {
+            return Err(FormatError::Payload(
+                "hkid_hash",
+                "must be 32 bytes in base64url".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The members every Bauhinia signature payload shares, as received.
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentClaims<'a> {
+    pub hash_alg: &'a str,
+    pub document_hash: &'a str,
+    pub document_name: &'a str,
+    pub signed_at: i64,
+    pub request_id: &'a str,
+}
+
+fn is_lower_hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// A signer id (32 lower-case hexadecimal digits) in the payload member `member`.
+pub fn check_signer_id(signer: &str, member: &'static str) -> Result<(), FormatError> {
+    if is_lower_hex(signer, 32) {
+        Ok(())
+    } else {
+        Err(FormatError::Payload(
+            member,
+            "must be 32 lower-case hexadecimal digits".into(),
+        ))
+    }
+}
+
+/// Checks the shared members: the documented shapes, exactly.
+pub fn check_document(payload: &DocumentClaims<'_>) -> Result<(), FormatError> {
     let invalid = |member: &'static str, why: &str| FormatError::Payload(member, why.to_owned());
     if payload.hash_alg != HASH_ALG {
         return Err(invalid("hash_alg", "must be sha256"));
     }
-    let is_lower_hex = |text: &str, len: usize| {
-        text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    };
-    if !is_lower_hex(&payload.document_hash, 64) || decode_hex(&payload.document_hash).is_none() {
+    if !is_lower_hex(payload.document_hash, 64) || decode_hex(payload.document_hash).is_none() {
         return Err(invalid(
             "document_hash",
             "must be 64 lower-case hexadecimal digits",
         ));
     }
-    match DocumentName::parse(&payload.document_name) {
+    match DocumentName::parse(payload.document_name) {
         Ok(name) if name.as_str() == payload.document_name => {}
         _ => return Err(invalid("document_name", "not a valid document name")),
     }
@@ -235,27 +288,15 @@ fn check_payload(payload: &Payload) -> Result<(), FormatError> {
             "must be a Unix time between 1970 and 9999",
         ));
     }
-    if uuid::Uuid::try_parse(&payload.request_id).is_err() {
+    if uuid::Uuid::try_parse(payload.request_id).is_err() {
         return Err(invalid("request_id", "must be a UUID"));
-    }
-    if !is_lower_hex(&payload.signer, 32) {
-        return Err(invalid(
-            "signer",
-            "must be 32 lower-case hexadecimal digits",
-        ));
-    }
-    if let Some(hkid_hash) = &payload.hkid_hash {
-        let ok = URL_SAFE_NO_PAD
-            .decode(hkid_hash)
-            .is_ok_and(|bytes| bytes.len() == 32);
-        if !ok {
-            return Err(invalid("hkid_hash", "must be 32 bytes in base64url"));
-        }
     }
     Ok(())
 }
 
-fn decode_chain(x5c: &[String]) -> Result<Vec<X509>, FormatError> {
+/// The certificates of an `x5c` header: 1 to [`X5C_CERTS_MAX`] DER certificates in standard
+/// base64.
+pub fn decode_chain(x5c: &[String]) -> Result<Vec<X509>, FormatError> {
     if x5c.is_empty() || x5c.len() > X5C_CERTS_MAX {
         return Err(FormatError::Chain(format!("{} certificates", x5c.len())));
     }

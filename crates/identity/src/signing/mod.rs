@@ -26,6 +26,7 @@ pub mod store;
 pub mod verify;
 
 pub use service::{
-    KeyStatus, SigningCertificate, SigningError, SigningRequest, SigningService, SigningTarget,
+    CaCertificates, IssuedCertificate, KeyStatus, ResidentSignature, SigningCertificate,
+    SigningError, SigningRequest, SigningService, SigningTarget,
 };
 pub use verify::{VerificationIssue, VerificationReport};

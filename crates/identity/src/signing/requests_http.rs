@@ -65,9 +65,10 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// Parses the form and authenticates the service.
-async fn service(
-    state: &SigningRequestsState,
+/// Parses the form and authenticates the service, as the token endpoint does: the client id
+/// and the form. Also the gate of other crates' service-facing signing routes (CorpID's).
+pub async fn authenticated_form(
+    provider: &Provider,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<(String, std::collections::BTreeMap<String, Vec<String>>), Response> {
@@ -86,12 +87,19 @@ async fn service(
         .into_response());
     }
     let params = parse_params(body);
-    let client = state
-        .provider
+    let client = provider
         .authenticate_service(headers, &params)
         .await
         .map_err(IntoResponse::into_response)?;
     Ok((client.client_id, params))
+}
+
+async fn service(
+    state: &SigningRequestsState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(String, std::collections::BTreeMap<String, Vec<String>>), Response> {
+    authenticated_form(&state.provider, headers, body).await
 }
 
 async fn create(

@@ -392,9 +392,19 @@ impl SigningService {
         resident_id: &str,
         actor: &str,
     ) -> Result<SigningCertificate, SigningError> {
+        self.enrol_at(resident_id, actor, self.now_s()).await
+    }
+
+    /// [`Self::enrol`] with the certificate valid from `now_s`: a caller that signs at a time
+    /// it has already read enrols at that time, so the certificate covers it.
+    pub async fn enrol_at(
+        &self,
+        resident_id: &str,
+        actor: &str,
+        now_s: i64,
+    ) -> Result<SigningCertificate, SigningError> {
         let authority = self.authority().await?;
         let resident = self.resident_row(resident_id).await?;
-        let now_s = self.now_s();
         let issuing_key = self.open_key(
             &ca_context(&authority.issuing_id),
             &authority.issuing_key_sealed,
@@ -815,5 +825,121 @@ impl SigningService {
         row.status = RequestStatus::Cancelled.as_str().into();
         row.decided_at_s = Some(now_s);
         self.view(&row, now_s)
+    }
+}
+
+/// The installation's CA certificates, for a verifier in another crate.
+#[derive(Debug, Clone)]
+pub struct CaCertificates {
+    /// The trust anchor.
+    pub root: X509,
+    pub issuing: X509,
+}
+
+/// A resident's ES256 signature over bytes another crate's format chose.
+#[derive(Debug, Clone)]
+pub struct ResidentSignature {
+    /// `r ‖ s`, 64 bytes.
+    pub signature: Vec<u8>,
+    /// The resident's certificate that verifies it.
+    pub certificate: X509,
+    pub key_id: String,
+    pub serial: String,
+}
+
+/// A certificate this installation issued to a resident, and when it was revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCertificate {
+    pub certificate_der: Vec<u8>,
+    pub revoked_at_s: Option<i64>,
+}
+
+/// Seams for other crates' signatures (CorpID's company signatures): they reuse this CA and
+/// residents' keys without this crate knowing their formats or their rules. Every caller
+/// audits what it does with them in its own transaction.
+impl SigningService {
+    /// The root and issuing CA certificates.
+    pub async fn ca_certificates(&self) -> Result<CaCertificates, SigningError> {
+        let authority = self.authority().await?;
+        Ok(CaCertificates {
+            root: authority.root.clone(),
+            issuing: authority.issuing.clone(),
+        })
+    }
+
+    /// A certificate for an organisation's key, issued by the issuing CA, valid from `now_s`. The caller keeps
+    /// the key (sealed) and the certificate, and answers for revoking it.
+    pub async fn issue_organisation_certificate(
+        &self,
+        subject: &ca::OrganisationSubject,
+        public_key: &openssl::pkey::PKeyRef<openssl::pkey::Public>,
+        now_s: i64,
+    ) -> Result<X509, SigningError> {
+        let authority = self.authority().await?;
+        let issuing_key = self.open_key(
+            &ca_context(&authority.issuing_id),
+            &authority.issuing_key_sealed,
+        )?;
+        Ok(ca::issue_organisation_certificate(
+            &authority.issuing,
+            &issuing_key,
+            subject,
+            public_key,
+            now_s,
+        )?)
+    }
+
+    /// An ES256 signature by the issuing CA over `input` (signed status answers: a verifier
+    /// checks them with the issuing CA's certificate, which chains to the root).
+    pub async fn sign_with_issuing_ca(&self, input: &[u8]) -> Result<Vec<u8>, SigningError> {
+        let authority = self.authority().await?;
+        let issuing_key = self.open_key(
+            &ca_context(&authority.issuing_id),
+            &authority.issuing_key_sealed,
+        )?;
+        crate::jose::sign_raw(crate::jose::Alg::ES256, &issuing_key, input)
+            .map_err(|e| SigningError::Corrupt(format!("signing: {e}")))
+    }
+
+    /// The resident's ES256 signature over `input` with their active key, which must be valid
+    /// at `at_s`; [`SigningError::NotEnrolled`] otherwise. The caller has had the resident's
+    /// approval for exactly this input.
+    pub async fn sign_as_resident(
+        &self,
+        resident_id: &str,
+        input: &[u8],
+        at_s: i64,
+    ) -> Result<ResidentSignature, SigningError> {
+        let key_row = self
+            .store
+            .active_key(resident_id)
+            .await?
+            .filter(|key| key.not_before_s <= at_s && at_s <= key.not_after_s)
+            .ok_or(SigningError::NotEnrolled)?;
+        let key = self.open_key(&key_context(&key_row.id), &key_row.private_key_sealed)?;
+        let signature = crate::jose::sign_raw(crate::jose::Alg::ES256, &key, input)
+            .map_err(|e| SigningError::Corrupt(format!("signing: {e}")))?;
+        Ok(ResidentSignature {
+            signature,
+            certificate: X509::from_der(&key_row.certificate_der)?,
+            key_id: key_row.id,
+            serial: key_row.serial,
+        })
+    }
+
+    /// The resident certificate with this serial (upper-case hexadecimal), if this
+    /// installation issued it.
+    pub async fn issued_certificate(
+        &self,
+        serial: &str,
+    ) -> Result<Option<IssuedCertificate>, SigningError> {
+        Ok(self
+            .store
+            .key_by_serial(serial)
+            .await?
+            .map(|row| IssuedCertificate {
+                certificate_der: row.certificate_der,
+                revoked_at_s: row.revoked_at_s,
+            }))
     }
 }
