@@ -58,6 +58,7 @@ const REQUEST_TIMEOUT_S: u64 = 30;
         (name = "exchange-admin", description = "The consented data exchange's operator: register participants, suspend and reactivate them, replace their keys, set or clear their webhook endpoints, list dead letters and replay them. Needs the administrator token; every change is audited."),
         (name = "banks", description = "The participant banks this installation hosts (customers' accounts, paying through FPS): the list, an account's balances and cash deposits at the counter (the administrator token). Customers use the portal (/pay)."),
         (name = "corpid", description = "数码企业身份 CorpID for a business's representatives (the resident's session): the businesses the resident may act for, a business's details, representatives and their roles (administrator, authorised signatory, user), time-bound delegations to agent businesses, licences and the signing policy. Representatives read; administrators change; every change is audited."),
+        (name = "corpid-signing", description = "数码企业身份 CorpID company signatures: public verification of a document hash against a company, personal or integrated signature (which business, which people in which roles, valid at the time of signing, revocation), and the CA-signed status of a certificate by serial."),
         (name = "corpid-admin", description = "数码企业身份 CorpID's operator: register a business with its first administrator, show one, suspend, reactivate, dissolve. Needs the administrator token; every change is audited."),
         (name = "opendata-admin", description = "開放數據 Open data's operator: publishers' API tokens for the CKAN Action API's writes — issue (the secret is shown once), list, revoke. Needs the administrator token; every change is audited."),
         (name = "operations", description = "Health, readiness, metrics and this document"),
@@ -221,6 +222,9 @@ pub struct AppState {
     /// 数码企业身份 CorpID: the business directory; also what the OpenID Provider asks as its
     /// `CorporateDirectory` for the `corpid` scope.
     pub corpid: Arc<bauhinia_corpid::CorpIdService>,
+    /// CorpID's company signatures: the businesses' keys and certificates, signing requests
+    /// approved by their signatories, and public verification.
+    pub company_signing: Arc<bauhinia_corpid::signing::CompanySigning>,
 }
 
 /// The OpenAPI document and the API routes, built together so neither can lack the other.
@@ -288,6 +292,9 @@ fn api(state: &AppState) -> (Router, OpenApi) {
                 admin: Arc::clone(&state.admin_token),
             },
         ))
+        .merge(bauhinia_corpid::signing::http::public_router(Arc::clone(
+            &state.company_signing,
+        )))
         .merge(bauhinia_opendata::admin::router(
             bauhinia_opendata::admin::AdminState {
                 opendata: Arc::clone(&state.opendata),
@@ -388,6 +395,12 @@ pub fn build(state: AppState, limits: Limits) -> Router {
             bauhinia_identity::signing::requests_http::SigningRequestsState {
                 provider: Arc::clone(&state.provider),
                 signing: Arc::clone(&state.signing),
+            },
+        ))
+        .merge(bauhinia_corpid::signing::http::requests_router(
+            bauhinia_corpid::signing::http::RequestsState {
+                provider: Arc::clone(&state.provider),
+                signing: Arc::clone(&state.company_signing),
             },
         ))
         .merge(bauhinia_web::admin::router(bauhinia_web::admin::AdminPortalState {

@@ -100,6 +100,12 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     provider
         .set_corporate_directory(Arc::clone(&corpid) as Arc<dyn CorporateDirectory>)
         .map_err(|_| anyhow::anyhow!("the OpenID Provider was given a business directory twice"))?;
+    let company_signing = Arc::new(bauhinia_corpid::signing::CompanySigning::new(
+        &db,
+        (*corpid).clone(),
+        Arc::clone(&signing),
+        Arc::clone(&vault),
+    ));
     if demo && db.meta("demo_corpid").await?.is_none() {
         let now_s = bauhinia_core::background::now_ms() / 1_000;
         let registered = bauhinia_corpid::demo::load(&corpid, &identity, now_s)
@@ -166,6 +172,7 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         exchange_portal,
         opendata,
         corpid,
+        company_signing,
     })
 }
 

@@ -386,7 +386,8 @@ async fn openapi_lists_every_api_route_and_each_answers() {
             .replace("{id}", "new-industrialisation-funding")
             .replace("{participant}", "bank-004")
             .replace("{product}", "iads.balance")
-            .replace("{brn}", "99999999");
+            .replace("{brn}", "99999999")
+            .replace("{serial}", "01");
         let methods = served["paths"][path].as_object().expect("item");
         let Some(operation) = methods.get("get") else {
             continue;
