@@ -14,10 +14,10 @@ pub mod form;
 pub mod texts;
 mod views;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -35,7 +35,7 @@ use bauhinia_identity::IdentityService;
 use serde::Deserialize;
 
 use crate::exchange::sessions::{PortalSession, PortalSessions};
-use crate::exchange::{own_form, sign_in_first, signed_in, ExchangePortalState};
+use crate::exchange::{own_form_body, sign_in_first, signed_in, ExchangePortalState};
 use crate::page::{Page, Section};
 use crate::prefs::Prefs;
 use crate::respond::{no_store, see_other};
@@ -215,28 +215,23 @@ impl FromRequest<BusinessPortalState> for SignedForm {
         let signed = Signed::from_request_parts(&mut parts, state).await?;
         let prefs = Prefs::from_headers(&parts.headers);
         let uri = parts.uri.clone();
-        let headers = parts.headers.clone();
-        let body = Bytes::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let fields = Fields::parse(&body);
-        if !own_form(
-            &state.sessions,
-            &signed.session,
-            &state.origin,
-            &headers,
-            fields.get("csrf"),
-        ) {
-            let b = BusinessTexts::get(prefs.lang);
-            return Err(message(
-                prefs,
-                &uri,
-                (b.csrf_title, b.csrf_body),
-                ErrorCode::ExchangePortalCsrf,
-                (HOME.to_owned(), b.back_list.to_owned()),
-            ));
+        let request = Request::from_parts(parts, body);
+        match own_form_body(&state.sessions, &signed.session, &state.origin, request).await? {
+            Some(body) => Ok(SignedForm {
+                signed,
+                fields: Fields::parse(&body),
+            }),
+            None => {
+                let b = BusinessTexts::get(prefs.lang);
+                Err(message(
+                    prefs,
+                    &uri,
+                    (b.csrf_title, b.csrf_body),
+                    ErrorCode::ExchangePortalCsrf,
+                    (HOME.to_owned(), b.back_list.to_owned()),
+                ))
+            }
         }
-        Ok(SignedForm { signed, fields })
     }
 }
 
@@ -272,6 +267,148 @@ async fn open(
         Ok((business, me)) => Ok(Opened { business, me }),
         Err(CorpIdError::BusinessNotFound) => Err(not_found(prefs, uri)),
         Err(e) => Err(internal(e)),
+    }
+}
+
+/// The `{brn}` of the request's path (empty without one: no business has it).
+async fn path_brn(parts: &mut Parts, state: &BusinessPortalState) -> Result<String, Response> {
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok(params.get("brn").cloned().unwrap_or_default())
+}
+
+/// A page of a business the signed-in resident represents now (the `{brn}` of the path);
+/// anyone else meets the sign-in or the 404 page.
+struct Viewed {
+    prefs: Prefs,
+    uri: Uri,
+    signed: Signed,
+    opened: Opened,
+}
+
+impl FromRequestParts<BusinessPortalState> for Viewed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &BusinessPortalState,
+    ) -> Result<Self, Self::Rejection> {
+        let signed = Signed::from_request_parts(parts, state).await?;
+        let prefs = Prefs::from_headers(&parts.headers);
+        let uri = parts.uri.clone();
+        let brn = path_brn(parts, state).await?;
+        let opened = open(state, prefs, &uri, &signed, &brn).await?;
+        Ok(Viewed {
+            prefs,
+            uri,
+            signed,
+            opened,
+        })
+    }
+}
+
+/// A form of the portal's own pages asking to change a business the resident represents now.
+/// What it asks is done only for an administrator of the business ([`Change::checked`]);
+/// the directory checks again in the change's own transaction.
+struct Change {
+    prefs: Prefs,
+    uri: Uri,
+    form: SignedForm,
+    opened: Opened,
+}
+
+impl FromRequest<BusinessPortalState> for Change {
+    type Rejection = Response;
+
+    async fn from_request(
+        request: Request,
+        state: &BusinessPortalState,
+    ) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let prefs = Prefs::from_headers(&parts.headers);
+        let uri = parts.uri.clone();
+        let brn = path_brn(&mut parts, state).await?;
+        let form = SignedForm::from_request(Request::from_parts(parts, body), state).await?;
+        let opened = open(state, prefs, &uri, &form.signed, &brn).await?;
+        Ok(Change {
+            prefs,
+            uri,
+            form,
+            opened,
+        })
+    }
+}
+
+impl Change {
+    fn brn(&self) -> &Brn {
+        &self.opened.business.brn
+    }
+
+    fn caller(&self) -> Caller {
+        self.form.signed.caller()
+    }
+
+    fn field(&self, name: &str) -> &str {
+        self.form.fields.get(name)
+    }
+
+    /// `action`'s answer if the resident administers the business; else the refusal, and
+    /// `action` never runs (a future does nothing until awaited), so a non-administrator
+    /// learns nothing from it — not even whether an HKID is registered.
+    async fn checked<T, E: Into<Failed>>(
+        &self,
+        action: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<(), Failed> {
+        if !self.opened.administers() {
+            return Err(CorpIdError::Access(AccessRefusal::NotAdministrator).into());
+        }
+        action.await.map(|_| ()).map_err(Into::into)
+    }
+
+    /// What the form comes to: on success back to the dashboard's `section` with the `done`
+    /// notice; on a refusal the dashboard again, with the error summary and the form as it
+    /// was sent (nothing changed); a business no longer represented is the 404 page.
+    async fn finish(
+        self,
+        state: &BusinessPortalState,
+        kind: FormKind,
+        (done, section): (&str, &str),
+        result: Result<(), Failed>,
+    ) -> Response {
+        let Change {
+            prefs,
+            uri,
+            form,
+            opened,
+        } = self;
+        let error = match result {
+            Ok(()) => return see_other(&format!("{}?done={done}#{section}", opened.path())),
+            Err(Failed::Broken(cause)) => return internal(cause),
+            Err(Failed::Refused(
+                CorpIdError::BusinessNotFound | CorpIdError::Access(AccessRefusal::NotActive),
+            )) => return not_found(prefs, &uri),
+            Err(Failed::Refused(error)) => error,
+        };
+        let Some((code, view)) = views::explain(&error, kind, prefs.lang) else {
+            return internal(error);
+        };
+        tracing::info!(code = code.code(), "business form refused");
+        let failure = Failure {
+            status: code.status(),
+            error: view,
+            refill: form.fields.refillable(),
+        };
+        dashboard_page(
+            state,
+            prefs,
+            &uri,
+            &form.signed,
+            opened,
+            None,
+            Some(failure),
+        )
+        .await
     }
 }
 
@@ -506,19 +643,12 @@ struct DashboardQuery {
 /// `GET /business/{brn}`: the business's dashboard (read-only but for administrators).
 async fn dashboard(
     State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path(brn): Path<String>,
     Query(query): Query<DashboardQuery>,
-    signed: Signed,
+    v: Viewed,
 ) -> Response {
-    let opened = match open(&state, prefs, &uri, &signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
-    let b = BusinessTexts::get(prefs.lang);
+    let b = BusinessTexts::get(v.prefs.lang);
     let notice = query.done.as_deref().and_then(|d| notice(d, b));
-    dashboard_page(&state, prefs, &uri, &signed, opened, notice, None).await
+    dashboard_page(&state, v.prefs, &v.uri, &v.signed, v.opened, notice, None).await
 }
 
 /// Why a form's change did not happen: the directory refused it (shown on the page), or
@@ -544,61 +674,12 @@ fn both<A, B>(a: Result<A, FieldFault>, b: Result<B, FieldFault>) -> Result<(A, 
     }
 }
 
-/// What a posted form comes to: on success back to the dashboard's `section` with the
-/// `done` notice; on a refusal the dashboard again, with the error summary and the form as
-/// it was sent (nothing changed); a business no longer represented is the 404 page.
-#[allow(clippy::too_many_arguments)]
-async fn finish(
-    state: &BusinessPortalState,
-    prefs: Prefs,
-    uri: &Uri,
-    form: SignedForm,
-    opened: Opened,
-    kind: FormKind,
-    result: Result<(), Failed>,
-    (done, section): (&str, &str),
-) -> Response {
-    let error = match result {
-        Ok(()) => return see_other(&format!("{}?done={done}#{section}", opened.path())),
-        Err(Failed::Broken(cause)) => return internal(cause),
-        Err(Failed::Refused(
-            CorpIdError::BusinessNotFound | CorpIdError::Access(AccessRefusal::NotActive),
-        )) => return not_found(prefs, uri),
-        Err(Failed::Refused(error)) => error,
-    };
-    let Some((code, view)) = views::explain(&error, kind, prefs.lang) else {
-        return internal(error);
-    };
-    tracing::info!(code = code.code(), "business form refused");
-    let failure = Failure {
-        status: code.status(),
-        error: view,
-        refill: form.fields.refillable(),
-    };
-    dashboard_page(state, prefs, uri, &form.signed, opened, None, Some(failure)).await
-}
-
-/// The refusal a non-administrator meets before their form is read (the directory checks
-/// again in the change's own transaction).
-fn administrators_only(opened: &Opened) -> Result<(), Failed> {
-    if opened.administers() {
-        Ok(())
-    } else {
-        Err(CorpIdError::Access(AccessRefusal::NotAdministrator).into())
-    }
-}
-
-async fn grant_by_hkid(
-    state: &BusinessPortalState,
-    opened: &Opened,
-    form: &SignedForm,
-) -> Result<(), Failed> {
-    // Checked before the HKID is looked up, so a non-administrator cannot learn who is
-    // registered; the directory checks again in the change's transaction.
-    administrators_only(opened)?;
+/// The resident with the HKID of the form, granted its role. Only ever run for an
+/// administrator (inside [`Change::checked`]).
+async fn grant_by_hkid(state: &BusinessPortalState, change: &Change) -> Result<(), Failed> {
     let (hkid, role) = both(
-        Hkid::parse(form.fields.get("hkid")).map_err(|_| FieldFault::new("/hkid", "an HKID")),
-        Role::parse(form.fields.get("role")).ok_or_else(|| FieldFault::new("/role", "a role")),
+        Hkid::parse(change.field("hkid")).map_err(|_| FieldFault::new("/hkid", "an HKID")),
+        Role::parse(change.field("role")).ok_or_else(|| FieldFault::new("/role", "a role")),
     )?;
     let resident = state
         .identity
@@ -606,87 +687,40 @@ async fn grant_by_hkid(
         .await
         .map_err(|e| Failed::Broken(e.to_string()))?
         .ok_or(CorpIdError::ResidentNotFound)?;
+    let caller = change.caller();
     Ok(state
         .corpid
-        .grant(
-            &opened.business.brn,
-            &resident.id,
-            role,
-            &form.signed.caller(),
-            now(),
-        )
+        .grant(change.brn(), &resident.id, role, &caller, now())
         .await?)
 }
 
 /// `POST /business/{brn}/representatives`: grant a role to the resident with an HKID.
-async fn grant(
-    State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path(brn): Path<String>,
-    form: SignedForm,
-) -> Response {
-    let opened = match open(&state, prefs, &uri, &form.signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
-    let result = grant_by_hkid(&state, &opened, &form).await;
+async fn grant(State(state): State<BusinessPortalState>, change: Change) -> Response {
+    let result = change.checked(grant_by_hkid(&state, &change)).await;
     let to = ("granted", "representatives");
-    finish(
-        &state,
-        prefs,
-        &uri,
-        form,
-        opened,
-        FormKind::Grant,
-        result,
-        to,
-    )
-    .await
+    change.finish(&state, FormKind::Grant, to, result).await
 }
 
 /// `POST /business/{brn}/representatives/{resident}/role`.
 async fn change_role(
     State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path((brn, resident)): Path<(String, String)>,
-    form: SignedForm,
+    Path((_, resident)): Path<(String, String)>,
+    change: Change,
 ) -> Response {
-    let opened = match open(&state, prefs, &uri, &form.signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
-    let result = match (
-        administrators_only(&opened),
-        Role::parse(form.fields.get("role")),
-    ) {
-        (Err(refused), _) => Err(refused),
-        (Ok(()), Some(role)) => state
-            .corpid
-            .change_role(
-                &opened.business.brn,
-                &resident,
-                role,
-                &form.signed.caller(),
-                now(),
-            )
-            .await
-            .map_err(Failed::from),
-        (Ok(()), None) => Err(CorpIdError::field("/role", "a role").into()),
-    };
+    let caller = change.caller();
+    let role =
+        Role::parse(change.field("role")).ok_or_else(|| CorpIdError::field("/role", "a role"));
+    let result = change
+        .checked(async {
+            let role = role?;
+            state
+                .corpid
+                .change_role(change.brn(), &resident, role, &caller, now())
+                .await
+        })
+        .await;
     let to = ("role", "representatives");
-    finish(
-        &state,
-        prefs,
-        &uri,
-        form,
-        opened,
-        FormKind::Role,
-        result,
-        to,
-    )
-    .await
+    change.finish(&state, FormKind::Role, to, result).await
 }
 
 #[derive(Template)]
@@ -704,98 +738,77 @@ struct ConfirmTemplate {
     csrf: String,
 }
 
+/// The confirmation before something goes: `what`, and a form that posts back to this path.
 fn confirm_page(
-    prefs: Prefs,
-    uri: &Uri,
-    signed: &Signed,
-    opened: &Opened,
+    v: &Viewed,
     (title, body, button): (&'static str, &'static str, &'static str),
     what: String,
 ) -> Response {
     no_store(render(
         &ConfirmTemplate {
-            page: page(prefs, title, uri),
-            b: BusinessTexts::get(prefs.lang),
+            page: page(v.prefs, title, &v.uri),
+            b: BusinessTexts::get(v.prefs.lang),
             title,
             body,
             what,
-            action: uri.path().to_owned(),
+            action: v.uri.path().to_owned(),
             button,
-            back: opened.path(),
-            csrf: signed.session.csrf.clone(),
+            back: v.opened.path(),
+            csrf: v.signed.session.csrf.clone(),
         },
         StatusCode::OK,
     ))
 }
 
+/// The page of a refusal on a page of its own (not the dashboard), with a way back to it.
+fn refused_page(v: &Viewed, (title, code): (&str, ErrorCode)) -> Response {
+    let b = BusinessTexts::get(v.prefs.lang);
+    message(
+        v.prefs,
+        &v.uri,
+        (title, b.nothing_changed),
+        code,
+        (v.opened.path(), b.back.to_owned()),
+    )
+}
+
 /// `GET /business/{brn}/representatives/{resident}/revoke`: are you sure?
 async fn confirm_revoke(
     State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path((brn, resident)): Path<(String, String)>,
-    signed: Signed,
+    Path((_, resident)): Path<(String, String)>,
+    v: Viewed,
 ) -> Response {
-    let opened = match open(&state, prefs, &uri, &signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
-    let listed = match representatives(&state, &opened, signed.resident(), prefs.lang).await {
+    let b = BusinessTexts::get(v.prefs.lang);
+    let listed = match representatives(&state, &v.opened, v.signed.resident(), v.prefs.lang).await {
         Ok(list) => list.into_iter().find(|r| r.resident_id == resident),
         Err(response) => return response,
     };
-    let b = BusinessTexts::get(prefs.lang);
     let Some(who) = listed else {
-        return message(
-            prefs,
-            &uri,
-            (b.err_representative_not_found, b.nothing_changed),
+        let refusal = (
+            b.err_representative_not_found,
             ErrorCode::CorpidRepresentativeNotFound,
-            (opened.path(), b.back.to_owned()),
         );
+        return refused_page(&v, refusal);
     };
     let what = format!("{} ({}) · {}", who.name, who.hkid_masked, who.role);
-    let texts = (b.confirm_revoke_title, b.confirm_revoke_body, b.revoke);
-    confirm_page(prefs, &uri, &signed, &opened, texts, what)
+    confirm_page(
+        &v,
+        (b.confirm_revoke_title, b.confirm_revoke_body, b.revoke),
+        what,
+    )
 }
 
 /// `POST /business/{brn}/representatives/{resident}/revoke`.
 async fn revoke(
     State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path((brn, resident)): Path<(String, String)>,
-    form: SignedForm,
+    Path((_, resident)): Path<(String, String)>,
+    change: Change,
 ) -> Response {
-    let opened = match open(&state, prefs, &uri, &form.signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
-    let result = match administrators_only(&opened) {
-        Ok(()) => state
-            .corpid
-            .revoke(
-                &opened.business.brn,
-                &resident,
-                &form.signed.caller(),
-                now(),
-            )
-            .await
-            .map_err(Failed::from),
-        Err(refused) => Err(refused),
-    };
+    let caller = change.caller();
+    let action = state.corpid.revoke(change.brn(), &resident, &caller, now());
+    let result = change.checked(action).await;
     let to = ("revoked", "representatives");
-    finish(
-        &state,
-        prefs,
-        &uri,
-        form,
-        opened,
-        FormKind::Revoke,
-        result,
-        to,
-    )
-    .await
+    change.finish(&state, FormKind::Revoke, to, result).await
 }
 
 /// The delegation a form asks for: the agent and the terms, every fault named.
@@ -824,74 +837,44 @@ fn delegation_terms(fields: &Fields, at: i64) -> Result<(Brn, DelegationTerms), 
 }
 
 /// `POST /business/{brn}/delegations`: delegate a role to an agent business.
-async fn delegate(
-    State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path(brn): Path<String>,
-    form: SignedForm,
-) -> Response {
-    let opened = match open(&state, prefs, &uri, &form.signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
+async fn delegate(State(state): State<BusinessPortalState>, change: Change) -> Response {
     let at = now();
-    let result = match administrators_only(&opened)
-        .and_then(|()| delegation_terms(&form.fields, at).map_err(Failed::from))
-    {
-        Ok((agent, terms)) => state
-            .corpid
-            .create_delegation(
-                &opened.business.brn,
-                &agent,
-                &terms,
-                &form.signed.caller(),
-                at,
-            )
-            .await
-            .map(|_| ())
-            .map_err(Failed::from),
-        Err(refused) => Err(refused),
-    };
+    let caller = change.caller();
+    let terms = delegation_terms(&change.form.fields, at);
+    let result = change
+        .checked(async {
+            let (agent, terms) = terms?;
+            state
+                .corpid
+                .create_delegation(change.brn(), &agent, &terms, &caller, at)
+                .await
+        })
+        .await;
     let to = ("delegated", "delegations");
-    finish(
-        &state,
-        prefs,
-        &uri,
-        form,
-        opened,
-        FormKind::Delegation,
-        result,
-        to,
-    )
-    .await
+    change
+        .finish(&state, FormKind::Delegation, to, result)
+        .await
 }
 
 /// `GET /business/{brn}/delegations/{id}/revoke`: are you sure?
 async fn confirm_revoke_delegation(
     State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path((brn, id)): Path<(String, String)>,
-    signed: Signed,
+    Path((_, id)): Path<(String, String)>,
+    v: Viewed,
 ) -> Response {
-    let opened = match open(&state, prefs, &uri, &signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
-    let rows = match state.corpid.delegations(&opened.business.id).await {
+    let rows = match state.corpid.delegations(&v.opened.business.id).await {
         Ok(rows) => rows,
         Err(e) => return internal(e),
     };
-    let b = BusinessTexts::get(prefs.lang);
-    let (given, _) = views::delegations(&rows, &opened.business.id, now(), prefs.lang);
+    let b = BusinessTexts::get(v.prefs.lang);
+    let (given, _) = views::delegations(&rows, &v.opened.business.id, now(), v.prefs.lang);
     let Some(d) = given.into_iter().find(|d| d.id == id && d.revocable) else {
-        return message(
-            prefs,
-            &uri,
-            (b.err_delegation_not_found, b.nothing_changed),
-            ErrorCode::CorpidDelegationNotFound,
-            (opened.path(), b.back.to_owned()),
+        return refused_page(
+            &v,
+            (
+                b.err_delegation_not_found,
+                ErrorCode::CorpidDelegationNotFound,
+            ),
         );
     };
     let what = format!(
@@ -903,32 +886,24 @@ async fn confirm_revoke_delegation(
         b.confirm_delegation_body,
         b.revoke,
     );
-    confirm_page(prefs, &uri, &signed, &opened, texts, what)
+    confirm_page(&v, texts, what)
 }
 
 /// `POST /business/{brn}/delegations/{id}/revoke`.
 async fn revoke_delegation(
     State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path((brn, id)): Path<(String, String)>,
-    form: SignedForm,
+    Path((_, id)): Path<(String, String)>,
+    change: Change,
 ) -> Response {
-    let opened = match open(&state, prefs, &uri, &form.signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
-    let result = match administrators_only(&opened) {
-        Ok(()) => state
-            .corpid
-            .revoke_delegation(&opened.business.brn, &id, &form.signed.caller(), now())
-            .await
-            .map_err(Failed::from),
-        Err(refused) => Err(refused),
-    };
+    let caller = change.caller();
+    let action = state
+        .corpid
+        .revoke_delegation(change.brn(), &id, &caller, now());
+    let result = change.checked(action).await;
     let to = ("delegation_revoked", "delegations");
-    let kind = FormKind::RevokeDelegation;
-    finish(&state, prefs, &uri, form, opened, kind, result, to).await
+    change
+        .finish(&state, FormKind::RevokeDelegation, to, result)
+        .await
 }
 
 /// The licence a form describes (checked by the directory).
@@ -946,43 +921,15 @@ fn licence_draft(fields: &Fields) -> LicenceDraft {
 }
 
 /// `POST /business/{brn}/licences`: add a licence.
-async fn add_licence(
-    State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path(brn): Path<String>,
-    form: SignedForm,
-) -> Response {
-    let opened = match open(&state, prefs, &uri, &form.signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
-    let result = match administrators_only(&opened) {
-        Ok(()) => state
-            .corpid
-            .add_licence(
-                &opened.business.brn,
-                &licence_draft(&form.fields),
-                &form.signed.caller(),
-                now(),
-            )
-            .await
-            .map(|_| ())
-            .map_err(Failed::from),
-        Err(refused) => Err(refused),
-    };
+async fn add_licence(State(state): State<BusinessPortalState>, change: Change) -> Response {
+    let caller = change.caller();
+    let draft = licence_draft(&change.form.fields);
+    let action = state
+        .corpid
+        .add_licence(change.brn(), &draft, &caller, now());
+    let result = change.checked(action).await;
     let to = ("licence_added", "licences");
-    finish(
-        &state,
-        prefs,
-        &uri,
-        form,
-        opened,
-        FormKind::Licence,
-        result,
-        to,
-    )
-    .await
+    change.finish(&state, FormKind::Licence, to, result).await
 }
 
 /// The licence `id` of the business, if it keeps one.
@@ -1039,10 +986,9 @@ impl LicenceTemplate {
     }
 }
 
+/// The licence's own edit page: `refill` in the form, and the refusal that brought it back.
 fn licence_page(
-    prefs: Prefs,
-    uri: &Uri,
-    signed: &Signed,
+    (prefs, uri, csrf): (Prefs, &Uri, &str),
     opened: &Opened,
     refill: Fields,
     failure: Option<(StatusCode, ErrorView)>,
@@ -1063,53 +1009,34 @@ fn licence_page(
             refill,
             licence_action: uri.path().to_owned(),
             licence_button: b.save,
-            csrf: signed.session.csrf.clone(),
+            csrf: csrf.to_owned(),
         },
         status,
     ))
 }
 
-/// The page a non-administrator meets on a page that only changes the business.
-fn not_administrator(prefs: Prefs, uri: &Uri, opened: &Opened) -> Response {
-    let b = BusinessTexts::get(prefs.lang);
-    message(
-        prefs,
-        uri,
-        (b.err_not_administrator, b.nothing_changed),
-        ErrorCode::CorpidNotAdministrator,
-        (opened.path(), b.back.to_owned()),
-    )
-}
-
-fn licence_not_found(prefs: Prefs, uri: &Uri, opened: &Opened) -> Response {
-    let b = BusinessTexts::get(prefs.lang);
-    message(
-        prefs,
-        uri,
-        (b.err_licence_not_found, b.nothing_changed),
-        ErrorCode::CorpidLicenceNotFound,
-        (opened.path(), b.back.to_owned()),
-    )
-}
-
 /// `GET /business/{brn}/licences/{id}`: the licence's edit form (administrators).
 async fn edit_licence(
     State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path((brn, id)): Path<(String, String)>,
-    signed: Signed,
+    Path((_, id)): Path<(String, String)>,
+    v: Viewed,
 ) -> Response {
-    let opened = match open(&state, prefs, &uri, &signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
-    if !opened.administers() {
-        return not_administrator(prefs, &uri, &opened);
+    let b = BusinessTexts::get(v.prefs.lang);
+    if !v.opened.administers() {
+        return refused_page(
+            &v,
+            (b.err_not_administrator, ErrorCode::CorpidNotAdministrator),
+        );
     }
-    match licence_of(&state, &opened, &id).await {
-        Ok(Some(row)) => licence_page(prefs, &uri, &signed, &opened, licence_fields(&row), None),
-        Ok(None) => licence_not_found(prefs, &uri, &opened),
+    match licence_of(&state, &v.opened, &id).await {
+        Ok(Some(row)) => {
+            let at = (v.prefs, &v.uri, v.signed.session.csrf.as_str());
+            licence_page(at, &v.opened, licence_fields(&row), None)
+        }
+        Ok(None) => refused_page(
+            &v,
+            (b.err_licence_not_found, ErrorCode::CorpidLicenceNotFound),
+        ),
         Err(response) => response,
     }
 }
@@ -1118,132 +1045,107 @@ async fn edit_licence(
 /// edit form again with what was sent.
 async fn update_licence(
     State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path((brn, id)): Path<(String, String)>,
-    form: SignedForm,
+    Path((_, id)): Path<(String, String)>,
+    change: Change,
 ) -> Response {
-    let opened = match open(&state, prefs, &uri, &form.signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
-    if !opened.administers() {
-        return not_administrator(prefs, &uri, &opened);
-    }
-    let result = state
+    let caller = change.caller();
+    let draft = licence_draft(&change.form.fields);
+    let action = state
         .corpid
-        .update_licence(
-            &opened.business.brn,
-            &id,
-            &licence_draft(&form.fields),
-            &form.signed.caller(),
-            now(),
-        )
-        .await;
-    match result {
-        Ok(()) => see_other(&format!("{}?done=licence_updated#licences", opened.path())),
-        Err(CorpIdError::BusinessNotFound | CorpIdError::Access(AccessRefusal::NotActive)) => {
-            not_found(prefs, &uri)
+        .update_licence(change.brn(), &id, &draft, &caller, now());
+    let error = match change.checked(action).await {
+        Ok(()) => {
+            return see_other(&format!(
+                "{}?done=licence_updated#licences",
+                change.opened.path()
+            ))
         }
-        Err(CorpIdError::LicenceNotFound) => licence_not_found(prefs, &uri, &opened),
-        Err(error) => match views::explain(&error, FormKind::Licence, prefs.lang) {
-            Some((code, view)) => {
-                let refill = form.fields.refillable();
-                let failure = Some((code.status(), view));
-                licence_page(prefs, &uri, &form.signed, &opened, refill, failure)
-            }
-            None => internal(error),
-        },
+        Err(Failed::Refused(error)) => error,
+        Err(Failed::Broken(cause)) => return internal(cause),
+    };
+    let kind = match error {
+        // The dashboard says these (a licence gone, a business no longer represented, …).
+        CorpIdError::Invalid(_) | CorpIdError::LicenceExists => FormKind::Licence,
+        _ => {
+            return change
+                .finish(&state, FormKind::RemoveLicence, ("", ""), Err(error.into()))
+                .await
+        }
+    };
+    match views::explain(&error, kind, change.prefs.lang) {
+        Some((code, view)) => {
+            let at = (
+                change.prefs,
+                &change.uri,
+                change.form.signed.session.csrf.as_str(),
+            );
+            let refill = change.form.fields.clone().refillable();
+            licence_page(at, &change.opened, refill, Some((code.status(), view)))
+        }
+        None => internal(error),
     }
 }
 
 /// `GET /business/{brn}/licences/{id}/remove`: are you sure?
 async fn confirm_remove_licence(
     State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path((brn, id)): Path<(String, String)>,
-    signed: Signed,
+    Path((_, id)): Path<(String, String)>,
+    v: Viewed,
 ) -> Response {
-    let opened = match open(&state, prefs, &uri, &signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
-    let row = match licence_of(&state, &opened, &id).await {
+    let b = BusinessTexts::get(v.prefs.lang);
+    let row = match licence_of(&state, &v.opened, &id).await {
         Ok(Some(row)) => row,
-        Ok(None) => return licence_not_found(prefs, &uri, &opened),
+        Ok(None) => {
+            return refused_page(
+                &v,
+                (b.err_licence_not_found, ErrorCode::CorpidLicenceNotFound),
+            )
+        }
         Err(response) => return response,
     };
-    let b = BusinessTexts::get(prefs.lang);
     let what = format!("{} · {} · {}", row.licence_type, row.number, row.issuer);
-    let texts = (b.confirm_licence_title, b.confirm_licence_body, b.remove);
-    confirm_page(prefs, &uri, &signed, &opened, texts, what)
+    confirm_page(
+        &v,
+        (b.confirm_licence_title, b.confirm_licence_body, b.remove),
+        what,
+    )
 }
 
 /// `POST /business/{brn}/licences/{id}/remove`.
 async fn remove_licence(
     State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path((brn, id)): Path<(String, String)>,
-    form: SignedForm,
+    Path((_, id)): Path<(String, String)>,
+    change: Change,
 ) -> Response {
-    let opened = match open(&state, prefs, &uri, &form.signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
-    let result = match administrators_only(&opened) {
-        Ok(()) => state
-            .corpid
-            .remove_licence(&opened.business.brn, &id, &form.signed.caller())
-            .await
-            .map_err(Failed::from),
-        Err(refused) => Err(refused),
-    };
+    let caller = change.caller();
+    let action = state.corpid.remove_licence(change.brn(), &id, &caller);
+    let result = change.checked(action).await;
     let to = ("licence_removed", "licences");
-    let kind = FormKind::RemoveLicence;
-    finish(&state, prefs, &uri, form, opened, kind, result, to).await
+    change
+        .finish(&state, FormKind::RemoveLicence, to, result)
+        .await
 }
 
 /// `POST /business/{brn}/signing-policy`: one or two signatories.
-async fn set_policy(
-    State(state): State<BusinessPortalState>,
-    prefs: Prefs,
-    OriginalUri(uri): OriginalUri,
-    Path(brn): Path<String>,
-    form: SignedForm,
-) -> Response {
-    let opened = match open(&state, prefs, &uri, &form.signed, &brn).await {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
-    let required = form
-        .fields
-        .get("signatories_required")
+async fn set_policy(State(state): State<BusinessPortalState>, change: Change) -> Response {
+    let caller = change.caller();
+    let required = change
+        .field("signatories_required")
         .parse::<i64>()
         .ok()
-        .and_then(SignatoriesRequired::new);
-    let result = match administrators_only(&opened).map(|()| required) {
-        Err(refused) => Err(refused),
-        Ok(Some(required)) => state
-            .corpid
-            .set_signing_policy(&opened.business.brn, required, &form.signed.caller(), now())
-            .await
-            .map_err(Failed::from),
-        Ok(None) => Err(CorpIdError::field("/signatories_required", "1 or 2").into()),
-    };
-    let to = ("policy", "policy");
-    finish(
-        &state,
-        prefs,
-        &uri,
-        form,
-        opened,
-        FormKind::Policy,
-        result,
-        to,
-    )
-    .await
+        .and_then(SignatoriesRequired::new)
+        .ok_or_else(|| CorpIdError::field("/signatories_required", "1 or 2"));
+    let result = change
+        .checked(async {
+            state
+                .corpid
+                .set_signing_policy(change.brn(), required?, &caller, now())
+                .await
+        })
+        .await;
+    change
+        .finish(&state, FormKind::Policy, ("policy", "policy"), result)
+        .await
 }
 
 #[cfg(test)]

@@ -48,8 +48,9 @@ use views::{ConsentView, LogRow, Names, ReceiptView};
 /// Where the OpenID Provider sends the browser back (registered as the redirect URI).
 pub const CALLBACK_PATH: &str = "/exchange/callback";
 const LOGIN_PATH: &str = "/exchange/login";
-/// Pairs read from a form body at most.
-const FORM_PAIRS_MAX: usize = 8;
+/// Pairs read from a form body at most when looking for its anti-forgery token (the
+/// business pages' longest form has nine).
+const FORM_PAIRS_MAX: usize = 16;
 /// Records of the owner's usage log shown on the dashboard.
 const LOG_ROWS_MAX: i64 = 50;
 
@@ -236,24 +237,34 @@ pub(crate) async fn signed_in(
         .map(|session| (session, token.to_owned())))
 }
 
-/// Whether a post is a form of the portal's own pages for `session`: the `Origin` is the
-/// site's (when the browser sends one) and `sent` is the session's anti-forgery token.
-pub(crate) fn own_form(
+/// The body of a post if it is a form of the portal's own pages for `session`: the `Origin`
+/// is the site's (when the browser sends one) and the form carries the session's
+/// anti-forgery token. `None` when it is not (logged, never with the token).
+pub(crate) async fn own_form_body(
     sessions: &PortalSessions,
     session: &PortalSession,
     origin: &str,
-    headers: &HeaderMap,
-    sent: &str,
-) -> bool {
-    let origin_ok = headers
+    request: Request,
+) -> Result<Option<Bytes>, Response> {
+    let origin_ok = request
+        .headers()
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .is_none_or(|o| o == origin);
-    let token_ok = sessions.csrf_matches(session, sent);
-    if !(origin_ok && token_ok) {
+    let body = Bytes::from_request(request, &())
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let sent = form_urlencoded::parse(&body)
+        .take(FORM_PAIRS_MAX)
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    if origin_ok && sessions.csrf_matches(session, &sent) {
+        Ok(Some(body))
+    } else {
         tracing::warn!(session = %session.id, origin_ok, "portal form refused: cross-site or without the session's token");
+        Ok(None)
     }
-    origin_ok && token_ok
 }
 
 /// Where a signed-out browser is sent: a GET comes back to its page after signing in, a post
@@ -317,22 +328,11 @@ impl FromRequest<ExchangePortalState> for OwnerForm {
         let owner = Owner::from_request_parts(&mut parts, state).await?;
         let prefs = Prefs::from_headers(&parts.headers);
         let uri = parts.uri.clone();
-        let headers = parts.headers.clone();
-        let body = Bytes::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let sent = form_urlencoded::parse(&body)
-            .take(FORM_PAIRS_MAX)
-            .find(|(k, _)| k == "csrf")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        if !own_form(
-            state.sessions(),
-            &owner.session,
-            &state.origin,
-            &headers,
-            &sent,
-        ) {
+        let request = Request::from_parts(parts, body);
+        if own_form_body(state.sessions(), &owner.session, &state.origin, request)
+            .await?
+            .is_none()
+        {
             let x = ExchangeTexts::get(prefs.lang);
             return Err(message(
                 prefs,
