@@ -383,7 +383,7 @@ pub fn explain(error: &CorpIdError, kind: FormKind, lang: Lang) -> Option<(Error
     Some((
         code,
         ErrorView {
-            title: message.to_owned(),
+            title: b.err_refused.to_owned(),
             code: code.code(),
             items: vec![ErrorItem {
                 anchor: kind.anchor().to_owned(),
