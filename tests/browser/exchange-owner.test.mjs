@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { launchBrowser, visit, screenshot, clickAndWait, htmlLang, url, LANGS } from './support.mjs';
 import { newResident } from './lib/residents.mjs';
-import { enrolledBrowser } from './lib/phone.mjs';
+import { enrolledBrowser, logInThroughProvider } from './lib/phone.mjs';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -46,24 +46,6 @@ after(async () => {
 });
 
 const DESKTOP = { viewport: { width: 1280, height: 900 } };
-
-/**
- * Opens `path` (an owner's page) signed out of the portal: the OpenID Provider's login page,
- * the passkey on this device, the one-time consent to the portal, and back to `path`.
- */
-async function logInThroughProvider(page, path, shot) {
-  await page.goto(url(path), { waitUntil: 'load' });
-  assert.match(new URL(page.url()).pathname, /^\/oauth2\/interaction\//, 'sent to the OpenID Provider');
-  if (shot) await screenshot(page, shot);
-  await Promise.all([
-    page.waitForNavigation({ waitUntil: 'load', timeout: 20_000 }),
-    page.locator('#passkey-login button[type="submit"]').click(),
-  ]);
-  if (await page.locator('form.consent #approve').count()) {
-    await clickAndWait(page, page.locator('form.consent #approve'));
-  }
-  assert.equal(new URL(page.url()).pathname, path, 'back where the login began');
-}
 
 test('an owner signs in through iAM Smart, approves a consent, returns to the bank, revokes it', async () => {
   const bank = await Bank.register();

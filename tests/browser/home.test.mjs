@@ -1,12 +1,12 @@
 // The home page (一網通辦 style): one entry per platform service; funding is
 // available and links to /funding, iAM Smart to /app, FPS to /pay, the consented data exchange
-// to /exchange, open data to /opendata; the others are visibly marked as coming.
+// to /exchange, CorpID to /business, open data to /opendata; the others are visibly marked as coming.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, newContext, visit, switchLanguage, url, LANGS } from './support.mjs';
 
 const SERVICES = ['funding', 'identity', 'corpid', 'exchange', 'fps', 'bank-api', 'opendata'];
-const AVAILABLE = new Set(['funding', 'identity', 'exchange', 'fps', 'opendata']);
+const AVAILABLE = new Set(['funding', 'identity', 'corpid', 'exchange', 'fps', 'opendata']);
 
 let browser;
 before(async () => {
@@ -72,6 +72,11 @@ for (const lang of LANGS) {
       assert.ok(
         exchange.links.some((h) => new URL(h, url('/')).pathname === '/exchange'),
         `the data exchange links to /exchange (links: ${JSON.stringify(exchange.links)})`,
+      );
+      const corpid = found.find((f) => f.service === 'corpid');
+      assert.ok(
+        corpid.links.some((h) => new URL(h, url('/')).pathname === '/business'),
+        `CorpID links to /business (links: ${JSON.stringify(corpid.links)})`,
       );
       const identity = found.find((f) => f.service === 'identity');
       assert.ok(

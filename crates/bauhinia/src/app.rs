@@ -384,6 +384,13 @@ pub fn build(state: AppState, limits: Limits) -> Router {
         )
         .merge(portal)
         .merge(bauhinia_web::exchange::router(state.exchange_portal.clone()))
+        .merge(bauhinia_web::business::router(
+            bauhinia_web::business::BusinessPortalState::new(
+                Arc::clone(&state.corpid),
+                Arc::clone(&state.identity),
+                &state.exchange_portal,
+            ),
+        ))
         .merge(bauhinia_web::opendata::router(bauhinia_web::opendata::OpenDataPortalState {
             open: Arc::clone(&state.opendata),
         }))

@@ -18,6 +18,8 @@ use bauhinia::config::{Config, Layer};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+#[path = "api/business_portal.rs"]
+mod business_portal;
 #[path = "api/corpid.rs"]
 mod corpid;
 #[path = "api/exchange.rs"]

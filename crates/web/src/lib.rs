@@ -7,6 +7,7 @@
 
 pub mod admin;
 mod apidoc;
+pub mod business;
 mod console;
 pub mod exchange;
 mod funding;
@@ -148,8 +149,8 @@ fn services(lang: Lang) -> Vec<ServiceCard> {
             pick("一個數碼身份登入 1,300 多項網上服務、授權填表及數碼簽署。", "一个数码身份登入 1,300 多项网上服务、授权填表及数码签署。", "One digital identity for 1,300+ e-services, consented form filling and digital signing."),
             "/app", true),
         card("corpid", pick("數碼企業身份", "数码企业身份", "CorpID"), "Digital Corporate Identity (CorpID)",
-            pick("企業認證身分及簽署，任何人都可核對企業簽署。", "企业认证身分及签署，任何人都可核对企业签署。", "Businesses authenticate and sign; anyone can verify a company signature."),
-            "", false),
+            pick("企業認證身分及簽署；管理你代表的企業的代表、代理及牌照。", "企业认证身分及签署；管理你代表的企业的代表、代理及牌照。", "Businesses authenticate and sign; manage the representatives, agents and licences of the businesses you represent."),
+            "/business", true),
         card("exchange", pick("授權數據交換閘、商業數據通、戶口互聯", "授权数据交换闸、商业数据通、户口互联", "Consented data exchange"), "CDEG · CDI · IADS",
             pick("在你同意下，於政府、企業及銀行之間分享數據。", "在你同意下，于政府、企业及银行之间分享数据。", "Data shared between government, businesses and banks only with your consent."),
             "/exchange", true),

@@ -12,6 +12,7 @@ pub enum Section {
     Funding,
     App,
     Pay,
+    Business,
     OpenData,
     Docs,
     Other,

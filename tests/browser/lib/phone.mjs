@@ -2,7 +2,8 @@
 // resident of the test's own (registered through the admin API) enrolled on it with a one-time
 // code, typed in as a resident would. The page ends on /app, signed in. `enrolledBrowser` is
 // the same in a context of the caller's choosing (a desktop, say).
-import { visit, addVirtualAuthenticator } from '../support.mjs';
+import assert from 'node:assert/strict';
+import { visit, addVirtualAuthenticator, url, screenshot, clickAndWait } from '../support.mjs';
 import { newResident, enrolmentCode } from './residents.mjs';
 
 export async function enrolledPhone(browser, fields = {}) {
@@ -23,4 +24,22 @@ export async function enrolledBrowser(browser, fields = {}, contextOptions = {})
     page.locator('#enrol-form button[type="submit"]').click(),
   ]);
   return { context, page, resident, cdp, authenticatorId };
+}
+
+/**
+ * Opens `path` (a portal page that needs a session) signed out of the portal: the OpenID Provider's login page,
+ * the passkey on this device, the one-time consent to the portal, and back to `path`.
+ */
+export async function logInThroughProvider(page, path, shot) {
+  await page.goto(url(path), { waitUntil: 'load' });
+  assert.match(new URL(page.url()).pathname, /^\/oauth2\/interaction\//, 'sent to the OpenID Provider');
+  if (shot) await screenshot(page, shot);
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load', timeout: 20_000 }),
+    page.locator('#passkey-login button[type="submit"]').click(),
+  ]);
+  if (await page.locator('form.consent #approve').count()) {
+    await clickAndWait(page, page.locator('form.consent #approve'));
+  }
+  assert.equal(new URL(page.url()).pathname, path, 'back where the login began');
 }

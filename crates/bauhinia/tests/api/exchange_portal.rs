@@ -18,16 +18,16 @@ use serde_json::json;
 
 use super::{app, post_json, send, Answer, TestApp};
 
-const ORIGIN: &str = "http://localhost:8080";
-const CHAN: &str = "A123456(3)";
-const WONG: &str = "Y523187(4)";
+pub(super) const ORIGIN: &str = "http://localhost:8080";
+pub(super) const CHAN: &str = "A123456(3)";
+pub(super) const WONG: &str = "Y523187(4)";
 const RETURN_URL: &str = "http://127.0.0.1:9/consent-done";
 
 /// A browser: cookies by name (paths ignored: a test sends each where it belongs anyway).
 #[derive(Default)]
-struct Browser {
-    cookies: BTreeMap<String, String>,
-    lang: Option<&'static str>,
+pub(super) struct Browser {
+    pub(super) cookies: BTreeMap<String, String>,
+    pub(super) lang: Option<&'static str>,
 }
 
 impl Browser {
@@ -56,7 +56,7 @@ impl Browser {
         pairs.join("; ")
     }
 
-    async fn request(
+    pub(super) async fn request(
         &mut self,
         app: &TestApp,
         method: &str,
@@ -85,18 +85,18 @@ impl Browser {
         answer
     }
 
-    async fn get(&mut self, app: &TestApp, uri: &str) -> Answer {
+    pub(super) async fn get(&mut self, app: &TestApp, uri: &str) -> Answer {
         self.request(app, "GET", uri, None, None).await
     }
 
     /// A form post from the site's own page (with its Origin, as browsers send it).
-    async fn post(&mut self, app: &TestApp, uri: &str, form: &str) -> Answer {
+    pub(super) async fn post(&mut self, app: &TestApp, uri: &str, form: &str) -> Answer {
         self.request(app, "POST", uri, Some(ORIGIN), Some(form.to_owned()))
             .await
     }
 }
 
-fn location(answer: &Answer) -> String {
+pub(super) fn location(answer: &Answer) -> String {
     answer
         .headers
         .get(header::LOCATION)
@@ -106,7 +106,7 @@ fn location(answer: &Answer) -> String {
 }
 
 /// The value of the first `name="csrf"` hidden input on a page.
-fn csrf_of(html: &str) -> String {
+pub(super) fn csrf_of(html: &str) -> String {
     let at = html
         .find("name=\"csrf\" value=\"")
         .unwrap_or_else(|| panic!("a csrf field in {html}"));
@@ -115,7 +115,7 @@ fn csrf_of(html: &str) -> String {
 }
 
 /// Enrols a demo resident's passkey; the browser then holds their 智方便 session.
-async fn resident(app: &TestApp, hkid: &str) -> (Browser, String) {
+pub(super) async fn resident(app: &TestApp, hkid: &str) -> (Browser, String) {
     let code = post_json(
         app,
         "/app/demo/enrolment-code",
@@ -154,7 +154,7 @@ async fn resident(app: &TestApp, hkid: &str) -> (Browser, String) {
 /// Follows the portal's login from `start` (a page that needs a session) through the OpenID
 /// Provider — approving the portal on the consent screen the first time — to the callback;
 /// returns the callback's answer.
-async fn log_in(app: &TestApp, browser: &mut Browser, start: &str) -> Answer {
+pub(super) async fn log_in(app: &TestApp, browser: &mut Browser, start: &str) -> Answer {
     let first = browser.get(app, start).await;
     assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text());
     let login = location(&first);

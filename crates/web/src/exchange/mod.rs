@@ -13,7 +13,7 @@
 pub mod relying_party;
 pub mod sessions;
 pub mod texts;
-mod views;
+pub(crate) mod views;
 
 use std::sync::Arc;
 
@@ -48,8 +48,9 @@ use views::{ConsentView, LogRow, Names, ReceiptView};
 /// Where the OpenID Provider sends the browser back (registered as the redirect URI).
 pub const CALLBACK_PATH: &str = "/exchange/callback";
 const LOGIN_PATH: &str = "/exchange/login";
-/// Pairs read from a form body at most.
-const FORM_PAIRS_MAX: usize = 8;
+/// Pairs read from a form body at most when looking for its anti-forgery token (the
+/// business pages' longest form has nine).
+const FORM_PAIRS_MAX: usize = 16;
 /// Records of the owner's usage log shown on the dashboard.
 const LOG_ROWS_MAX: i64 = 50;
 
@@ -120,7 +121,7 @@ fn internal(cause: impl std::fmt::Display) -> Response {
     Problem::internal(&cause).into_response()
 }
 
-fn login_location(next: &str) -> String {
+pub(crate) fn login_location(next: &str) -> String {
     let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
     format!("{LOGIN_PATH}?next={next}")
 }
@@ -220,15 +221,68 @@ struct Owner {
     token: String,
 }
 
+/// The live portal session the request's cookie opens, with its token; `None` without one.
+/// Every portal section that needs a signed-in resident (the exchange, `/business`) asks this.
+pub(crate) async fn signed_in(
+    sessions: &PortalSessions,
+    headers: &HeaderMap,
+) -> Result<Option<(PortalSession, String)>, Response> {
+    let Some(token) = bauhinia_core::extract::cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    Ok(sessions
+        .find(token)
+        .await
+        .map_err(internal)?
+        .map(|session| (session, token.to_owned())))
+}
+
+/// The body of a post if it is a form of the portal's own pages for `session`: the `Origin`
+/// is the site's (when the browser sends one) and the form carries the session's
+/// anti-forgery token. `None` when it is not (logged, never with the token).
+pub(crate) async fn own_form_body(
+    sessions: &PortalSessions,
+    session: &PortalSession,
+    origin: &str,
+    request: Request,
+) -> Result<Option<Bytes>, Response> {
+    let origin_ok = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|o| o == origin);
+    let body = Bytes::from_request(request, &())
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let sent = form_urlencoded::parse(&body)
+        .take(FORM_PAIRS_MAX)
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    if origin_ok && sessions.csrf_matches(session, &sent) {
+        Ok(Some(body))
+    } else {
+        tracing::warn!(session = %session.id, origin_ok, "portal form refused: cross-site or without the session's token");
+        Ok(None)
+    }
+}
+
+/// Where a signed-out browser is sent: a GET comes back to its page after signing in, a post
+/// (whose body is lost) to `after_post`.
+pub(crate) fn sign_in_first(parts: &Parts, after_post: &str) -> Response {
+    if parts.method == Method::GET {
+        see_other(&login_location(path_and_query(&parts.uri)))
+    } else {
+        see_other(&login_location(after_post))
+    }
+}
+
 impl Owner {
     async fn from_headers(
         state: &ExchangePortalState,
         headers: &HeaderMap,
     ) -> Result<Option<Owner>, Response> {
-        let Some(token) = bauhinia_core::extract::cookie(headers, SESSION_COOKIE) else {
-            return Ok(None);
-        };
-        let Some(session) = state.sessions().find(token).await.map_err(internal)? else {
+        let Some((session, token)) = signed_in(state.sessions(), headers).await? else {
             return Ok(None);
         };
         let Some(resident) = ResidentId::parse(&session.resident_id) else {
@@ -237,7 +291,7 @@ impl Owner {
         Ok(Some(Owner {
             session,
             resident,
-            token: token.to_owned(),
+            token,
         }))
     }
 }
@@ -251,10 +305,7 @@ impl FromRequestParts<ExchangePortalState> for Owner {
     ) -> Result<Self, Self::Rejection> {
         match Owner::from_headers(state, &parts.headers).await? {
             Some(owner) => Ok(owner),
-            None if parts.method == Method::GET => {
-                Err(see_other(&login_location(path_and_query(&parts.uri))))
-            }
-            None => Err(see_other(&login_location(relying_party::DEFAULT_NEXT))),
+            None => Err(sign_in_first(parts, relying_party::DEFAULT_NEXT)),
         }
     }
 }
@@ -277,21 +328,11 @@ impl FromRequest<ExchangePortalState> for OwnerForm {
         let owner = Owner::from_request_parts(&mut parts, state).await?;
         let prefs = Prefs::from_headers(&parts.headers);
         let uri = parts.uri.clone();
-        let origin_ok = parts
-            .headers
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok())
-            .is_none_or(|sent| sent == state.origin);
-        let body = Bytes::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let sent = form_urlencoded::parse(&body)
-            .take(FORM_PAIRS_MAX)
-            .find(|(k, _)| k == "csrf")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        if !origin_ok || !state.sessions().csrf_matches(&owner.session, &sent) {
-            tracing::warn!(session = %owner.session.id, origin_ok, "portal form refused: cross-site or without the session's token");
+        let request = Request::from_parts(parts, body);
+        if own_form_body(state.sessions(), &owner.session, &state.origin, request)
+            .await?
+            .is_none()
+        {
             let x = ExchangeTexts::get(prefs.lang);
             return Err(message(
                 prefs,
