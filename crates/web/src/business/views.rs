@@ -347,8 +347,17 @@ fn refusal(error: &CorpIdError, b: &BusinessTexts) -> Option<(ErrorCode, &'stati
         CorpIdError::LicenceNotFound => (ErrorCode::CorpidLicenceNotFound, b.err_licence_not_found),
         CorpIdError::LicenceExists => (ErrorCode::CorpidLicenceExists, b.err_licence_exists),
         CorpIdError::LicenceLimit => (ErrorCode::CorpidLicenceLimit, b.err_licence_limit),
+        // The dashboard's forms never reach company signing: its refusals are not theirs.
         CorpIdError::Invalid(_)
         | CorpIdError::Import { .. }
+        | CorpIdError::SigningInvalid(_)
+        | CorpIdError::SigningRequestNotFound
+        | CorpIdError::SigningRequestNotPending(_)
+        | CorpIdError::SigningRequestExpired
+        | CorpIdError::Approval(_)
+        | CorpIdError::SignatureMalformed(_)
+        | CorpIdError::Signing(_)
+        | CorpIdError::Crypto(_)
         | CorpIdError::Corrupt(_)
         | CorpIdError::Store(_) => return None,
     })
