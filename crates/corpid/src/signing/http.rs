@@ -120,7 +120,7 @@ fn issue_json(issue: &Issue) -> serde_json::Value {
 /// validity at the time of signing, revocation, the names in the certificates, the request on
 /// record and each delegation's history. A well-formed signature that fails is 200 with
 /// `valid: false`; text that is not a company signature is a 422 problem.
-#[utoipa::path(post, path = "/api/corpid/v1/signing/verify", tag = TAG,
+#[utoipa::path(post, path = "/api/corpid/v1/signing/verify", operation_id = "corpid_signing_verify", tag = TAG,
     request_body = VerifyRequest,
     responses(
         (status = 200, description = "The verification report", body = VerifyResponse),
@@ -147,7 +147,7 @@ async fn verify(
 
 /// The revocation status of a certificate this installation issued, by serial: a compact JWS
 /// (`application/jose`) signed by the issuing CA, whose certificate is in its `x5c`.
-#[utoipa::path(get, path = "/api/corpid/v1/signing/status/{serial}", tag = TAG,
+#[utoipa::path(get, path = "/api/corpid/v1/signing/status/{serial}", operation_id = "corpid_signing_status", tag = TAG,
     params(("serial" = String, Path, description = "The certificate's serial, hexadecimal")),
     responses(
         (status = 200, description = "The signed status", body = String, content_type = "application/jose"),
