@@ -115,11 +115,13 @@ pub enum SignerKind {
     Company,
 }
 
-/// One signature, parsed, not yet verified.
+/// One signature, parsed, not yet verified. `C` is its certificate chain: decoded
+/// certificates ([`parse`]), or whatever a caller of [`parse_with`] resolves `x5c` to (the
+/// verifier: facts it remembers about chains it has seen).
 #[derive(Debug, Clone)]
-pub struct ParsedEntry {
+pub struct ParsedEntry<C = Vec<X509>> {
     pub signer: SignerKind,
-    pub chain: Vec<X509>,
+    pub chain: C,
     /// `protected "." payload`, the bytes signed.
     pub signing_input: String,
     pub signature: [u8; ES256_SIGNATURE_BYTES],
@@ -133,7 +135,9 @@ impl ParsedEntry {
     pub fn intermediates(&self) -> &[X509] {
         self.chain.get(1..).unwrap_or(&[])
     }
+}
 
+impl<C> ParsedEntry<C> {
     /// Whether the ES256 signature verifies with `key` (a P-256 key).
     pub fn verifies_with(&self, key: &PKey<Public>) -> bool {
         jose::verify_raw(
@@ -148,11 +152,11 @@ impl ParsedEntry {
 
 /// A parsed company signature, not yet verified.
 #[derive(Debug, Clone)]
-pub struct ParsedSignature {
+pub struct ParsedSignature<C = Vec<X509>> {
     pub payload: Payload,
     pub kind: SigningKind,
     /// In order: the approvers' (for `personal` and `integrated`), then the company's.
-    pub entries: Vec<ParsedEntry>,
+    pub entries: Vec<ParsedEntry<C>>,
 }
 
 /// Something to be signed: the base64url payload and one protected header per signer.
@@ -219,6 +223,16 @@ pub enum SerializeError {
 
 /// Parses a company signature of the documented shape. Checks shapes, not signatures.
 pub fn parse(text: &str) -> Result<ParsedSignature, FormatError> {
+    parse_with(text, decode_chain)
+}
+
+/// [`parse`], with each signature's `x5c` resolved by `chain` (which must refuse what
+/// [`decode_chain`] refuses): the verifier decodes a chain it has seen before from memory,
+/// not again from DER.
+pub fn parse_with<C>(
+    text: &str,
+    mut chain: impl FnMut(&[String]) -> Result<C, FormatError>,
+) -> Result<ParsedSignature<C>, FormatError> {
     let text = text.trim();
     if text.len() > SIGNATURE_LEN_MAX {
         return Err(FormatError::TooLong);
@@ -241,7 +255,7 @@ pub fn parse(text: &str) -> Result<ParsedSignature, FormatError> {
         .signatures
         .iter()
         .zip(expected)
-        .map(|(entry, signer)| parse_entry(entry, signer, &general.payload))
+        .map(|(entry, signer)| parse_entry(entry, signer, &general.payload, &mut chain))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ParsedSignature {
         payload,
@@ -264,11 +278,12 @@ pub fn expected_signers(kind: SigningKind, approvals: usize) -> Vec<SignerKind> 
     signers
 }
 
-fn parse_entry(
+fn parse_entry<C>(
     entry: &Entry,
     expected: SignerKind,
     payload_b64: &str,
-) -> Result<ParsedEntry, FormatError> {
+    chain: &mut impl FnMut(&[String]) -> Result<C, FormatError>,
+) -> Result<ParsedEntry<C>, FormatError> {
     let header: Header = json_part(&entry.protected, "protected header")?;
     if header.alg != ALG {
         return Err(FormatError::Header(format!("alg must be {ALG}")));
@@ -292,7 +307,7 @@ fn parse_entry(
     }
     Ok(ParsedEntry {
         signer,
-        chain: decode_chain(&header.x5c)?,
+        chain: chain(&header.x5c)?,
         signing_input: format!("{}.{payload_b64}", entry.protected),
         signature: decode_signature(&entry.signature)?,
     })
@@ -358,6 +373,48 @@ fn check_payload(payload: &Payload) -> Result<SigningKind, FormatError> {
     Ok(kind)
 }
 
+/// The fuzz target `corpid_signature`'s body: arbitrary bytes as a company signature, and as
+/// the public verification endpoint's request body with its document hash. Whatever parses
+/// holds the documented shape: as many signatures as its type and approvals call for, each
+/// with one to three certificates, a BRN that is eight digits, one or two approvals.
+pub fn fuzz_parse(bytes: &[u8]) {
+    use bauhinia_identity::domain::signing::DocumentHash;
+    use bauhinia_identity::signing::format::X5C_CERTS_MAX;
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return;
+    };
+    if let Ok(parsed) = parse(text) {
+        let signers = expected_signers(parsed.kind, parsed.payload.approvals.len());
+        assert_eq!(parsed.kind.as_str(), parsed.payload.kind);
+        assert_eq!(
+            parsed.entries.iter().map(|e| e.signer).collect::<Vec<_>>(),
+            signers
+        );
+        assert!(parsed
+            .entries
+            .iter()
+            .all(|e| (1..=X5C_CERTS_MAX).contains(&e.chain.len())));
+        assert!((1..=APPROVALS_MAX).contains(&parsed.payload.approvals.len()));
+        assert_eq!(
+            Brn::parse(&parsed.payload.business.brn).map(|b| b.as_str().to_owned()),
+            Ok(parsed.payload.business.brn.clone())
+        );
+    }
+    if let Ok(request) = bauhinia_core::extract::parse_json::<super::http::VerifyRequest>(bytes) {
+        let _ = parse(&request.signature);
+        if let Some(hash) = request.document_hash {
+            if let Ok(parsed) = DocumentHash::parse_text(&hash) {
+                assert_eq!(
+                    DocumentHash::parse_text(&parsed.to_hex())
+                        .map(|h| h.to_hex())
+                        .ok(),
+                    Some(parsed.to_hex())
+                );
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,6 +455,15 @@ mod tests {
         unsigned
             .serialize(&[(protected, signature)])
             .expect("serializes")
+    }
+
+    #[test]
+    fn the_fuzz_body_holds_for_a_real_signature_and_its_verify_request() {
+        // fuzz/seeds/corpid_signature holds these two, made the same way.
+        let text = signed(&payload());
+        fuzz_parse(text.as_bytes());
+        let body = serde_json::json!({"signature": text, "document_hash": "ab".repeat(32)});
+        fuzz_parse(body.to_string().as_bytes());
     }
 
     #[test]

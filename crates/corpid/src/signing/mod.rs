@@ -7,7 +7,8 @@
 //! - `store` — keys, requests and approvals on SQLite and PostgreSQL.
 //! - `service` — [`CompanySigning`]: keys (made on first need, re-keyed, revoked with the
 //!   business's suspension or dissolution), requests, approvals, the signature.
-//! - `verify` — verification for anyone, with a cache of verified chains; signed certificate
+//! - `verify` — verification for anyone, remembering the chains that verified
+//!   (decoded, with their keys and validity), never a signature's outcome; signed certificate
 //!   status answers (OCSP-like).
 //! - `http` — services' requests (authenticated as at the token endpoint) and the public routes.
 //!

@@ -1,39 +1,99 @@
 //! Verification of a company signature, for anyone: each ES256 signature with its
-//! certificate, each chain to this installation's root (verified once per distinct chain and
-//! remembered by its SHA-256 fingerprint: chains are few, signatures many), every certificate's
+//! certificate, each chain to this installation's root (a chain that verifies is decoded and
+//! checked once and remembered, with its key, names and validity window, by the SHA-256 of its
+//! `x5c` text: chains are few, signatures many), every certificate's
 //! validity at the time of signing, revocation before then (and, reported, since), who each
 //! certificate names, the approved request on record that produced exactly this text, and each
 //! delegated approval's delegation in force when it was given (from the directory's history).
 //! Also the signed status answers that publish revocation. Nothing here writes.
 
-use std::collections::HashMap;
-use std::sync::RwLock;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use bauhinia_identity::domain::signing::{DocumentHash, RequestStatus};
 use bauhinia_identity::signing::ca;
+use bauhinia_identity::signing::format::{decode_chain, FormatError};
 use bauhinia_identity::signing::service::SIGNED_AT_SKEW_S;
+use openssl::error::ErrorStack;
 use openssl::nid::Nid;
-use openssl::x509::X509Ref;
+use openssl::pkey::{PKey, Public};
+use openssl::x509::{X509Ref, X509};
 use serde::Serialize;
 
-use super::format::{self, ApprovalClaim, BusinessClaim, ParsedEntry, SignerKind};
+use super::format::{self, ApprovalClaim, BusinessClaim, SignerKind};
 use super::service::CompanySigning;
 use crate::domain::signing::{delegation_in_force, SigningKind};
 use crate::error::CorpIdError;
 
-/// Distinct chains remembered; past this the cache starts again (a bound, not a policy).
+/// Trusted chains and signatures on record remembered; past this a set starts again (a bound,
+/// not a policy: only certificates this installation issued get in).
 pub const CHAIN_CACHE_MAX: usize = 65_536;
 /// The `typ` of a signed certificate status answer.
 pub const STATUS_TYP: &str = "bauhinia-certificate-status+jws";
 
-/// What verification may remember because it cannot change: chains already verified against
-/// the root (fingerprint → OpenSSL's verdict), and signatures found on record.
+/// Everything verification needs from a certificate chain that does not depend on the
+/// signature or the moment: decoding a certificate (OpenSSL 3 decodes its public key through
+/// the provider machinery) and checking a chain cost several times an ES256 verification, and
+/// an installation signs with few chains.
+#[derive(Debug)]
+pub struct KnownChain {
+    certificates: Vec<X509>,
+    key: PKey<Public>,
+    leaf_der: Vec<u8>,
+    serial: String,
+    subject: String,
+    /// The leaf's `serialNumber` attribute: a business's BRN, or a resident's signer id.
+    named: Option<String>,
+    /// Unix seconds in which the root and every certificate of the chain are all valid.
+    valid_from: i64,
+    valid_until: i64,
+    /// OpenSSL's verdict on the chain against this installation's root.
+    verdict: Result<(), String>,
+}
+
+impl KnownChain {
+    fn new(root: &X509Ref, certificates: Vec<X509>) -> Result<KnownChain, ErrorStack> {
+        let Some((leaf, intermediates)) = certificates.split_first() else {
+            return Err(ErrorStack::get());
+        };
+        let (mut valid_from, mut valid_until) = (i64::MIN, i64::MAX);
+        for certificate in std::iter::once(root).chain(certificates.iter().map(|c| &**c)) {
+            valid_from = valid_from.max(ca::unix_time(certificate.not_before())?);
+            valid_until = valid_until.min(ca::unix_time(certificate.not_after())?);
+        }
+        Ok(KnownChain {
+            key: leaf.public_key()?,
+            leaf_der: leaf.to_der()?,
+            serial: ca::serial_hex(leaf)?,
+            subject: ca::name_text(leaf.subject_name()),
+            named: ca::name_entry(leaf.subject_name(), Nid::SERIALNUMBER),
+            verdict: ca::verify_chain(root, intermediates, leaf)?.map_err(|e| e.0),
+            valid_from,
+            valid_until,
+            certificates,
+        })
+    }
+
+    /// The chain's certificates, the signer's first.
+    pub fn certificates(&self) -> &[X509] {
+        &self.certificates
+    }
+
+    fn valid_at(&self, at: i64) -> bool {
+        self.valid_from <= at && at <= self.valid_until
+    }
+}
+
+/// What verification may remember because it cannot change: chains that verified against the
+/// root (by the SHA-256 of their `x5c` text), and signatures found on record. A chain that
+/// does not verify is decoded and checked each time and never remembered, so strangers cannot
+/// fill the memory with chains of their own.
 #[derive(Debug, Default)]
 pub struct ChainCache {
-    verdicts: RwLock<HashMap<[u8; 32], Result<(), String>>>,
-    on_record: RwLock<std::collections::HashSet<[u8; 32]>>,
+    trusted: RwLock<HashMap<[u8; 32], Arc<KnownChain>>>,
+    on_record: RwLock<HashSet<[u8; 32]>>,
 }
 
 impl ChainCache {
@@ -52,36 +112,34 @@ impl ChainCache {
         }
     }
 
-    fn check(
-        &self,
-        root: &X509Ref,
-        entry: &ParsedEntry,
-    ) -> Result<Result<(), String>, CorpIdError> {
+    /// The chain `x5c` names, checked against `root`. Refuses what [`decode_chain`] refuses.
+    fn resolve(&self, root: &X509Ref, x5c: &[String]) -> Result<Arc<KnownChain>, FormatError> {
         let mut hasher = openssl::sha::Sha256::new();
-        hasher.update(&root.to_der()?);
-        for certificate in &entry.chain {
-            hasher.update(&certificate.to_der()?);
+        for text in x5c {
+            hasher.update(&(text.len() as u64).to_be_bytes());
+            hasher.update(text.as_bytes());
         }
         let fingerprint = hasher.finish();
-        if let Some(verdict) = self
-            .verdicts
+        if let Some(known) = self
+            .trusted
             .read()
             .ok()
-            .and_then(|v| v.get(&fingerprint).cloned())
+            .and_then(|trusted| trusted.get(&fingerprint).cloned())
         {
-            return Ok(verdict);
+            return Ok(known);
         }
-        let leaf = entry
-            .leaf()
-            .ok_or_else(|| CorpIdError::Corrupt("no leaf".into()))?;
-        let verdict = ca::verify_chain(root, entry.intermediates(), leaf)?.map_err(|e| e.0);
-        if let Ok(mut verdicts) = self.verdicts.write() {
-            if verdicts.len() >= CHAIN_CACHE_MAX {
-                verdicts.clear();
+        let known = KnownChain::new(root, decode_chain(x5c)?)
+            .map(Arc::new)
+            .map_err(|e| FormatError::Chain(format!("a certificate OpenSSL cannot read: {e}")))?;
+        if known.verdict.is_ok() {
+            if let Ok(mut trusted) = self.trusted.write() {
+                if trusted.len() >= CHAIN_CACHE_MAX {
+                    trusted.clear();
+                }
+                trusted.insert(fingerprint, Arc::clone(&known));
             }
-            verdicts.insert(fingerprint, verdict.clone());
         }
-        Ok(verdict)
+        Ok(known)
     }
 }
 
@@ -172,34 +230,32 @@ impl CompanySigning {
         document_hash: Option<&DocumentHash>,
         now: i64,
     ) -> Result<CompanyVerification, CorpIdError> {
-        let parsed = format::parse(text).map_err(CorpIdError::SignatureMalformed)?;
         let root = self.signing.ca_certificates().await?.root;
+        let parsed = format::parse_with(text, |x5c| self.chains.resolve(&root, x5c))
+            .map_err(CorpIdError::SignatureMalformed)?;
         let signed_at = parsed.payload.signed_at;
         let mut errors = Vec::new();
         let mut reports = Vec::with_capacity(parsed.entries.len());
         for (index, entry) in parsed.entries.iter().enumerate() {
-            let leaf = entry
-                .leaf()
-                .ok_or_else(|| CorpIdError::Corrupt("a parsed entry has no certificate".into()))?;
-            let signature_valid = leaf.public_key().is_ok_and(|key| entry.verifies_with(&key));
+            let chain = &entry.chain;
+            let signature_valid = entry.verifies_with(&chain.key);
             if !signature_valid {
                 errors.push(Issue::SignatureMismatch { index });
             }
-            let chain_valid = match self.chains.check(&root, entry)? {
+            let chain_valid = match &chain.verdict {
                 Ok(()) => true,
                 Err(why) => {
-                    errors.push(Issue::ChainUntrusted { index, why });
+                    errors.push(Issue::ChainUntrusted {
+                        index,
+                        why: why.clone(),
+                    });
                     false
                 }
             };
-            let mut valid_at_signing_time = ca::valid_at(&root, signed_at)?;
-            for certificate in &entry.chain {
-                valid_at_signing_time &= ca::valid_at(certificate, signed_at)?;
-            }
+            let valid_at_signing_time = chain.valid_at(signed_at);
             if !valid_at_signing_time {
                 errors.push(Issue::CertificateNotValidAtSigningTime { index });
             }
-            let named = ca::name_entry(leaf.subject_name(), Nid::SERIALNUMBER);
             let expected = match entry.signer {
                 SignerKind::Company => Some(parsed.payload.business.brn.as_str()),
                 SignerKind::Person => parsed
@@ -208,12 +264,11 @@ impl CompanySigning {
                     .get(index)
                     .map(|a| a.signer.as_str()),
             };
-            if named.as_deref() != expected {
+            if chain.named.as_deref() != expected {
                 errors.push(Issue::SignerMismatch { index });
             }
-            let serial = ca::serial_hex(leaf)?;
             let (revoked_at, revocation_reason) = self
-                .revocation(entry.signer, leaf, &serial, index, &mut errors)
+                .revocation(entry.signer, chain, index, &mut errors)
                 .await?;
             if let Some(at) = revoked_at.filter(|at| *at < signed_at) {
                 errors.push(Issue::CertificateRevoked {
@@ -223,8 +278,8 @@ impl CompanySigning {
             }
             reports.push(EntryReport {
                 signer: entry.signer,
-                subject: ca::name_text(leaf.subject_name()),
-                certificate_serial: serial,
+                subject: chain.subject.clone(),
+                certificate_serial: chain.serial.clone(),
                 signature_valid,
                 chain_valid,
                 valid_at_signing_time,
@@ -286,24 +341,23 @@ impl CompanySigning {
     async fn revocation(
         &self,
         signer: SignerKind,
-        leaf: &X509Ref,
-        serial: &str,
+        chain: &KnownChain,
         index: usize,
         errors: &mut Vec<Issue>,
     ) -> Result<(Option<i64>, Option<String>), CorpIdError> {
-        let der = leaf.to_der()?;
+        let (serial, der) = (chain.serial.as_str(), &chain.leaf_der);
         let known = match signer {
             SignerKind::Company => self
                 .store
                 .key_by_serial(serial)
                 .await?
-                .filter(|key| key.certificate_der == der)
+                .filter(|key| key.certificate_der == *der)
                 .map(|key| (key.revoked_at_s, key.revocation_reason)),
             SignerKind::Person => self
                 .signing
                 .issued_certificate(serial)
                 .await?
-                .filter(|c| c.certificate_der == der)
+                .filter(|c| c.certificate_der == *der)
                 .map(|c| {
                     (
                         c.revoked_at_s,
