@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 use bauhinia_identity::corporate::{
     CorporateDirectory, DirectoryError, DirectoryFuture, Representation,
 };
+use bauhinia_store::audit::{AuditEvent, Outcome};
 use bauhinia_store::Database;
 
 use crate::domain::{
-    is_opaque_id, preferred, Brn, BusinessDraft, DelegationTerms, Director, FieldFault, Form,
-    LicenceDraft, Role, SignatoriesRequired, Status, StatusChange,
+    is_opaque_id, preferred, AccessRefusal, Brn, BusinessDraft, DelegationTerms, Director,
+    FieldFault, Form, LicenceDraft, Role, SignatoriesRequired, Status, StatusChange,
 };
 use crate::error::CorpIdError;
 use crate::store::{
@@ -268,6 +269,50 @@ impl CorpIdService {
         self.business(brn).await
     }
 
+    /// A change the rules of who may change what refuse ([`CorpIdError::Access`]) is audited
+    /// as a failure of `action` with the reason, in a transaction of its own: the change's own
+    /// rolled back and wrote nothing. Other errors pass through unaudited (bad input is
+    /// refused before anything is read; a store failure is an operator's matter).
+    async fn refusal_audited<T>(
+        &self,
+        brn: &Brn,
+        action: &'static str,
+        caller: &Caller,
+        result: Result<T, CorpIdError>,
+    ) -> Result<T, CorpIdError> {
+        if let Err(CorpIdError::Access(refusal)) = &result {
+            self.record_refusal(brn, action, caller, *refusal).await?;
+        }
+        result
+    }
+
+    /// Audits that `caller` was refused `action` on the business with `brn` (also for callers
+    /// that refuse before asking this service, as the business portal does for a
+    /// non-administrator).
+    pub async fn record_refusal(
+        &self,
+        brn: &Brn,
+        action: &'static str,
+        caller: &Caller,
+        refusal: AccessRefusal,
+    ) -> Result<(), CorpIdError> {
+        let subject = match self.store.business_by_brn(brn.as_str()).await? {
+            Some(business) => format!("business:{}", business.id),
+            None => format!("brn:{brn}"),
+        };
+        let event = AuditEvent {
+            actor: caller.actor(),
+            action,
+            subject,
+            outcome: Outcome::Failure,
+            detail: serde_json::json!({ "reason": refusal.reason() }),
+            request_id: None,
+        };
+        self.store.database().append_audit(&event).await?;
+        tracing::info!(action, reason = refusal.reason(), "CorpID change refused");
+        Ok(())
+    }
+
     pub async fn grant(
         &self,
         brn: &Brn,
@@ -277,13 +322,16 @@ impl CorpIdService {
         now: i64,
     ) -> Result<(), CorpIdError> {
         let resident_id = resident_id(resident).map_err(|_| CorpIdError::ResidentNotFound)?;
-        self.store
+        let result = self
+            .store
             .change_representative(
                 brn.as_str(),
                 RepresentativeChange::Grant { resident_id, role },
                 caller,
                 now,
             )
+            .await;
+        self.refusal_audited(brn, "corpid.role.grant", caller, result)
             .await
     }
 
@@ -296,13 +344,16 @@ impl CorpIdService {
         now: i64,
     ) -> Result<(), CorpIdError> {
         let resident_id = resident_id(resident)?;
-        self.store
+        let result = self
+            .store
             .change_representative(
                 brn.as_str(),
                 RepresentativeChange::Change { resident_id, role },
                 caller,
                 now,
             )
+            .await;
+        self.refusal_audited(brn, "corpid.role.change", caller, result)
             .await
     }
 
@@ -314,13 +365,16 @@ impl CorpIdService {
         now: i64,
     ) -> Result<(), CorpIdError> {
         let resident_id = resident_id(resident)?;
-        self.store
+        let result = self
+            .store
             .change_representative(
                 brn.as_str(),
                 RepresentativeChange::Revoke { resident_id },
                 caller,
                 now,
             )
+            .await;
+        self.refusal_audited(brn, "corpid.role.revoke", caller, result)
             .await
     }
 
@@ -334,8 +388,11 @@ impl CorpIdService {
         now: i64,
     ) -> Result<String, CorpIdError> {
         let id = uuid::Uuid::new_v4().to_string();
-        self.store
+        let result = self
+            .store
             .create_delegation(client.as_str(), agent.as_str(), terms, &id, caller, now)
+            .await;
+        self.refusal_audited(client, "corpid.delegation.create", caller, result)
             .await?;
         Ok(id)
     }
@@ -350,8 +407,11 @@ impl CorpIdService {
         if !is_opaque_id(delegation_id) {
             return Err(CorpIdError::DelegationNotFound);
         }
-        self.store
+        let result = self
+            .store
             .revoke_delegation(client.as_str(), delegation_id, caller, now)
+            .await;
+        self.refusal_audited(client, "corpid.delegation.revoke", caller, result)
             .await
     }
 
@@ -366,8 +426,11 @@ impl CorpIdService {
         caller: &Caller,
         now: i64,
     ) -> Result<(), CorpIdError> {
-        self.store
+        let result = self
+            .store
             .set_signing_policy(brn.as_str(), required, caller, now)
+            .await;
+        self.refusal_audited(brn, "corpid.signing_policy.set", caller, result)
             .await
     }
 
@@ -385,8 +448,11 @@ impl CorpIdService {
     ) -> Result<String, CorpIdError> {
         let licence = draft.validate().map_err(CorpIdError::Invalid)?;
         let id = uuid::Uuid::new_v4().to_string();
-        self.store
+        let result = self
+            .store
             .put_licence(brn.as_str(), &id, &licence, true, caller, now)
+            .await;
+        self.refusal_audited(brn, "corpid.licence.add", caller, result)
             .await?;
         Ok(id)
     }
@@ -403,8 +469,11 @@ impl CorpIdService {
         if !is_opaque_id(licence_id) {
             return Err(CorpIdError::LicenceNotFound);
         }
-        self.store
+        let result = self
+            .store
             .put_licence(brn.as_str(), licence_id, &licence, false, caller, now)
+            .await;
+        self.refusal_audited(brn, "corpid.licence.update", caller, result)
             .await
     }
 
@@ -417,8 +486,11 @@ impl CorpIdService {
         if !is_opaque_id(licence_id) {
             return Err(CorpIdError::LicenceNotFound);
         }
-        self.store
+        let result = self
+            .store
             .remove_licence(brn.as_str(), licence_id, caller)
+            .await;
+        self.refusal_audited(brn, "corpid.licence.remove", caller, result)
             .await
     }
 

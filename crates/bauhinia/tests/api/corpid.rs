@@ -86,7 +86,33 @@ async fn admin(app: &TestApp, uri: &str, body: Value) -> Answer {
     send(app, request).await
 }
 
+/// The business's audit trail of changes made (refusals are in it too: see `audit_refusals`).
 async fn audit_actions(app: &TestApp, brn: &str) -> Vec<String> {
+    audit_trail(app, brn)
+        .await
+        .into_iter()
+        .filter(|(_, outcome, _)| outcome == "success")
+        .map(|(action, _, _)| action)
+        .collect()
+}
+
+/// The business's audit trail of refusals: (action, reason).
+async fn audit_refusals(app: &TestApp, brn: &str) -> Vec<(String, String)> {
+    audit_trail(app, brn)
+        .await
+        .into_iter()
+        .filter(|(_, outcome, _)| outcome == "failure")
+        .map(|(action, _, detail)| {
+            let detail: serde_json::Value = serde_json::from_str(&detail).expect("detail");
+            (
+                action,
+                detail["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn audit_trail(app: &TestApp, brn: &str) -> Vec<(String, String, String)> {
     let business = app
         .state
         .corpid
@@ -99,7 +125,7 @@ async fn audit_actions(app: &TestApp, brn: &str) -> Vec<String> {
         .await
         .expect("audit")
         .into_iter()
-        .map(|r| r.action)
+        .map(|r| (r.action, r.outcome, r.detail))
         .collect()
 }
 
@@ -166,6 +192,14 @@ async fn representatives_roles_delegations_and_suspension() {
     .await;
     assert_eq!(before.json(), after.json(), "nothing changed");
     assert_eq!(audit_actions(&app, X_BRN).await, audit_before);
+    assert_eq!(
+        audit_refusals(&app, X_BRN).await,
+        [(
+            "corpid.role.grant".to_owned(),
+            "not_administrator".to_owned()
+        )],
+        "the refusal is audited"
+    );
 
     // CHAN grants LEE a role by HKID; the answer and the list never carry the HKID.
     let granted = call(

@@ -59,6 +59,19 @@ pub enum AccessRefusal {
     NotActive,
 }
 
+impl AccessRefusal {
+    /// The reason as the audit log records it.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            AccessRefusal::NotAdministrator => "not_administrator",
+            AccessRefusal::RoleExists => "role_exists",
+            AccessRefusal::NotRepresentative => "not_representative",
+            AccessRefusal::LastAdministrator => "last_administrator",
+            AccessRefusal::NotActive => "not_active",
+        }
+    }
+}
+
 /// Whether the caller may change the business: the operator always, a resident only as one of
 /// its administrators, and only while it is active (a suspended or dissolved business is the
 /// operator's alone).

@@ -41,7 +41,8 @@ async fn count(db: &Database, sql: &str) -> i64 {
     }
 }
 
-/// Every row of the directory's tables and the audit log, counted: a refusal leaves it equal.
+/// Every row of the directory's tables and the audit log's successes, counted: a refusal
+/// leaves it equal (and, when the rules refuse, appends a failure: see `refusals`).
 async fn footprint(db: &Database) -> [i64; 5] {
     [
         count(db, "SELECT COUNT(*) FROM corpid_businesses").await,
@@ -52,8 +53,29 @@ async fn footprint(db: &Database) -> [i64; 5] {
         )
         .await,
         count(db, "SELECT COUNT(*) FROM corpid_licences").await,
-        count(db, "SELECT COUNT(*) FROM audit_events").await,
+        count(
+            db,
+            "SELECT COUNT(*) FROM audit_events WHERE outcome = 'success'",
+        )
+        .await,
     ]
+}
+
+/// The audit log's failures: (actor, action, reason), oldest first.
+async fn refusals(db: &Database) -> Vec<(String, String, String)> {
+    let sql =
+        "SELECT actor, action, CAST(detail AS TEXT) FROM audit_events WHERE outcome = 'failure' \
+               AND action LIKE 'corpid.%' ORDER BY seq";
+    let rows: Vec<(String, String, String)> = match db {
+        Database::Sqlite(db) => sqlx::query_as(sql).fetch_all(&db.reader).await.unwrap(),
+        Database::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+    };
+    rows.into_iter()
+        .map(|(actor, action, detail)| {
+            let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+            (actor, action, detail["reason"].as_str().unwrap().to_owned())
+        })
+        .collect()
 }
 
 fn roles(
@@ -157,6 +179,20 @@ async fn suite(db: &Database) {
         Err(CorpIdError::Access(AccessRefusal::LastAdministrator))
     ));
     assert_eq!(footprint(db).await, before, "refusals write nothing");
+    // … but each refusal by the rules is audited, with who was refused and why.
+    let refused = |who: &Caller, action: &str, reason: &str| {
+        (who.actor(), action.to_owned(), reason.to_owned())
+    };
+    assert_eq!(
+        refusals(db).await,
+        [
+            refused(&as_wong, "corpid.role.grant", "not_administrator"),
+            refused(&as_lee, "corpid.role.grant", "not_administrator"),
+            refused(&as_chan, "corpid.role.grant", "role_exists"),
+            refused(&as_chan, "corpid.role.revoke", "last_administrator"),
+            refused(&as_chan, "corpid.role.change", "last_administrator"),
+        ]
+    );
     assert_eq!(
         roles(&service.representations(&wong, T0).await.unwrap()),
         [triple("11111111", "user", None)]
@@ -364,6 +400,13 @@ async fn suite(db: &Database) {
         .await
         .unwrap();
     assert!(service.licences(&x_id).await.unwrap().is_empty());
+    let all_refused = refusals(db).await;
+    for expected in [
+        refused(&as_wong, "corpid.delegation.create", "not_administrator"),
+        refused(&as_lee, "corpid.licence.add", "not_administrator"),
+    ] {
+        assert!(all_refused.contains(&expected), "{all_refused:?}");
+    }
 
     // Dissolution is final.
     service
@@ -384,6 +427,7 @@ async fn suite(db: &Database) {
         .await
         .unwrap()
         .into_iter()
+        .filter(|r| r.outcome == "success")
         .map(|r| r.action)
         .collect();
     let expected_tail = [
