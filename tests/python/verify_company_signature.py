@@ -1,6 +1,7 @@
 """Verify a Bauhinia company signature with pyca/cryptography alone (no Bauhinia code).
 
 Usage: verify_company_signature.py SIGNATURE_FILE ROOT_PEM [--document-hash HEX]
+                                   [--status STATUS_FILE]...
 
 SIGNATURE_FILE holds the JWS JSON general serialization (docs/signing.md, "Company
 signatures"); ROOT_PEM the root CA certificate. Checks, for every entry of `signatures`: alg,
@@ -10,9 +11,15 @@ certificate was valid at signed_at; the document-signing extended key usage; tha
 certificate names the payload's BRN and each person's certificate the approval's signer id;
 the order of signatures the payload's type requires; and, if given, the document hash.
 
+With --status (one per signature), each file holds the signed certificate status answer
+Bauhinia publishes for a certificate (GET /api/corpid/v1/signing/status/{serial}: a compact JWS,
+ES256, typ bauhinia-certificate-status+jws, signed by the issuing CA whose certificate is in its
+x5c): the answer's signature and its CA's chain to the root are checked, and a certificate
+revoked at or before signed_at, or unknown, makes the signature invalid.
+
 Exit status: 0 valid, 1 invalid (the reason on standard error), 2 usage or unreadable input.
-Revocation and the records behind a signature are Bauhinia's to answer
-(POST /api/corpid/v1/signing/verify, GET /api/corpid/v1/signing/status/{serial}).
+The records behind a signature (the request on record, a delegation's history) are Bauhinia's
+to answer (POST /api/corpid/v1/signing/verify).
 """
 
 import base64
@@ -29,6 +36,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 TYP = "bauhinia-corpid-signature+jws"
+STATUS_TYP = "bauhinia-certificate-status+jws"
 
 
 class Invalid(Exception):
@@ -56,17 +64,12 @@ def check_entry(index, entry, payload_b64, root, at, expected_signer, expected_n
     if not chain:
         raise Invalid(f"signature {index}: x5c is empty")
     leaf = chain[0]
-    raw = b64url(entry["signature"])
-    if len(raw) != 64:
-        raise Invalid(f"signature {index}: an ES256 signature is 64 bytes, not {len(raw)}")
-    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
-    key = leaf.public_key()
-    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
-        raise Invalid(f"signature {index}: the key is not ECDSA P-256")
-    try:
-        key.verify(der, f"{entry['protected']}.{payload_b64}".encode("ascii"), ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        raise Invalid(f"signature {index} does not verify with its certificate") from None
+    es256_verify(
+        leaf.public_key(),
+        b64url(entry["signature"]),
+        f"{entry['protected']}.{payload_b64}".encode("ascii"),
+        f"signature {index} (with its certificate)",
+    )
     path = chain + [root]
     try:
         for child, parent in zip(path, path[1:]):
@@ -108,12 +111,67 @@ def verify(text, root, document_hash=None):
     return payload, leaves
 
 
+def es256_verify(key, raw, data, what):
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise Invalid(f"{what}: the key is not ECDSA P-256")
+    if len(raw) != 64:
+        raise Invalid(f"{what}: an ES256 signature is 64 bytes, not {len(raw)}")
+    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    try:
+        key.verify(der, data, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        raise Invalid(f"{what} does not verify") from None
+
+
+def check_status(text, root):
+    """The payload of a signed status answer whose signature and CA chain check out."""
+    parts = text.strip().split(".")
+    if len(parts) != 3:
+        raise Invalid("a status answer is a compact JWS of three parts")
+    header = json.loads(b64url(parts[0]))
+    if header.get("alg") != "ES256" or header.get("typ") != STATUS_TYP:
+        raise Invalid(f"status answer: unexpected header {header!r}")
+    chain = [x509.load_der_x509_certificate(base64.b64decode(c, validate=True)) for c in header["x5c"]]
+    path = chain + [root]
+    try:
+        for child, parent in zip(path, path[1:]):
+            child.verify_directly_issued_by(parent)
+    except (ValueError, TypeError, InvalidSignature) as e:
+        raise Invalid(f"status answer: its signer does not chain to the root: {e}") from None
+    es256_verify(chain[0].public_key(), b64url(parts[2]), f"{parts[0]}.{parts[1]}".encode("ascii"), "status answer")
+    return json.loads(b64url(parts[1]))
+
+
+def check_revocation(leaves, statuses, signed_at):
+    by_serial = {}
+    for status in statuses:
+        by_serial[int(status["serial"], 16)] = status
+    for index, leaf in enumerate(leaves):
+        status = by_serial.get(leaf.serial_number)
+        if status is None:
+            raise Invalid(f"signature {index}: no status answer for certificate {leaf.serial_number:X}")
+        if status["status"] == "good":
+            continue
+        if status["status"] == "revoked" and status["revoked_at"] > signed_at:
+            continue
+        raise Invalid(
+            f"signature {index}: certificate {leaf.serial_number:X} is {status['status']}"
+            + (f" since {status['revoked_at']}, before signed_at {signed_at}" if status.get("revoked_at") else "")
+            + (f" ({status['revocation_reason']})" if status.get("revocation_reason") else "")
+        )
+
+
 def main(argv):
     args = argv[1:]
     document_hash = None
     if "--document-hash" in args:
         i = args.index("--document-hash")
         document_hash = args[i + 1]
+        del args[i : i + 2]
+    status_files = []
+    while "--status" in args:
+        i = args.index("--status")
+        status_files.append(args[i + 1])
         del args[i : i + 2]
     if len(args) != 2:
         print(__doc__, file=sys.stderr)
@@ -123,11 +181,18 @@ def main(argv):
             text = f.read()
         with open(args[1], "rb") as f:
             root = x509.load_pem_x509_certificate(f.read())
+        status_texts = []
+        for name in status_files:
+            with open(name, encoding="ascii") as f:
+                status_texts.append(f.read())
     except (OSError, ValueError) as e:
         print(f"unreadable input: {e}", file=sys.stderr)
         return 2
     try:
         payload, leaves = verify(text, root, document_hash)
+        if status_files:
+            statuses = [check_status(t, root) for t in status_texts]
+            check_revocation(leaves, statuses, payload["signed_at"])
     except Invalid as e:
         print(f"INVALID: {e}", file=sys.stderr)
         return 1

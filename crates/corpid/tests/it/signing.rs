@@ -632,7 +632,9 @@ fn tools_required() -> bool {
 }
 
 /// Python's `cryptography`, with no Bauhinia code, checks every ES256 signature against its
-/// `x5c` certificate and each chain to the root, and refuses once one byte of the hash changes.
+/// `x5c` certificate and each chain to the root, and refuses once one byte of the hash changes;
+/// given Bauhinia's signed certificate status answers, it refuses a signature made after its
+/// certificate was revoked.
 #[tokio::test]
 async fn python_cryptography_verifies_company_signatures() {
     let Some(python) = std::env::var_os("BAUHINIA_TEST_PYTHON").map(PathBuf::from) else {
@@ -672,20 +674,20 @@ async fn python_cryptography_verifies_company_signatures() {
     )
     .unwrap();
     let hash = to_hex(&sha256(document));
-    let run = |file: &str| {
-        std::process::Command::new(&python)
-            .args([
-                script.to_str().unwrap(),
-                file,
-                "root.pem",
-                "--document-hash",
-                &hash,
-            ])
-            .current_dir(&dir)
-            .output()
-            .unwrap()
+    let run = |file: &str, statuses: &[&str]| {
+        let mut command = std::process::Command::new(&python);
+        command.args([
+            script.to_str().unwrap(),
+            file,
+            "root.pem",
+            "--document-hash",
+            &hash,
+        ]);
+        for status in statuses {
+            command.args(["--status", status]);
+        }
+        command.current_dir(&dir).output().unwrap()
     };
-    let out = run("genuine.json");
     let text = |o: &std::process::Output| {
         format!(
             "{}{}",
@@ -693,12 +695,81 @@ async fn python_cryptography_verifies_company_signatures() {
             String::from_utf8_lossy(&o.stderr)
         )
     };
+    let out = run("genuine.json", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("VALID: integrated"), "{}", text(&out));
     assert!(text(&out).contains("NTRHK-12345678"), "{}", text(&out));
-    let out = run("altered.json");
+    let out = run("altered.json", &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("does not verify"), "{}", text(&out));
+
+    // With Bauhinia's signed status answers (one per certificate: the approver's, the
+    // company's), the tool checks revocation too.
+    let serials: Vec<String> = f
+        .company
+        .verify(&signature, None, t)
+        .await
+        .unwrap()
+        .signatures
+        .into_iter()
+        .map(|s| s.certificate_serial)
+        .collect();
+    let write_statuses = |at: i64, prefix: &'static str| {
+        let (company, serials, dir) = (&f.company, &serials, &dir);
+        async move {
+            let mut files = Vec::new();
+            for (i, serial) in serials.iter().enumerate() {
+                let answer = company.certificate_status(serial, at).await.unwrap();
+                let file = format!("{prefix}-{i}.jws");
+                std::fs::write(dir.join(&file), answer).unwrap();
+                files.push(file);
+            }
+            files
+        }
+    };
+    let good = write_statuses(t, "good").await;
+    let good: Vec<&str> = good.iter().map(String::as_str).collect();
+    let out = run("genuine.json", &good);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // A status answer for some other certificate is no answer for these.
+    let out = run("genuine.json", &good[..1]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("no status answer"), "{}", text(&out));
+
+    // Suspension revokes the company certificate: the signature made before it still
+    // verifies with the new answers; one made with the same key after it does not.
+    f.corpid
+        .change_status(
+            &brn(A),
+            StatusChange::Suspend,
+            Some("test"),
+            &Caller::Operator("admin".into()),
+            t + 10,
+        )
+        .await
+        .unwrap();
+    let after = write_statuses(t + 40, "after").await;
+    let after: Vec<&str> = after.iter().map(String::as_str).collect();
+    let out = run("genuine.json", &after);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let mut late = format::parse(&signature).unwrap().payload;
+    late.kind = "corporate".into();
+    late.signed_at = t + 30;
+    std::fs::write(dir.join("late.json"), forge(&f, A, &late).await).unwrap();
+    let out = run("late.json", &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "without revocation it would pass"
+    );
+    let out = run("late.json", &after[1..]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("is revoked since {}", t + 10)),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("(suspended)"), "{}", text(&out));
     let _ = std::fs::remove_dir_all(&dir);
     test.cleanup().await.unwrap();
     println!("independent verification: python cryptography (company signing) passed");
