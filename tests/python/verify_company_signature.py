@@ -54,15 +54,27 @@ def serial_number(certificate):
     return values[0].value if values else None
 
 
+def x5c_chain(header, root, what):
+    """The certificates of a protected header's x5c, each issued by the next, the last by the root."""
+    chain = [x509.load_der_x509_certificate(base64.b64decode(c, validate=True)) for c in header["x5c"]]
+    if not chain:
+        raise Invalid(f"{what}: x5c is empty")
+    path = chain + [root]
+    try:
+        for child, parent in zip(path, path[1:]):
+            child.verify_directly_issued_by(parent)
+    except (ValueError, TypeError, InvalidSignature) as e:
+        raise Invalid(f"{what}: the chain does not lead to the root: {e}") from None
+    return chain
+
+
 def check_entry(index, entry, payload_b64, root, at, expected_signer, expected_name):
     header = json.loads(b64url(entry["protected"]))
     if header.get("alg") != "ES256" or header.get("typ") != TYP:
         raise Invalid(f"signature {index}: unexpected header {header!r}")
     if header.get("signer") != expected_signer:
         raise Invalid(f"signature {index}: expected a {expected_signer} signature")
-    chain = [x509.load_der_x509_certificate(base64.b64decode(c, validate=True)) for c in header["x5c"]]
-    if not chain:
-        raise Invalid(f"signature {index}: x5c is empty")
+    chain = x5c_chain(header, root, f"signature {index}")
     leaf = chain[0]
     es256_verify(
         leaf.public_key(),
@@ -70,13 +82,7 @@ def check_entry(index, entry, payload_b64, root, at, expected_signer, expected_n
         f"{entry['protected']}.{payload_b64}".encode("ascii"),
         f"signature {index} (with its certificate)",
     )
-    path = chain + [root]
-    try:
-        for child, parent in zip(path, path[1:]):
-            child.verify_directly_issued_by(parent)
-    except (ValueError, TypeError, InvalidSignature) as e:
-        raise Invalid(f"signature {index}: the chain does not lead to the root: {e}") from None
-    for certificate in path:
+    for certificate in chain + [root]:
         if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
             raise Invalid(f"signature {index}: a certificate was not valid at signed_at")
     usages = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
@@ -131,13 +137,7 @@ def check_status(text, root):
     header = json.loads(b64url(parts[0]))
     if header.get("alg") != "ES256" or header.get("typ") != STATUS_TYP:
         raise Invalid(f"status answer: unexpected header {header!r}")
-    chain = [x509.load_der_x509_certificate(base64.b64decode(c, validate=True)) for c in header["x5c"]]
-    path = chain + [root]
-    try:
-        for child, parent in zip(path, path[1:]):
-            child.verify_directly_issued_by(parent)
-    except (ValueError, TypeError, InvalidSignature) as e:
-        raise Invalid(f"status answer: its signer does not chain to the root: {e}") from None
+    chain = x5c_chain(header, root, "status answer")
     es256_verify(chain[0].public_key(), b64url(parts[2]), f"{parts[0]}.{parts[1]}".encode("ascii"), "status answer")
     return json.loads(b64url(parts[1]))
 

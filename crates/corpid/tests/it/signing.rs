@@ -225,6 +225,20 @@ async fn forge(f: &Fixture, business: &str, payload: &Payload) -> String {
     unsigned.serialize(&[(protected, signature)]).unwrap()
 }
 
+/// The operator suspends the business (which revokes its company certificate).
+async fn suspend(f: &Fixture, business: &str, at: i64) {
+    f.corpid
+        .change_status(
+            &brn(business),
+            StatusChange::Suspend,
+            Some("test"),
+            &Caller::Operator("admin".into()),
+            at,
+        )
+        .await
+        .unwrap();
+}
+
 /// The signature with one hexadecimal digit of the signed document hash changed.
 pub fn with_one_hash_byte_changed(signature: &str) -> String {
     let mut general: serde_json::Value = serde_json::from_str(signature).unwrap();
@@ -451,16 +465,7 @@ async fn suite(db: &Database) {
         .await
         .unwrap();
     assert!(status_json(&status_before)["status"] == "good");
-    f.corpid
-        .change_status(
-            &brn(A),
-            StatusChange::Suspend,
-            Some("test"),
-            &Caller::Operator("admin".into()),
-            t + 10,
-        )
-        .await
-        .unwrap();
+    suspend(&f, A, t + 10).await;
     let report = f.company.verify(&delegated, None, t + 20).await.unwrap();
     assert!(report.valid, "{:?}", report.errors);
     assert_eq!(report.signatures[0].revoked_at, Some(t + 10));
@@ -738,16 +743,7 @@ async fn python_cryptography_verifies_company_signatures() {
 
     // Suspension revokes the company certificate: the signature made before it still
     // verifies with the new answers; one made with the same key after it does not.
-    f.corpid
-        .change_status(
-            &brn(A),
-            StatusChange::Suspend,
-            Some("test"),
-            &Caller::Operator("admin".into()),
-            t + 10,
-        )
-        .await
-        .unwrap();
+    suspend(&f, A, t + 10).await;
     let after = write_statuses(t + 40, "after").await;
     let after: Vec<&str> = after.iter().map(String::as_str).collect();
     let out = run("genuine.json", &after);
