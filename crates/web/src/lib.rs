@@ -8,6 +8,7 @@
 pub mod admin;
 mod apidoc;
 pub mod business;
+pub mod company_signing_app;
 mod console;
 pub mod exchange;
 mod funding;
@@ -46,6 +47,8 @@ pub struct PortalState {
     pub passkeys: Arc<PasskeyService>,
     /// Signing requests waiting for the resident, and service names.
     pub signing: Arc<bauhinia_identity::SigningService>,
+    /// Company signing requests waiting for a representative, and their approval.
+    pub company_signing: Arc<bauhinia_corpid::signing::CompanySigning>,
     pub provider: Arc<bauhinia_identity::oidc::Provider>,
     /// The OpenAPI document, for the API reference page.
     pub openapi: Arc<serde_json::Value>,
@@ -77,6 +80,10 @@ pub fn router(state: PortalState) -> Router {
         .route(
             "/app/sign/{id}",
             get(signing_app::sign_page).post(signing_app::sign_decide),
+        )
+        .route(
+            "/app/company-sign/{id}",
+            get(company_signing_app::sign_page).post(company_signing_app::sign_decide),
         )
         .route("/fps/console", get(console::home))
         .route("/fps/console/login", post(console::login))
