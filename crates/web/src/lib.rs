@@ -2,6 +2,8 @@
 //! Traditional Chinese (default), Simplified Chinese and English, every asset served from the
 //! binary itself — no CDN, no front-end build. No page needs JavaScript except for the one thing
 //! only JavaScript can do: the WebAuthn (passkey) calls of the 智方便 app (`static/app.js`).
+//! Scripts elsewhere only save typing: the business dashboard's signing form computes a file's
+//! SHA-256 in the browser (`static/business-sign.js`), and without it the hash can be pasted.
 //!
 //! Pages call the services' public functions; no business rule lives here.
 

@@ -72,32 +72,28 @@ fn code_of(answer: &Answer) -> String {
     attribute(&answer.text(), "data-code")
 }
 
-fn request_count(app: &TestApp) -> impl std::future::Future<Output = usize> + '_ {
-    async move {
-        let chan = app
-            .state
-            .identity
-            .find_by_hkid(&bauhinia_core::Hkid::parse(CHAN).expect("hkid"))
-            .await
-            .expect("lookup")
-            .expect("CHAN")
-            .id;
-        let x = app
+/// How many signing requests X and Y have (as CHAN, who represents both, sees them).
+async fn request_count(app: &TestApp) -> usize {
+    let chan = app
+        .state
+        .identity
+        .find_by_hkid(&bauhinia_core::Hkid::parse(CHAN).expect("hkid"))
+        .await
+        .expect("lookup")
+        .expect("CHAN")
+        .id;
+    let now_s = bauhinia_core::background::now_ms() / 1_000;
+    let mut n = 0;
+    for brn in [X_BRN, Y_BRN] {
+        n += app
             .state
             .company_signing
-            .history(&chan, &Brn::parse(X_BRN).expect("brn"), 0)
+            .history(&chan, &Brn::parse(brn).expect("brn"), now_s)
             .await
             .expect("history")
             .len();
-        let y = app
-            .state
-            .company_signing
-            .history(&chan, &Brn::parse(Y_BRN).expect("brn"), 0)
-            .await
-            .expect("history")
-            .len();
-        x + y
     }
+    n
 }
 
 #[tokio::test]
@@ -110,6 +106,7 @@ async fn a_representative_signs_from_the_dashboard_approves_in_the_app_and_downl
 
     let approval = started(&app, &mut chan, X_BRN, "corporate").await;
     let id = approval.rsplit('/').next().expect("id").to_owned();
+    assert_eq!(request_count(&app).await, 1, "the request is recorded");
     // The app lists it and shows what is asked: business, BRN, service, document, hash, type.
     let home = chan.get(&app, "/app").await;
     assert!(home.text().contains(&format!("data-request=\"{id}\"")));
