@@ -369,6 +369,7 @@ pub fn build(state: AppState, limits: Limits) -> Router {
         identity: Arc::clone(&state.identity),
         passkeys: Arc::clone(&state.passkeys),
         signing: Arc::clone(&state.signing),
+        company_signing: Arc::clone(&state.company_signing),
         provider: Arc::clone(&state.provider),
         openapi: doc_json,
         demo: state.demo,
@@ -388,6 +389,7 @@ pub fn build(state: AppState, limits: Limits) -> Router {
             bauhinia_web::business::BusinessPortalState::new(
                 Arc::clone(&state.corpid),
                 Arc::clone(&state.identity),
+                Arc::clone(&state.company_signing),
                 &state.exchange_portal,
             ),
         ))

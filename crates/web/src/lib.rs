@@ -2,12 +2,15 @@
 //! Traditional Chinese (default), Simplified Chinese and English, every asset served from the
 //! binary itself — no CDN, no front-end build. No page needs JavaScript except for the one thing
 //! only JavaScript can do: the WebAuthn (passkey) calls of the 智方便 app (`static/app.js`).
+//! Scripts elsewhere only save typing: the business dashboard's signing form computes a file's
+//! SHA-256 in the browser (`static/business-sign.js`), and without it the hash can be pasted.
 //!
 //! Pages call the services' public functions; no business rule lives here.
 
 pub mod admin;
 mod apidoc;
 pub mod business;
+pub mod company_signing_app;
 mod console;
 pub mod exchange;
 mod funding;
@@ -46,6 +49,8 @@ pub struct PortalState {
     pub passkeys: Arc<PasskeyService>,
     /// Signing requests waiting for the resident, and service names.
     pub signing: Arc<bauhinia_identity::SigningService>,
+    /// Company signing requests waiting for a representative, and their approval.
+    pub company_signing: Arc<bauhinia_corpid::signing::CompanySigning>,
     pub provider: Arc<bauhinia_identity::oidc::Provider>,
     /// The OpenAPI document, for the API reference page.
     pub openapi: Arc<serde_json::Value>,
@@ -77,6 +82,10 @@ pub fn router(state: PortalState) -> Router {
         .route(
             "/app/sign/{id}",
             get(signing_app::sign_page).post(signing_app::sign_decide),
+        )
+        .route(
+            "/app/company-sign/{id}",
+            get(company_signing_app::sign_page).post(company_signing_app::sign_decide),
         )
         .route("/fps/console", get(console::home))
         .route("/fps/console/login", post(console::login))

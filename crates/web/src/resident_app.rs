@@ -52,6 +52,8 @@ struct SignedInView {
     only_one: bool,
     /// Signing requests waiting for this resident.
     requests: Vec<crate::signing_app::PendingView>,
+    /// Company signing requests waiting for this resident as a business's signatory.
+    company_requests: Vec<crate::company_signing_app::CompanyPendingView>,
 }
 
 #[derive(Template)]
@@ -86,7 +88,10 @@ fn resident_name(resident: &Resident, prefs: Prefs) -> String {
 }
 
 /// The live session of this request, if any.
-async fn session(state: &PortalState, headers: &HeaderMap) -> Result<Option<Session>, Problem> {
+pub(crate) async fn session(
+    state: &PortalState,
+    headers: &HeaderMap,
+) -> Result<Option<Session>, Problem> {
     let Some(token) = token_from_headers(headers) else {
         return Ok(None);
     };
@@ -157,8 +162,11 @@ async fn signed_in_view(
         })
         .collect();
     let requests = crate::signing_app::pending(state, &session.resident_id, prefs).await;
+    let company_requests =
+        crate::company_signing_app::pending(state, &session.resident_id, prefs.lang).await;
     Ok(SignedInView {
         requests,
+        company_requests,
         name: resident_name(&resident, prefs),
         hkid_masked: resident.hkid_masked,
         until: shown_time(session.expires_at),
@@ -181,7 +189,7 @@ fn forget_session(state: &PortalState, response: &mut Response) {
 }
 
 /// Form posts are accepted from this site's own pages only.
-fn same_origin(state: &PortalState, headers: &HeaderMap) -> Result<(), Problem> {
+pub(crate) fn same_origin(state: &PortalState, headers: &HeaderMap) -> Result<(), Problem> {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     if state.passkeys.sessions().accepts_origin(origin) {
         Ok(())

@@ -105,7 +105,7 @@ struct SignTemplate {
     action: String,
 }
 
-async fn service_name(state: &PortalState, client_id: &str, lang: Lang) -> String {
+pub(crate) async fn service_name(state: &PortalState, client_id: &str, lang: Lang) -> String {
     match state.provider.clients.get(client_id).await {
         Ok(Some(client)) => client.registration.name.pick(lang).to_owned(),
         _ => client_id.to_owned(),

@@ -24,5 +24,5 @@ pub mod service;
 pub mod store;
 pub mod verify;
 
-pub use service::{CompanyCertificate, CompanyRequest, CompanySigning};
+pub use service::{CompanyCertificate, CompanyRequest, CompanySigning, RequestDraft, HISTORY_MAX};
 pub use verify::{CompanyVerification, EntryReport, Issue};

@@ -50,8 +50,34 @@ pub struct CompanyRequest {
     pub status: RequestStatus,
     pub created_at_s: i64,
     pub expires_at_s: i64,
+    /// When it was signed, rejected, cancelled or recorded as expired.
+    pub decided_at_s: Option<i64>,
+    /// The resident who gave the last approval or rejected it (none for a service's
+    /// cancellation or an expiry).
+    pub decided_by: Option<String>,
     /// The signature, once enough signatories approved.
     pub signature: Option<String>,
+}
+
+/// What a requester asks to have signed, as sent: every field is checked by the service.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestDraft<'a> {
+    pub brn: &'a str,
+    /// `personal`, `corporate` or `integrated`.
+    pub kind: &'a str,
+    pub document_name: &'a str,
+    /// The document's SHA-256, 32 bytes.
+    pub document_hash: &'a [u8],
+}
+
+/// Most requests a business's signing history lists.
+pub const HISTORY_MAX: i64 = 50;
+
+/// How a resident may sign for a business now.
+struct Standing {
+    role: Role,
+    agent_brn: Option<String>,
+    delegation_id: Option<String>,
 }
 
 /// A company's signing certificate, as its administrators and the operator see it.
@@ -256,17 +282,76 @@ impl CompanySigning {
         document_hash: &[u8],
         now: i64,
     ) -> Result<CompanyRequest, CorpIdError> {
+        let draft = RequestDraft {
+            brn,
+            kind,
+            document_name,
+            document_hash,
+        };
+        self.create(&format!("service:{client_id}"), client_id, draft, now)
+            .await
+    }
+
+    /// A representative asks for a signature of their own business through one of the
+    /// installation's own services (`client_id`: the business portal). Only a representative
+    /// who could approve it may ask, as of `now`; a refusal is audited (outcome failure) and
+    /// nothing is written. The request is then like a service's, recorded as the resident's.
+    pub async fn create_request_as(
+        &self,
+        resident: &str,
+        client_id: &str,
+        draft: RequestDraft<'_>,
+        now: i64,
+    ) -> Result<CompanyRequest, CorpIdError> {
+        const ACTION: &str = "corpid.signing.request.create";
+        let brn = Brn::parse(draft.brn).map_err(|e| {
+            CorpIdError::SigningInvalid(vec![FieldFault::new("/brn", e.to_string())])
+        })?;
+        let business = self.directory.business(&brn).await?;
+        if !is_opaque_id(resident) {
+            return Err(CorpIdError::Approval(ApprovalRefusal::NotRepresentative));
+        }
+        match self.signatory(&business, resident, now).await {
+            Ok(_) => {}
+            Err(CorpIdError::Approval(refusal)) => {
+                let event = AuditEvent {
+                    actor: format!("resident:{resident}"),
+                    action: ACTION,
+                    subject: format!("business:{}", business.id),
+                    outcome: Outcome::Failure,
+                    detail: serde_json::json!({ "reason": refusal.reason(), "client_id": client_id }),
+                    request_id: None,
+                };
+                self.db().append_audit(&event).await?;
+                tracing::info!(business = %business.id, reason = refusal.reason(), "company signing request refused");
+                return Err(CorpIdError::Approval(refusal));
+            }
+            Err(e) => return Err(e),
+        }
+        self.create(&format!("resident:{resident}"), client_id, draft, now)
+            .await
+    }
+
+    /// Checks `draft` and records the request and its audit event (by `actor`) at once.
+    async fn create(
+        &self,
+        actor: &str,
+        client_id: &str,
+        draft: RequestDraft<'_>,
+        now: i64,
+    ) -> Result<CompanyRequest, CorpIdError> {
         let mut faults = Vec::new();
-        let brn = Brn::parse(brn).map_err(|e| faults.push(FieldFault::new("/brn", e.to_string())));
-        let kind = SigningKind::parse(kind).ok_or_else(|| {
+        let brn =
+            Brn::parse(draft.brn).map_err(|e| faults.push(FieldFault::new("/brn", e.to_string())));
+        let kind = SigningKind::parse(draft.kind).ok_or_else(|| {
             faults.push(FieldFault::new(
                 "/type",
                 "personal, corporate or integrated",
             ));
         });
-        let name = DocumentName::parse(document_name)
+        let name = DocumentName::parse(draft.document_name)
             .map_err(|e| faults.push(FieldFault::new("/document_name", e.message)));
-        let hash = DocumentHash::from_bytes(document_hash)
+        let hash = DocumentHash::from_bytes(draft.document_hash)
             .map_err(|e| faults.push(FieldFault::new("/document_hash", e.message)));
         if let Err(e) = check_client_id(client_id) {
             faults.push(FieldFault::new("/client_id", e.message));
@@ -299,19 +384,59 @@ impl CompanySigning {
             signature: None,
         };
         let event = AuditEvent {
-            actor: format!("service:{client_id}"),
+            actor: actor.to_owned(),
             action: "corpid.signing.request.create",
             subject: format!("corpid_signing_request:{}", row.id),
             outcome: Outcome::Success,
             detail: serde_json::json!({
                 "business": business.id, "brn": business.brn.as_str(), "type": row.kind,
                 "document_name": row.document_name, "document_hash": hash.to_hex(),
-                "approvals_required": row.approvals_required,
+                "approvals_required": row.approvals_required, "client_id": client_id,
             }),
             request_id: None,
         };
         self.store.insert_request(&row, &event).await?;
         self.view(&row, &business, Vec::new(), now)
+    }
+
+    /// The business's signing requests, newest first (at most [`HISTORY_MAX`]), for a resident
+    /// who represents it now in any role; anyone else: [`CorpIdError::BusinessNotFound`].
+    pub async fn history(
+        &self,
+        resident: &str,
+        brn: &Brn,
+        now: i64,
+    ) -> Result<Vec<CompanyRequest>, CorpIdError> {
+        let (business, _) = self.directory.visible(resident, brn, now).await?;
+        let rows = self
+            .store
+            .requests_of_business(&business.id, HISTORY_MAX)
+            .await?;
+        let mut views = Vec::with_capacity(rows.len());
+        for row in rows {
+            let approvals = self.store.approvals(&row.id).await?;
+            views.push(self.view(&row, &business, approvals, now)?);
+        }
+        Ok(views)
+    }
+
+    /// One of the business's requests (with its signature once approved), for a resident who
+    /// represents it now; a request of another business is not found.
+    pub async fn request_of(
+        &self,
+        resident: &str,
+        brn: &Brn,
+        id: &str,
+        now: i64,
+    ) -> Result<CompanyRequest, CorpIdError> {
+        let (business, _) = self.directory.visible(resident, brn, now).await?;
+        match self.store.request(id).await? {
+            Some(row) if row.business_id == business.id => {
+                let approvals = self.store.approvals(&row.id).await?;
+                self.view(&row, &business, approvals, now)
+            }
+            _ => Err(CorpIdError::SigningRequestNotFound),
+        }
     }
 
     fn view(
@@ -337,6 +462,8 @@ impl CompanySigning {
             status: status.at(row.expires_at_s, now),
             created_at_s: row.created_at_s,
             expires_at_s: row.expires_at_s,
+            decided_at_s: row.decided_at_s,
+            decided_by: row.decided_by.clone(),
             signature: row.signature.clone(),
         })
     }
@@ -502,14 +629,14 @@ impl CompanySigning {
         Ok(())
     }
 
-    /// Whether `resident` may approve now, and how they act for the business.
-    async fn eligibility(
+    /// How `resident` may sign for the business now: as its administrator or authorised
+    /// signatory, directly or through a delegation in force; else the refusal.
+    async fn signatory(
         &self,
-        row: &RequestRow,
         business: &Business,
         resident: &str,
         now: i64,
-    ) -> Result<ApprovalRow, CorpIdError> {
+    ) -> Result<Standing, CorpIdError> {
         let refuse = |r| Err(CorpIdError::Approval(r));
         if business.status != Status::Active {
             return refuse(ApprovalRefusal::BusinessInactive);
@@ -533,15 +660,6 @@ impl CompanySigning {
         };
         let role = Role::parse(&representation.role).ok_or_else(|| corrupt("role"))?;
         check_approver(role).map_err(CorpIdError::Approval)?;
-        if self
-            .store
-            .approvals(&row.id)
-            .await?
-            .iter()
-            .any(|a| a.resident_id == resident)
-        {
-            return refuse(ApprovalRefusal::AlreadyApproved);
-        }
         let delegation_id = match &representation.via_agent_brn {
             Some(agent) => match self
                 .store
@@ -553,12 +671,37 @@ impl CompanySigning {
             },
             None => None,
         };
+        Ok(Standing {
+            role,
+            agent_brn: representation.via_agent_brn,
+            delegation_id,
+        })
+    }
+
+    /// Whether `resident` may approve now, and how they act for the business.
+    async fn eligibility(
+        &self,
+        row: &RequestRow,
+        business: &Business,
+        resident: &str,
+        now: i64,
+    ) -> Result<ApprovalRow, CorpIdError> {
+        let standing = self.signatory(business, resident, now).await?;
+        if self
+            .store
+            .approvals(&row.id)
+            .await?
+            .iter()
+            .any(|a| a.resident_id == resident)
+        {
+            return Err(CorpIdError::Approval(ApprovalRefusal::AlreadyApproved));
+        }
         Ok(ApprovalRow {
             request_id: row.id.clone(),
             resident_id: resident.to_owned(),
-            role: role.as_str().to_owned(),
-            agent_brn: representation.via_agent_brn,
-            delegation_id,
+            role: standing.role.as_str().to_owned(),
+            agent_brn: standing.agent_brn,
+            delegation_id: standing.delegation_id,
             approved_at_s: now,
         })
     }

@@ -309,6 +309,23 @@ impl SigningStore {
         Ok(found)
     }
 
+    /// The business's requests in any state, newest first, at most `limit`.
+    pub async fn requests_of_business(
+        &self,
+        business_id: &str,
+        limit: i64,
+    ) -> Result<Vec<RequestRow>, CorpIdError> {
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM corpid_signing_requests WHERE business_id = $1 \
+             ORDER BY created_at_s DESC, id DESC LIMIT $2"
+        );
+        Ok(read!(&self.db, conn => sqlx::query_as(&sql)
+            .bind(business_id)
+            .bind(limit)
+            .fetch_all(conn)
+            .await?))
+    }
+
     /// Records an approval that does not yet complete the request: the request must be pending
     /// and unexpired at `now` and hold exactly `held` approvals. Whether it was recorded.
     pub async fn add_approval(

@@ -770,3 +770,205 @@ async fn python_cryptography_verifies_company_signatures() {
     test.cleanup().await.unwrap();
     println!("independent verification: python cryptography (company signing) passed");
 }
+
+/// The audit events of `action` with `outcome` by `actor` about `subject`.
+async fn audited_by(db: &Database, subject: &str, action: &str, outcome: &str, actor: &str) -> i64 {
+    count(
+        db,
+        &format!(
+            "SELECT COUNT(*) FROM audit_events WHERE subject = '{subject}' AND action = '{action}' \
+             AND outcome = '{outcome}' AND actor = '{actor}'"
+        ),
+    )
+    .await
+}
+
+const PORTAL: &str = "business-portal";
+
+/// Resident `resident` of the fixture asks for a signature of A through the portal.
+async fn ask(
+    f: &Fixture,
+    resident: usize,
+    kind: &str,
+    hash: &[u8],
+    at: i64,
+) -> Result<bauhinia_corpid::signing::CompanyRequest, CorpIdError> {
+    let draft = bauhinia_corpid::signing::RequestDraft {
+        brn: A,
+        kind,
+        document_name: "Tenancy agreement.pdf",
+        document_hash: hash,
+    };
+    f.company
+        .create_request_as(&f.residents[resident], PORTAL, draft, at)
+        .await
+}
+
+/// A representative asks for a signature through the business portal (`create_request_as`):
+/// only those who could approve it may, each refusal precise and audited with nothing written;
+/// the business's history lists its requests newest first, bounded, to its representatives only.
+async fn representatives_suite(db: &Database) {
+    use bauhinia_corpid::signing::HISTORY_MAX;
+    let f = fixture(db).await;
+    let t = now();
+    let document = b"Tenancy agreement, Flat B, 3/F.";
+    let hash = sha256(document);
+    let a = f.corpid.business(&brn(A)).await.unwrap();
+    let requests = || count(db, "SELECT COUNT(*) FROM corpid_signing_requests");
+
+    // The authorised signatory asks; the request is theirs in the audit log.
+    let asked = ask(&f, 1, "corporate", &hash, t).await.unwrap();
+    assert_eq!(asked.client_id, PORTAL);
+    assert_eq!(asked.approvals_required, 1);
+    let subject = format!("corpid_signing_request:{}", asked.id);
+    let by_signatory = format!("resident:{}", f.residents[1]);
+    assert_eq!(
+        audited_by(
+            db,
+            &subject,
+            "corpid.signing.request.create",
+            "success",
+            &by_signatory
+        )
+        .await,
+        1
+    );
+
+    // A user, a stranger, and an agent whose delegation was revoked may not ask: audited.
+    let business = format!("business:{}", a.id);
+    let before = requests().await;
+    for (resident, code) in [
+        (2, "corpid.signing_role_insufficient"),
+        (4, "corpid.signing_not_representative"),
+    ] {
+        let error = ask(&f, resident, "corporate", &hash, t)
+            .await
+            .expect_err(code);
+        assert_eq!(Problem::from(error).document().code, code);
+        let actor = format!("resident:{}", f.residents[resident]);
+        assert_eq!(
+            audited_by(
+                db,
+                &business,
+                "corpid.signing.request.create",
+                "failure",
+                &actor
+            )
+            .await,
+            1,
+            "{code} audited"
+        );
+    }
+    // Every field at fault is named at once; nothing is written.
+    let Err(CorpIdError::SigningInvalid(faults)) = ask(&f, 1, "company", b"short", t).await else {
+        panic!("an invalid draft is refused");
+    };
+    let fields: Vec<&str> = faults.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["/type", "/document_hash"]);
+    assert_eq!(requests().await, before);
+
+    // The agent's signatory asks while the delegation is in force, not after its revocation.
+    let through_agent = ask(&f, 3, "integrated", &hash, t).await.unwrap();
+    f.corpid
+        .revoke_delegation(&brn(A), &f.delegation, &Caller::Operator("admin".into()), t)
+        .await
+        .unwrap();
+    let error = ask(&f, 3, "corporate", &hash, t)
+        .await
+        .expect_err("revoked");
+    assert_eq!(
+        Problem::from(error).document().code,
+        "corpid.signing_delegation_ended"
+    );
+
+    // Approved in the app: the signature verifies and the history shows who decided when.
+    let signed = f
+        .company
+        .approve(&asked.id, &f.residents[1], t + 5)
+        .await
+        .unwrap();
+    assert_eq!(signed.status, RequestStatus::Approved);
+    assert_eq!(signed.decided_at_s, Some(t + 5));
+    assert_eq!(signed.decided_by.as_deref(), Some(f.residents[1].as_str()));
+    let signature = signed.signature.clone().unwrap();
+    let report = f
+        .company
+        .verify(
+            &signature,
+            Some(&DocumentHash::from_bytes(&hash).unwrap()),
+            t + 6,
+        )
+        .await
+        .unwrap();
+    assert!(report.valid, "{:?}", report.errors);
+    let history = f
+        .company
+        .history(&f.residents[2], &brn(A), t + 6)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = history.iter().map(|r| r.id.as_str()).collect();
+    assert!(ids.contains(&asked.id.as_str()) && ids.contains(&through_agent.id.as_str()));
+    let shown = history.iter().find(|r| r.id == asked.id).unwrap();
+    assert_eq!(shown.approved_by, [f.residents[1].clone()]);
+    assert_eq!(shown.signature.as_deref(), Some(signature.as_str()));
+    let fetched = f
+        .company
+        .request_of(&f.residents[0], &brn(A), &asked.id, t + 6)
+        .await
+        .unwrap();
+    assert_eq!(fetched.signature, Some(signature));
+
+    // Another business's representative sees neither; another business's request is not A's.
+    assert!(matches!(
+        f.company.history(&f.residents[4], &brn(A), t).await,
+        Err(CorpIdError::BusinessNotFound)
+    ));
+    assert!(matches!(
+        f.company
+            .request_of(&f.residents[4], &brn(A), &asked.id, t)
+            .await,
+        Err(CorpIdError::BusinessNotFound)
+    ));
+    let c_request = f.request(C, SigningKind::Corporate, document).await;
+    assert!(matches!(
+        f.company
+            .request_of(&f.residents[0], &brn(A), &c_request, t)
+            .await,
+        Err(CorpIdError::SigningRequestNotFound)
+    ));
+
+    // Bounded, newest first.
+    for i in 0..HISTORY_MAX {
+        f.company
+            .create_request(CLIENT, A, "personal", "Invoice.pdf", &hash, t + 10 + i)
+            .await
+            .unwrap();
+    }
+    let history = f
+        .company
+        .history(&f.residents[0], &brn(A), t + 100)
+        .await
+        .unwrap();
+    assert_eq!(i64::try_from(history.len()).unwrap(), HISTORY_MAX);
+    assert_eq!(history[0].created_at_s, t + 9 + HISTORY_MAX);
+    assert!(history
+        .windows(2)
+        .all(|w| w[0].created_at_s >= w[1].created_at_s));
+}
+
+#[tokio::test]
+async fn representatives_ask_for_signatures_on_sqlite() {
+    let test = TestDb::sqlite().await.unwrap();
+    representatives_suite(&test.db).await;
+    test.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn representatives_ask_for_signatures_on_postgres() {
+    let Some(test) = TestDb::postgres().await.unwrap() else {
+        eprintln!("DATABASE_URL not set: the PostgreSQL half is run by scripts/test");
+        return;
+    };
+    representatives_suite(&test.db).await;
+    test.cleanup().await.unwrap();
+}

@@ -11,6 +11,7 @@
 //! looked up and dropped: never logged, kept or shown again.
 
 pub mod form;
+mod signing;
 pub mod texts;
 mod views;
 
@@ -28,6 +29,7 @@ use bauhinia_core::{ErrorCode, Hkid, Problem};
 use bauhinia_corpid::domain::{
     AccessRefusal, Brn, DelegationTerms, FieldFault, LicenceDraft, Role, SignatoriesRequired,
 };
+use bauhinia_corpid::signing::CompanySigning;
 use bauhinia_corpid::store::LicenceRow;
 use bauhinia_corpid::{Business, Caller, CorpIdError, CorpIdService};
 use bauhinia_identity::corporate::Representation;
@@ -62,6 +64,11 @@ pub struct BusinessPortalState {
     pub sessions: PortalSessions,
     /// The site's own origin: posts from any other are refused.
     pub origin: String,
+    /// Company signatures: started from the dashboard, listed in its history, verified.
+    pub signing: Arc<CompanySigning>,
+    /// The portal's own client id at the OpenID Provider: the service that asks for the
+    /// signatures representatives start here.
+    pub portal_client_id: String,
 }
 
 impl BusinessPortalState {
@@ -69,6 +76,7 @@ impl BusinessPortalState {
     pub fn new(
         corpid: Arc<CorpIdService>,
         identity: Arc<IdentityService>,
+        signing: Arc<CompanySigning>,
         portal: &ExchangePortalState,
     ) -> BusinessPortalState {
         BusinessPortalState {
@@ -76,6 +84,8 @@ impl BusinessPortalState {
             identity,
             sessions: portal.rp.sessions.clone(),
             origin: portal.origin.clone(),
+            signing,
+            portal_client_id: portal.rp.client.client_id.clone(),
         }
     }
 }
@@ -108,11 +118,33 @@ pub fn router(state: BusinessPortalState) -> Router {
             get(confirm_remove_licence).post(remove_licence),
         )
         .route("/business/{brn}/signing-policy", post(set_policy))
+        .route("/business/{brn}/signatures", post(signing::start))
+        .route("/business/{brn}/signatures/{id}", get(signing::download))
+        .route(
+            "/business/verify",
+            get(signing::verify_form).post(signing::verify),
+        )
+        .route("/static/business-sign.js", get(sign_script))
         .with_state(state)
 }
 
 fn now() -> i64 {
     bauhinia_core::background::now_ms() / 1_000
+}
+
+/// Computes the chosen file's SHA-256 in the browser for the dashboard's signing form.
+async fn sign_script() -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, crate::CACHE_ASSETS),
+        ],
+        include_str!("../../static/business-sign.js"),
+    )
+        .into_response()
 }
 
 fn internal(cause: impl std::fmt::Display) -> Response {
@@ -491,8 +523,12 @@ struct DashboardTemplate {
     given: Vec<DelegationView>,
     held: Vec<DelegationView>,
     licences: Vec<LicenceView>,
-    /// Company signatures: filled by company signing when it is built; empty until then.
+    /// The business's company signatures, newest first.
     history: Vec<SignatureRecordView>,
+    g: &'static signing::SigningTexts,
+    /// Whether the resident may start a signature for the business.
+    can_sign: bool,
+    kinds: Vec<Choice>,
     roles: Vec<Choice>,
     delegable: Vec<Choice>,
     statuses: Vec<Choice>,
@@ -599,6 +635,10 @@ async fn dashboard_page(
         Err(e) => return internal(e),
     };
     let (given, held) = views::delegations(&delegations, &opened.business.id, now(), lang);
+    let history = match signing::history(state, &opened, signed.resident(), lang).await {
+        Ok(history) => history,
+        Err(response) => return response,
+    };
     let via = match &opened.me.via_agent_brn {
         Some(brn) => Some(agent_label(state, brn).await),
         None => None,
@@ -619,7 +659,10 @@ async fn dashboard_page(
             given,
             held,
             licences: licences.iter().map(|l| views::licence(l, lang)).collect(),
-            history: Vec::new(),
+            history,
+            g: signing::SigningTexts::get(lang),
+            can_sign: signing::may_sign(&opened),
+            kinds: signing::kinds(lang),
             roles: views::roles(lang),
             delegable: views::delegable_roles(lang),
             statuses: views::licence_statuses(lang),

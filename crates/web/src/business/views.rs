@@ -3,12 +3,14 @@
 //! the directory as plain sentences tied to the form field they concern.
 
 use bauhinia_core::{ErrorCode, Lang};
+use bauhinia_corpid::domain::signing::ApprovalRefusal;
 use bauhinia_corpid::domain::{AccessRefusal, LicenceStatus, Role};
 use bauhinia_corpid::store::{DelegationRow, LicenceRow};
 use bauhinia_corpid::{Business, CorpIdError};
 use bauhinia_identity::corporate::Representation;
 
 use super::form::last_day;
+use super::signing::SigningTexts;
 use super::texts::BusinessTexts;
 use crate::exchange::views::shown_date;
 
@@ -244,6 +246,8 @@ pub enum FormKind {
     Licence,
     RemoveLicence,
     Policy,
+    /// The form that starts a company signature.
+    Sign,
 }
 
 impl FormKind {
@@ -257,11 +261,17 @@ impl FormKind {
             FormKind::Licence => "licence-type",
             FormKind::RemoveLicence => "licences",
             FormKind::Policy => "policy-1",
+            FormKind::Sign => "sign-file",
         }
     }
 
     /// The input a JSON Pointer of the directory names in this form, and what to say.
-    fn field(self, pointer: &str, b: &BusinessTexts) -> (&'static str, &'static str) {
+    fn field(
+        self,
+        pointer: &str,
+        b: &BusinessTexts,
+        g: &SigningTexts,
+    ) -> (&'static str, &'static str) {
         match (self, pointer) {
             (FormKind::Grant, "/hkid") => ("grant-hkid", b.f_hkid),
             (FormKind::Grant, _) => ("grant-role", b.f_role),
@@ -277,6 +287,9 @@ impl FormKind {
             (FormKind::Licence, _) => ("licence-type", b.f_licence_type),
             (FormKind::Policy, _) => ("policy-1", b.f_signatories),
             (FormKind::Role, _) => ("representatives", b.f_role),
+            (FormKind::Sign, "/document_name") => ("sign-name", g.f_name),
+            (FormKind::Sign, "/type") => ("sign-type", g.f_kind),
+            (FormKind::Sign, _) => ("sign-hash", g.f_hash),
             (FormKind::Revoke | FormKind::RevokeDelegation | FormKind::RemoveLicence, _) => {
                 (self.anchor(), b.err_invalid)
             }
@@ -312,7 +325,11 @@ impl ErrorView {
 
 /// The code and sentence of a refusal that names no field; `None` for a failure that is not
 /// the caller's to mend (the store, a corrupt record).
-fn refusal(error: &CorpIdError, b: &BusinessTexts) -> Option<(ErrorCode, &'static str)> {
+fn refusal(
+    error: &CorpIdError,
+    b: &BusinessTexts,
+    g: &SigningTexts,
+) -> Option<(ErrorCode, &'static str)> {
     Some(match error {
         CorpIdError::Access(AccessRefusal::NotAdministrator) => {
             (ErrorCode::CorpidNotAdministrator, b.err_not_administrator)
@@ -347,14 +364,28 @@ fn refusal(error: &CorpIdError, b: &BusinessTexts) -> Option<(ErrorCode, &'stati
         CorpIdError::LicenceNotFound => (ErrorCode::CorpidLicenceNotFound, b.err_licence_not_found),
         CorpIdError::LicenceExists => (ErrorCode::CorpidLicenceExists, b.err_licence_exists),
         CorpIdError::LicenceLimit => (ErrorCode::CorpidLicenceLimit, b.err_licence_limit),
-        // The dashboard's forms never reach company signing: its refusals are not theirs.
+        // Starting a signature: who may not.
+        CorpIdError::Approval(ApprovalRefusal::RoleInsufficient) => {
+            (ErrorCode::CorpidSigningRoleInsufficient, g.err_role)
+        }
+        CorpIdError::Approval(ApprovalRefusal::DelegationEnded) => (
+            ErrorCode::CorpidSigningDelegationEnded,
+            g.err_delegation_ended,
+        ),
+        CorpIdError::Approval(ApprovalRefusal::BusinessInactive) => {
+            (ErrorCode::CorpidSigningBusinessInactive, g.err_inactive)
+        }
+        CorpIdError::Approval(ApprovalRefusal::NotRepresentative) => {
+            (ErrorCode::CorpidSigningNotRepresentative, b.not_found_body)
+        }
+        // What only approvals in the app and services meet.
         CorpIdError::Invalid(_)
         | CorpIdError::Import { .. }
         | CorpIdError::SigningInvalid(_)
         | CorpIdError::SigningRequestNotFound
         | CorpIdError::SigningRequestNotPending(_)
         | CorpIdError::SigningRequestExpired
-        | CorpIdError::Approval(_)
+        | CorpIdError::Approval(ApprovalRefusal::AlreadyApproved)
         | CorpIdError::SignatureMalformed(_)
         | CorpIdError::Signing(_)
         | CorpIdError::Crypto(_)
@@ -367,10 +398,18 @@ fn refusal(error: &CorpIdError, b: &BusinessTexts) -> Option<(ErrorCode, &'stati
 /// when it is not a refusal but a failure (answered as an internal error).
 pub fn explain(error: &CorpIdError, kind: FormKind, lang: Lang) -> Option<(ErrorCode, ErrorView)> {
     let b = BusinessTexts::get(lang);
-    if let CorpIdError::Invalid(faults) = error {
+    let g = SigningTexts::get(lang);
+    let invalid = match error {
+        CorpIdError::Invalid(faults) => Some((ErrorCode::CorpidInvalid, faults)),
+        CorpIdError::SigningInvalid(faults) => {
+            Some((ErrorCode::CorpidSigningRequestInvalid, faults))
+        }
+        _ => None,
+    };
+    if let Some((code, faults)) = invalid {
         let mut items: Vec<ErrorItem> = Vec::new();
         for fault in faults {
-            let (anchor, message) = kind.field(&fault.field, b);
+            let (anchor, message) = kind.field(&fault.field, b, g);
             // Two faults of one input (say, a date both unreadable and out of range) are one line.
             if !items.iter().any(|i| i.anchor == anchor) {
                 items.push(ErrorItem {
@@ -380,15 +419,15 @@ pub fn explain(error: &CorpIdError, kind: FormKind, lang: Lang) -> Option<(Error
             }
         }
         return Some((
-            ErrorCode::CorpidInvalid,
+            code,
             ErrorView {
                 title: b.err_invalid.to_owned(),
-                code: ErrorCode::CorpidInvalid.code(),
+                code: code.code(),
                 items,
             },
         ));
     }
-    let (code, message) = refusal(error, b)?;
+    let (code, message) = refusal(error, b, g)?;
     Some((
         code,
         ErrorView {
@@ -402,14 +441,24 @@ pub fn explain(error: &CorpIdError, kind: FormKind, lang: Lang) -> Option<(Error
     ))
 }
 
-/// A company signature in the business's signing history. Company signing (issue 7, part 3)
-/// is built separately and fills this list; until then the business has signed nothing, and
-/// the page says so.
+/// A company signing request in the business's signing history.
 #[derive(Debug)]
 pub struct SignatureRecordView {
+    pub id: String,
     pub document: String,
-    pub at: String,
+    pub kind: &'static str,
+    pub kind_key: &'static str,
+    pub status: &'static str,
+    pub status_key: &'static str,
+    pub requested: String,
+    /// Empty while pending.
+    pub decided: String,
+    /// Given of required, `1/2`.
+    pub approvals: String,
+    /// The approvers' names, in the order they approved.
     pub signers: Vec<String>,
+    /// Whether the signature is there to download.
+    pub signed: bool,
 }
 
 #[cfg(test)]
