@@ -395,6 +395,36 @@ async fn a_non_administrator_reads_only_and_forged_or_foreign_requests_are_refus
         .expect("licences")
         .len();
     assert_eq!(licences_after, licences_before);
+    // Each refusal is audited, as the directory audits the refusals it makes itself.
+    let refused: Vec<(String, String)> = app
+        .state
+        .db
+        .audit_for_subject(&format!("business:{}", x(&app).await.id), 500)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|r| r.outcome == "failure")
+        .map(|r| {
+            let detail: serde_json::Value = serde_json::from_str(&r.detail).expect("detail");
+            (
+                r.action,
+                detail["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let reason = "not_administrator".to_owned();
+    assert_eq!(
+        refused,
+        [
+            "corpid.role.grant",
+            "corpid.signing_policy.set",
+            "corpid.licence.add",
+            "corpid.delegation.create",
+            "corpid.signing_policy.set",
+        ]
+        .map(|action| (action.to_owned(), reason.clone())),
+        "oldest first"
+    );
 
     // The administrator's form without the session's token, or from another origin.
     let (mut chan, _) = signed_in(&app, CHAN).await;

@@ -388,12 +388,21 @@ impl Change {
     /// `action`'s answer if the resident administers the business; else the refusal, and
     /// `action` never runs (a future does nothing until awaited), so a non-administrator
     /// learns nothing from it — not even whether an HKID is registered.
+    /// The refusal is audited as `audited_as`, as the directory audits the refusals it makes.
     async fn checked<T, E: Into<Failed>>(
         &self,
+        state: &BusinessPortalState,
+        audited_as: &'static str,
         action: impl std::future::Future<Output = Result<T, E>>,
     ) -> Result<(), Failed> {
         if !self.opened.administers() {
-            return Err(CorpIdError::Access(AccessRefusal::NotAdministrator).into());
+            let refusal = AccessRefusal::NotAdministrator;
+            state
+                .corpid
+                .record_refusal(self.brn(), audited_as, &self.caller(), refusal)
+                .await
+                .map_err(|e| Failed::Broken(e.to_string()))?;
+            return Err(CorpIdError::Access(refusal).into());
         }
         action.await.map(|_| ()).map_err(Into::into)
     }
@@ -739,7 +748,9 @@ async fn grant_by_hkid(state: &BusinessPortalState, change: &Change) -> Result<(
 
 /// `POST /business/{brn}/representatives`: grant a role to the resident with an HKID.
 async fn grant(State(state): State<BusinessPortalState>, change: Change) -> Response {
-    let result = change.checked(grant_by_hkid(&state, &change)).await;
+    let result = change
+        .checked(&state, "corpid.role.grant", grant_by_hkid(&state, &change))
+        .await;
     let to = ("granted", "representatives");
     change.finish(&state, FormKind::Grant, to, result).await
 }
@@ -754,7 +765,7 @@ async fn change_role(
     let role =
         Role::parse(change.field("role")).ok_or_else(|| CorpIdError::field("/role", "a role"));
     let result = change
-        .checked(async {
+        .checked(&state, "corpid.role.change", async {
             let role = role?;
             state
                 .corpid
@@ -849,7 +860,7 @@ async fn revoke(
 ) -> Response {
     let caller = change.caller();
     let action = state.corpid.revoke(change.brn(), &resident, &caller, now());
-    let result = change.checked(action).await;
+    let result = change.checked(&state, "corpid.role.revoke", action).await;
     let to = ("revoked", "representatives");
     change.finish(&state, FormKind::Revoke, to, result).await
 }
@@ -885,7 +896,7 @@ async fn delegate(State(state): State<BusinessPortalState>, change: Change) -> R
     let caller = change.caller();
     let terms = delegation_terms(&change.form.fields, at);
     let result = change
-        .checked(async {
+        .checked(&state, "corpid.delegation.create", async {
             let (agent, terms) = terms?;
             state
                 .corpid
@@ -942,7 +953,9 @@ async fn revoke_delegation(
     let action = state
         .corpid
         .revoke_delegation(change.brn(), &id, &caller, now());
-    let result = change.checked(action).await;
+    let result = change
+        .checked(&state, "corpid.delegation.revoke", action)
+        .await;
     let to = ("delegation_revoked", "delegations");
     change
         .finish(&state, FormKind::RevokeDelegation, to, result)
@@ -970,7 +983,7 @@ async fn add_licence(State(state): State<BusinessPortalState>, change: Change) -
     let action = state
         .corpid
         .add_licence(change.brn(), &draft, &caller, now());
-    let result = change.checked(action).await;
+    let result = change.checked(&state, "corpid.licence.add", action).await;
     let to = ("licence_added", "licences");
     change.finish(&state, FormKind::Licence, to, result).await
 }
@@ -1096,7 +1109,10 @@ async fn update_licence(
     let action = state
         .corpid
         .update_licence(change.brn(), &id, &draft, &caller, now());
-    let error = match change.checked(action).await {
+    let error = match change
+        .checked(&state, "corpid.licence.update", action)
+        .await
+    {
         Ok(()) => {
             return see_other(&format!(
                 "{}?done=licence_updated#licences",
@@ -1162,7 +1178,9 @@ async fn remove_licence(
 ) -> Response {
     let caller = change.caller();
     let action = state.corpid.remove_licence(change.brn(), &id, &caller);
-    let result = change.checked(action).await;
+    let result = change
+        .checked(&state, "corpid.licence.remove", action)
+        .await;
     let to = ("licence_removed", "licences");
     change
         .finish(&state, FormKind::RemoveLicence, to, result)
@@ -1179,7 +1197,7 @@ async fn set_policy(State(state): State<BusinessPortalState>, change: Change) ->
         .and_then(SignatoriesRequired::new)
         .ok_or_else(|| CorpIdError::field("/signatories_required", "1 or 2"));
     let result = change
-        .checked(async {
+        .checked(&state, "corpid.signing_policy.set", async {
             state
                 .corpid
                 .set_signing_policy(change.brn(), required?, &caller, now())
