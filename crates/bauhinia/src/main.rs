@@ -17,8 +17,9 @@ mod opendata_cli;
     version,
     about = "Bauhinia (洋紫荊): Hong Kong's digital public infrastructure in one binary",
     long_about = "Bauhinia runs 智方便 iAM Smart, 轉數快 FPS, the consented data exchange (CDEG, CDI, IADS), \
-                  資助易 Funding Easy, open data (a CKAN-compatible catalogue, datastore, archive and OGC API \
-                  – Features) and the 一網通辦 portal; CorpID and the Banking Open API are coming.\n\n\
+                  數碼企業身份 CorpID (business identity, corporate login, company signatures), 資助易 Funding \
+                  Easy, open data (a CKAN-compatible catalogue, datastore, archive and OGC API – \
+                  Features) and the 一網通辦 portal; the Banking Open API is coming.\n\n\
                   Configuration is read from defaults, then bauhinia.toml (or --config), then BAUHINIA_* \
                   environment variables, then flags; unknown keys are errors."
 )]

@@ -129,7 +129,7 @@ async fn a_representative_signs_from_the_dashboard_approves_in_the_app_and_downl
         assert!(text.contains(part), "{part} in {text}");
     }
     assert!(
-        text.contains("<strong id=\"service-name\">一網通辦 portal</strong>"),
+        text.contains("<strong id=\"service-name\">一網通辦</strong>"),
         "the portal asks: {text}"
     );
 

@@ -110,7 +110,7 @@ fn registration(redirect_uri: &str) -> Registration {
         en: en.into(),
     };
     Registration {
-        name: text("一網通辦 portal", "一网通办 portal", "一網通辦 portal"),
+        name: text("一網通辦", "一网通办", "Bauhinia One-stop Portal"),
         profile: Profile::Basic,
         redirect_uris: vec![redirect_uri.to_owned()],
         post_logout_redirect_uris: Vec::new(),
@@ -197,11 +197,15 @@ impl PortalClient {
             .ok()
             .and_then(|s| String::from_utf8(s).ok())
             .ok_or_else(|| RegistrationError::Secret("wrong master key?".into()))?;
-        if client.registration.redirect_uris != [redirect_uri] {
-            // The public URL changed since the last start: the callback moved with it.
+        let wanted = registration(redirect_uri);
+        if client.registration.redirect_uris != wanted.redirect_uris
+            || client.registration.name != wanted.name
+        {
+            // The public URL changed since the last start (the callback moved with it), or
+            // this version names the portal otherwise.
             provider
                 .clients
-                .update(&client.client_id, registration(redirect_uri), ACTOR)
+                .update(&client.client_id, wanted, ACTOR)
                 .await
                 .map_err(|e| RegistrationError::Client(e.to_string()))?;
         }
