@@ -20,6 +20,8 @@ use tower::ServiceExt;
 
 #[path = "api/business_portal.rs"]
 mod business_portal;
+#[path = "api/corpform.rs"]
+mod corpform;
 #[path = "api/corpid.rs"]
 mod corpid;
 #[path = "api/exchange.rs"]
