@@ -166,14 +166,7 @@ fn demo_resident_hkid() -> String {
 }
 
 async fn demo_resident_id(app: &TestApp) -> String {
-    let hkid = bauhinia_core::Hkid::parse(&demo_resident_hkid()).unwrap();
-    app.state
-        .identity
-        .find_by_hkid(&hkid)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    resident_id_of(app, &demo_resident_hkid()).await
 }
 
 /// Every byte of the database's files (the main file and its write-ahead log).
