@@ -4,7 +4,11 @@
 //      introspection carry its BRN, names and the person's role; `sub` is the person's
 //      pairwise identifier.
 //   2. A representative of two businesses must choose one; the tokens carry the chosen one.
-//   3. After the business's administrator revokes the representative, the refresh token is
+//   3. Corporate form filling: a service registered for `corpid.particulars` and
+//      `corpid.licences` receives the business's form, status, registered address and date in
+//      userinfo (and in the ID token where its `claims` parameter asks), and only the licences
+//      the business marked shared; the consent page lists that data in three languages.
+//   4. After the business's administrator revokes the representative, the refresh token is
 //      refused (invalid_grant), userinfo refuses the access token, and a new login for the
 //      business ends with access_denied.
 // Businesses and residents are this test's own: registered through the operator APIs with
@@ -62,14 +66,18 @@ function discover(clientId, key) {
 }
 
 /** A corporate service and what a relying party keeps for one login. */
-async function corporateService() {
+const BUSINESS_FIELDS = ['corp_form', 'corp_status', 'corp_address', 'corp_registered_on', 'corp_licences'];
+
+async function corporateService({ formFilling = false } = {}) {
   const key = await clientKey('ES256');
-  const service = await registerService({ profile: 'fapi2', key, scopes: ['openid', 'corpid'], fields: [], name: 'Corporate service' });
+  const scopes = formFilling ? ['openid', 'corpid', 'corpid.particulars', 'corpid.licences'] : ['openid', 'corpid'];
+  const fields = formFilling ? BUSINESS_FIELDS : [];
+  const service = await registerService({ profile: 'fapi2', key, scopes, fields, name: 'Corporate service' });
   const config = await discover(service.id, key);
   return { service, config };
 }
 
-async function login(config, resident, { business } = {}) {
+async function login(config, resident, { business, scope = 'openid corpid', claims, uncheck } = {}) {
   const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
@@ -78,15 +86,16 @@ async function login(config, resident, { business } = {}) {
     config,
     {
       redirect_uri: REDIRECT_URI,
-      scope: 'openid corpid',
+      scope,
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state,
       nonce,
+      ...(claims ? { claims: JSON.stringify(claims) } : {}),
     },
     { DPoP },
   );
-  const walked = await resident.authorize(url, { business });
+  const walked = await resident.authorize(url, { business, uncheck });
   return { ...walked, DPoP, verifier, state, nonce };
 }
 
@@ -216,6 +225,88 @@ test('corpid with openid-client: a representative of two businesses must choose,
   assertCorporateClaims(other.claims(), first, 'administrator', 'the other choice');
   assert.equal(other.claims().sub, tokens.claims().sub, 'the same person for the same service, whichever business');
   t.diagnostic(`chan chose ${second.brn}, then ${first.brn}`);
+});
+
+test('corpid with openid-client: corporate form filling releases the particulars and only shared licences', async (t) => {
+  const { config } = await corporateService({ formFilling: true });
+  const discovered = config.serverMetadata();
+  for (const scope of ['corpid.particulars', 'corpid.licences']) {
+    assert.ok(discovered.scopes_supported.includes(scope), `discovery lists ${scope}`);
+  }
+  for (const claim of BUSINESS_FIELDS) assert.ok(discovered.claims_supported.includes(claim), `discovery lists ${claim}`);
+  const [first] = businesses;
+  // The administrator keeps two licences: one shared with services, one not.
+  for (const [number, shared] of [['SHARED-LIC-1', true], ['PRIVATE-LIC-1', false]]) {
+    const added = await asRepresentative(chan, 'POST', `/api/v1/corpid/businesses/${first.brn}/licences`, {
+      licence_type: 'Restricted Food Permit',
+      number,
+      issuer: 'Food and Environmental Hygiene Department',
+      valid_from: '2025-09-01',
+      valid_until: '2026-08-31',
+      status: 'valid',
+      shared,
+    });
+    assert.equal(added.status, 201, `adding licence ${number}: ${added.status} ${added.text.slice(0, 300)}`);
+  }
+
+  const flow = await login(config, lee, {
+    scope: 'openid corpid corpid.particulars corpid.licences',
+    claims: { id_token: { corp_form: null, corp_status: null } },
+    uncheck: ['corp_registered_on'],
+  });
+  assert.deepEqual([...flow.offered].sort(), [...BUSINESS_FIELDS].sort(), 'the consent page offers every field asked for');
+  const tokens = await redeem(config, flow);
+  const id = tokens.claims();
+  assertCorporateClaims(id, first, 'user', 'ID token');
+  assert.equal(id.corp_form, 'private_limited_by_shares', 'ID token: corp_form (asked through claims)');
+  assert.equal(id.corp_status, 'active', 'ID token: corp_status');
+  assert.equal('corp_licences' in id, false, 'ID token: licences only where asked');
+
+  const info = await client.fetchUserInfo(config, tokens.access_token, id.sub, { DPoP: flow.DPoP });
+  assertCorporateClaims(info, first, 'user', 'userinfo');
+  assert.equal(info.corp_form, 'private_limited_by_shares');
+  assert.deepEqual(info.corp_address, first.address, 'userinfo: the registered address, line by line');
+  assert.equal('corp_registered_on' in info, false, 'an unticked field is not released');
+  assert.deepEqual(
+    info.corp_licences.map((l) => [l.type, l.number, l.issuer, l.valid_from, l.valid_until, l.status]),
+    [['Restricted Food Permit', 'SHARED-LIC-1', 'Food and Environmental Hygiene Department', '2025-09-01', '2026-08-31', 'valid']],
+    'userinfo: only the shared licence',
+  );
+  assert.ok(!JSON.stringify(info).includes('PRIVATE-LIC-1'), 'the licence kept private is never released');
+
+  // The consent page in Chromium: the business's data under its own legend, in three languages.
+  const pending = await client.buildAuthorizationUrlWithPAR(
+    config,
+    {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid corpid corpid.particulars corpid.licences',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      state: client.randomState(),
+      prompt: 'consent',
+    },
+    { DPoP: client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256')) },
+  );
+  const interaction = await lee.startAuthorization(pending);
+  const browser = await launchBrowser();
+  try {
+    const context = await newContext(browser);
+    await context.addCookies(lee.jar.forBrowser());
+    const page = await context.newPage();
+    for (const [lang, legend] of [
+      ['zh-Hant', '選擇要提供的企業資料'],
+      ['zh-Hans', '选择要提供的企业资料'],
+      ['en', "Choose the business's data to provide"],
+    ]) {
+      await page.goto(`${BASE_URL}/prefs?lang=${lang}&next=${encodeURIComponent(`/oauth2/interaction/${interaction}`)}`);
+      assert.ok(await page.getByText(legend).isVisible(), `${lang}: the business's data has its legend`);
+      assert.equal(await page.locator('#business-fields input[name="field"]').count(), BUSINESS_FIELDS.length, `${lang}: every field listed`);
+      await screenshot(page, `corpid-form-filling-${lang}`);
+    }
+  } finally {
+    await browser.close();
+  }
+  t.diagnostic(`lee released ${first.brn}'s particulars and 1 of 2 licences`);
 });
 
 test('corpid with openid-client: after revocation, the business is refused at refresh, userinfo and login', async (t) => {

@@ -100,6 +100,10 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     provider
         .set_corporate_directory(Arc::clone(&corpid) as Arc<dyn CorporateDirectory>)
         .map_err(|_| anyhow::anyhow!("the OpenID Provider was given a business directory twice"))?;
+    // The exchange's Companies Registry serves company particulars from the same directory.
+    exchange
+        .set_corporate_directory(Arc::clone(&corpid) as Arc<dyn CorporateDirectory>)
+        .map_err(|_| anyhow::anyhow!("the exchange was given a business directory twice"))?;
     let company_signing = Arc::new(bauhinia_corpid::signing::CompanySigning::new(
         &db,
         (*corpid).clone(),

@@ -22,6 +22,8 @@ use tower::ServiceExt;
 mod business_portal;
 #[path = "api/business_signing.rs"]
 mod business_signing;
+#[path = "api/corpform.rs"]
+mod corpform;
 #[path = "api/corpid.rs"]
 mod corpid;
 #[path = "api/exchange.rs"]

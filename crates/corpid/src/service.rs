@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use bauhinia_identity::corporate::{
-    CorporateDirectory, DirectoryError, DirectoryFuture, Representation,
+    CorporateDirectory, DirectorName, DirectoryError, DirectoryFuture, Particulars, Representation,
+    SharedLicence,
 };
 use bauhinia_store::audit::{AuditEvent, Outcome};
 use bauhinia_store::Database;
@@ -531,6 +532,77 @@ impl CorpIdService {
     }
 }
 
+impl Business {
+    /// The particulars the directory releases (corporate form filling, the Companies
+    /// Registry's data product): names, form, status, address, date, and directors by name
+    /// only — never their resident ids.
+    pub fn particulars(&self) -> Particulars {
+        Particulars {
+            business_id: self.id.clone(),
+            brn: self.brn.to_string(),
+            name_en: self.name_en.clone(),
+            name_zh: self.name_zh.clone(),
+            form: self.form.as_str().to_owned(),
+            status: self.status.as_str().to_owned(),
+            address: self.address.clone(),
+            registered_on: self.registered_on.clone(),
+            directors: self
+                .directors
+                .iter()
+                .map(|d| DirectorName {
+                    name_en: d.name_en.clone(),
+                    name_zh: d.name_zh.clone(),
+                    appointed_on: d.appointed_on.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<LicenceRow> for SharedLicence {
+    fn from(row: LicenceRow) -> SharedLicence {
+        SharedLicence {
+            licence_type: row.licence_type,
+            number: row.number,
+            issuer: row.issuer,
+            valid_from: row.valid_from,
+            valid_until: row.valid_until,
+            status: row.status,
+        }
+    }
+}
+
+impl CorpIdService {
+    /// The particulars of the business under `brn`, whatever its status; `None` for a BRN
+    /// that is malformed or not registered.
+    pub async fn particulars(&self, brn: &str) -> Result<Option<Particulars>, CorpIdError> {
+        let Ok(brn) = Brn::parse(brn) else {
+            return Ok(None);
+        };
+        match self.store.business_by_brn(brn.as_str()).await? {
+            Some(row) => Ok(Some(Business::try_from(row)?.particulars())),
+            None => Ok(None),
+        }
+    }
+
+    /// The licences the business under `brn` marked shared; none for an unknown BRN.
+    pub async fn shared_licences(&self, brn: &str) -> Result<Vec<SharedLicence>, CorpIdError> {
+        let Ok(brn) = Brn::parse(brn) else {
+            return Ok(Vec::new());
+        };
+        let Some(row) = self.store.business_by_brn(brn.as_str()).await? else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .store
+            .shared_licences(&row.id)
+            .await?
+            .into_iter()
+            .map(SharedLicence::from)
+            .collect())
+    }
+}
+
 fn import_error(committed: usize, error: CorpIdError) -> CorpIdError {
     CorpIdError::Import {
         committed,
@@ -564,6 +636,22 @@ impl CorporateDirectory for CorpIdService {
                 .map_err(|e| DirectoryError(e.to_string()))?
                 .into_iter()
                 .find(|r| r.business_id == business_id))
+        })
+    }
+
+    fn particulars<'a>(&'a self, brn: &'a str) -> DirectoryFuture<'a, Option<Particulars>> {
+        Box::pin(async move {
+            CorpIdService::particulars(self, brn)
+                .await
+                .map_err(|e| DirectoryError(e.to_string()))
+        })
+    }
+
+    fn shared_licences<'a>(&'a self, brn: &'a str) -> DirectoryFuture<'a, Vec<SharedLicence>> {
+        Box::pin(async move {
+            CorpIdService::shared_licences(self, brn)
+                .await
+                .map_err(|e| DirectoryError(e.to_string()))
         })
     }
 }

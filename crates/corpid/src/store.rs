@@ -723,6 +723,20 @@ impl CorpIdStore {
             .await?))
     }
 
+    /// The licences the business marked shared, as [`CorpIdStore::licences`] orders them: the
+    /// only ones a service may receive.
+    pub async fn shared_licences(&self, business_id: &str) -> Result<Vec<LicenceRow>, CorpIdError> {
+        let sql = format!(
+            "SELECT {LICENCE_COLUMNS} FROM corpid_licences WHERE business_id = $1 AND shared = 1 \
+             ORDER BY valid_from, id LIMIT $2"
+        );
+        Ok(read!(&self.db, conn => sqlx::query_as(&sql)
+            .bind(business_id)
+            .bind(crate::domain::licence::LICENCES_PER_BUSINESS_MAX)
+            .fetch_all(conn)
+            .await?))
+    }
+
     /// Every way `resident_id` may act at `at`: roles of active businesses, and delegations
     /// in force to an active agent the resident administers or signs for, from an active client.
     /// Unmerged: a business may appear more than once (see `domain::access::preferred`).

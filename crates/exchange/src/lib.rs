@@ -27,6 +27,9 @@
 //!   schemas, the gateway's keys).
 //! - `products` — the data products of CDEG, CDI and IADS with their JSON Schemas
 //!   (`schemas/`).
+//! - `registry` — CDEG's Companies Registry route: company particulars from the business
+//!   directory (CorpID, through identity's seam) and the rule that a company's administrator
+//!   owns a consent for them.
 //! - `sandbox` — the developer sandbox: deterministic synthetic data for every product.
 //! - `service` — [`Exchange`]: the services above started together, and their periodic work.
 //! - `webhooks` — signed notifications to participants of their consents' changes and fetches,
@@ -41,6 +44,7 @@ pub mod directory;
 pub mod gateway;
 pub mod http;
 pub mod products;
+pub mod registry;
 pub mod sandbox;
 pub mod service;
 pub mod webhooks;

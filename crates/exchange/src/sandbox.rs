@@ -238,7 +238,9 @@ fn business(owner: &str) -> (String, String, &'static str, Vec<String>) {
     (en, zh, trade, office)
 }
 
-fn header(req: &SandboxRequest<'_>) -> serde_json::Map<String, Value> {
+/// The fields every document starts with: product, owner, provider and dates. The
+/// Companies Registry's documents (`registry`) start the same way.
+pub(crate) fn header(req: &SandboxRequest<'_>) -> serde_json::Map<String, Value> {
     let mut map = serde_json::Map::new();
     map.insert("product".into(), json!(req.product.as_str()));
     map.insert("owner".into(), json!(req.owner));

@@ -18,6 +18,7 @@ use crate::directory::{demo, Directory, DirectoryError};
 use crate::gateway::limits::{Limits, LimitsConfig};
 use crate::gateway::provider::SandboxProviders;
 use crate::products::ProductId;
+use crate::registry::Registry;
 use crate::webhooks::{Webhooks, Worker, WorkerConfig};
 
 /// The gateway signs consent artefacts with its own published keys: a verifier fetches the
@@ -70,6 +71,7 @@ pub struct Exchange {
     limits: Limits,
     public_url: String,
     webhooks: Webhooks,
+    registry: Arc<Registry>,
 }
 
 impl Exchange {
@@ -95,16 +97,33 @@ impl Exchange {
             },
         };
         let directory = Directory::new(db);
+        let registry = Arc::new(Registry::default());
         Ok(Exchange {
             db: db.clone(),
-            providers: SandboxProviders::new(directory.store().clone(), vault),
+            providers: SandboxProviders::new(
+                directory.store().clone(),
+                vault,
+                Arc::clone(&registry),
+            ),
             directory,
             keys,
-            consents: Consents::new(db, config),
+            consents: Consents::new(db, config).with_registry(Arc::clone(&registry)),
+            registry,
             limits: Limits::new(LimitsConfig::default()),
             public_url: base.to_owned(),
             webhooks: Webhooks::new(db),
         })
+    }
+
+    /// Gives the Companies Registry the business directory (CorpID, through identity's seam):
+    /// from then on its company particulars are the register's, and consents for them are
+    /// owned by the company through an administrator. Once only: a second directory is handed
+    /// back unused.
+    pub fn set_corporate_directory(
+        &self,
+        directory: Arc<dyn bauhinia_identity::corporate::CorporateDirectory>,
+    ) -> Result<(), Arc<dyn bauhinia_identity::corporate::CorporateDirectory>> {
+        self.registry.set(directory)
     }
 
     /// The same exchange with other rate limits.

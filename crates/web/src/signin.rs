@@ -72,6 +72,10 @@ pub struct SignInTexts {
     pub purpose: &'static str,
     pub fields_legend: &'static str,
     pub no_fields: &'static str,
+    /// The legend of the business's data a corporate service asks for.
+    pub business_fields_legend: &'static str,
+    /// What corporate login always releases, said above the business's data.
+    pub business_always: &'static str,
     pub approve: &'static str,
     pub reject: &'static str,
     pub approved_title: &'static str,
@@ -130,6 +134,8 @@ const ZH_HANT: SignInTexts = SignInTexts {
     purpose: "用途",
     fields_legend: "選擇要提供的個人資料",
     no_fields: "此服務只要求確認你的身份，不會取得其他個人資料。",
+    business_fields_legend: "選擇要提供的企業資料",
+    business_always: "服務會取得企業的註冊名稱、商業登記號碼及你在企業的角色。",
     approve: "同意並繼續",
     reject: "拒絕",
     approved_title: "已確認",
@@ -188,6 +194,8 @@ const ZH_HANS: SignInTexts = SignInTexts {
     purpose: "用途",
     fields_legend: "选择要提供的个人资料",
     no_fields: "此服务只要求确认你的身份，不会取得其他个人资料。",
+    business_fields_legend: "选择要提供的企业资料",
+    business_always: "服务会取得企业的注册名称、商业登记号码及你在企业的角色。",
     approve: "同意并继续",
     reject: "拒绝",
     approved_title: "已确认",
@@ -246,6 +254,8 @@ const EN: SignInTexts = SignInTexts {
     purpose: "Purpose",
     fields_legend: "Choose the personal data to provide",
     no_fields: "This service only asks to confirm who you are; it receives no other personal data.",
+    business_fields_legend: "Choose the business's data to provide",
+    business_always: "The service receives the business's registered names, its Business Registration number and your role in it.",
     approve: "Agree and continue",
     reject: "Reject",
     approved_title: "Confirmed",
@@ -367,11 +377,14 @@ fn business_views(businesses: &[Representation], lang: Lang) -> Vec<BusinessView
         .collect()
 }
 
-fn field_views(interaction: &Interaction, lang: Lang) -> Vec<FieldView> {
+/// The fields asked for, the resident's own (`business` false) or the business's (true), in
+/// the order of the vocabulary.
+fn field_views(interaction: &Interaction, lang: Lang, business: bool) -> Vec<FieldView> {
     interaction
         .request
         .fields()
         .into_iter()
+        .filter(|f| f.corporate() == business)
         .map(|f| FieldView {
             id: f.as_str(),
             label: f.label(lang),
@@ -401,6 +414,7 @@ struct ConsentTemplate {
     s: &'static SignInTexts,
     service: ServiceView,
     fields: Vec<FieldView>,
+    business_fields: Vec<FieldView>,
     businesses: Vec<BusinessView>,
     action: String,
 }
@@ -642,7 +656,8 @@ async fn interaction_page(
                 page: page(prefs, s.consent_title, &uri),
                 s,
                 service: service_view(&interaction, prefs.lang),
-                fields: field_views(&interaction, prefs.lang),
+                fields: field_views(&interaction, prefs.lang, false),
+                business_fields: field_views(&interaction, prefs.lang, true),
                 businesses: business_views(&businesses, prefs.lang),
                 action: format!("{INTERACTION_PATH}/{id}/decision"),
             };
@@ -860,6 +875,7 @@ struct AppApproveTemplate {
     s: &'static SignInTexts,
     service: ServiceView,
     fields: Vec<FieldView>,
+    business_fields: Vec<FieldView>,
     businesses: Vec<BusinessView>,
     action: String,
     signed_in: bool,
@@ -924,7 +940,8 @@ async fn app_page(
         page: page(prefs, s.consent_title, &uri),
         s,
         service: service_view(&interaction, prefs.lang),
-        fields: field_views(&interaction, prefs.lang),
+        fields: field_views(&interaction, prefs.lang, false),
+        business_fields: field_views(&interaction, prefs.lang, true),
         businesses: business_views(&businesses, prefs.lang),
         action: uri.path().to_owned(),
         signed_in: signed_in.is_some(),
@@ -1186,6 +1203,21 @@ mod tests {
                     .find(|r| r.business_id == business_id)
                     .cloned())
             })
+        }
+
+        /// The consent page shows which data would be released, never the data itself.
+        fn particulars<'a>(
+            &'a self,
+            _brn: &'a str,
+        ) -> DirectoryFuture<'a, Option<bauhinia_identity::corporate::Particulars>> {
+            Box::pin(async move { Ok(None) })
+        }
+
+        fn shared_licences<'a>(
+            &'a self,
+            _brn: &'a str,
+        ) -> DirectoryFuture<'a, Vec<bauhinia_identity::corporate::SharedLicence>> {
+            Box::pin(async move { Ok(Vec::new()) })
         }
     }
 

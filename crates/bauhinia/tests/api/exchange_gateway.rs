@@ -166,14 +166,7 @@ fn demo_resident_hkid() -> String {
 }
 
 async fn demo_resident_id(app: &TestApp) -> String {
-    let hkid = bauhinia_core::Hkid::parse(&demo_resident_hkid()).unwrap();
-    app.state
-        .identity
-        .find_by_hkid(&hkid)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    resident_id_of(app, &demo_resident_hkid()).await
 }
 
 /// Every byte of the database's files (the main file and its write-ahead log).
@@ -1091,4 +1084,209 @@ fn fetch_path(c: &Value) -> String {
 
 fn uuid_like() -> String {
     format!("{:08x}-0000-4000-8000-{:012x}", std::process::id(), now())
+}
+
+/// The resident id of a demo resident named by HKID.
+async fn resident_id_of(app: &TestApp, hkid: &str) -> String {
+    let hkid = bauhinia_core::Hkid::parse(hkid).unwrap();
+    app.state
+        .identity
+        .find_by_hkid(&hkid)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// CDEG's Companies Registry route: company particulars come from the business directory
+/// (CorpID), a consent for them is the company's, approved by one of its administrators —
+/// checked at the request and again at approval — and the fetch stays data-blind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_companies_registry_serves_a_companys_particulars_under_its_administrators_consent() {
+    use super::exchange_portal::{CHAN, WONG};
+    use bauhinia_corpid::demo::{X_BRN, Y_BRN};
+    use bauhinia_corpid::domain::{Brn, Role};
+    use bauhinia_corpid::Caller;
+    const REGISTRY: &str = "companies-registry";
+    const PRODUCT: &str = "cdeg.company_particulars";
+
+    let app = app().await;
+    let bank = register(&app, "test-bank-cr", "consumer").await;
+    let (chan, wong) = (
+        resident_id_of(&app, CHAN).await,
+        resident_id_of(&app, WONG).await,
+    );
+    let asking = |owner: Value| {
+        let mut request = consent_request(owner, &[PRODUCT], 2);
+        request["providers"] = json!([REGISTRY]);
+        request
+    };
+    let refused = |answer: &Answer| -> Vec<String> {
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            answer.text()
+        );
+        let body = answer.json();
+        assert_eq!(body["code"], "exchange.consent_invalid", "{body}");
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["pointer"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Refused, naming the fault: a resident owner; a business not on the Companies Register
+    // (a partnership); a representative who is only a user of the company.
+    for (owner, pointer) in [
+        (json!({ "hkid": CHAN }), "/owner"),
+        (
+            json!({ "company": Y_BRN, "representative_hkid": CHAN }),
+            "/owner/company",
+        ),
+        (
+            json!({ "company": "99999999", "representative_hkid": CHAN }),
+            "/owner/company",
+        ),
+        (
+            json!({ "company": X_BRN, "representative_hkid": WONG }),
+            "/owner/representative",
+        ),
+    ] {
+        let body = asking(owner.clone()).to_string();
+        let (answer, _) = call(
+            &app,
+            &bank,
+            "POST",
+            "/api/v1/exchange/consents",
+            body.as_bytes(),
+        )
+        .await;
+        assert_eq!(refused(&answer), [pointer], "{owner}");
+    }
+
+    // X's administrator approves; the registry's answer is X's particulars, sealed to the
+    // bank's one-time key and signed by the registry.
+    let consent = create(
+        &app,
+        &bank,
+        &asking(json!({ "company": X_BRN, "representative_hkid": CHAN })),
+    )
+    .await;
+    assert_eq!(consent["owner"]["company"], X_BRN);
+    approve(&app, &consent, &chan).await;
+    let id = consent["id"].as_str().unwrap().to_owned();
+    let (body, keys) = Consumer::data_request(
+        REGISTRY,
+        &[PRODUCT],
+        &rfc(now() - 30 * DAY),
+        &rfc(now() - 60),
+    )
+    .unwrap();
+    let path = format!("/api/v1/exchange/consents/{id}/fetch");
+    let (answer, signed) = call(&app, &bank, "POST", &path, &body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let signature = answer.headers[jws::HEADER_NAME]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let registry_key = |kid: &str| {
+        let participant = futures_block(app.state.exchange.directory().get(REGISTRY))?;
+        participant
+            .verification_key(kid, now())
+            .and_then(|jwk| jwk.to_key().ok())
+    };
+    let data = tokio::task::block_in_place(|| {
+        Consumer::open_answer(
+            &keys,
+            &id,
+            &answer.body,
+            &signature,
+            &signed.jti,
+            registry_key,
+        )
+    })
+    .unwrap();
+    let doc = &data["products"][PRODUCT];
+    assert_eq!(doc["brn"], X_BRN, "{doc}");
+    assert_eq!(doc["owner"], X_BRN);
+    assert_eq!(doc["name_en"], "Harbour Lights Trading Limited (SYNTHETIC)");
+    assert_eq!(doc["name_zh"], "港灣燈火貿易有限公司");
+    assert_eq!(doc["company_type"], "private_limited_by_shares");
+    assert_eq!(doc["status"], "live");
+    assert_eq!(doc["incorporation_date"], "2015-03-02");
+    assert_eq!(doc["directors"][1]["name_en"], "HO, Wing Yee");
+    assert!(
+        doc.get("share_capital").is_none(),
+        "nothing the register does not hold: {doc}"
+    );
+    let schema: Value =
+        serde_json::from_str(bauhinia_exchange::products::ProductId::CompanyParticulars.schema())
+            .unwrap();
+    assert!(
+        jsonschema::validator_for(&schema).unwrap().is_valid(doc),
+        "{doc}"
+    );
+    // Data-blind: the gateway relayed ciphertext; the database holds none of the particulars.
+    assert!(!contains(&answer.body, b"Wing Yee"));
+    assert!(!contains(
+        &database_bytes(&app),
+        "HO, Wing Yee\",\"appointed".as_bytes()
+    ));
+
+    // A representative who stops being an administrator before approving approves nothing.
+    let x = Brn::parse(X_BRN).unwrap();
+    let corpid = &app.state.corpid;
+    let as_chan = Caller::Resident(chan.clone());
+    corpid
+        .change_role(&x, &wong, Role::Administrator, &as_chan, now())
+        .await
+        .unwrap();
+    let pending = create(
+        &app,
+        &bank,
+        &asking(json!({ "company": X_BRN, "representative_hkid": WONG })),
+    )
+    .await;
+    corpid
+        .change_role(&x, &wong, Role::User, &as_chan, now())
+        .await
+        .unwrap();
+    let pending_id = ConsentId::parse(pending["id"].as_str().unwrap()).unwrap();
+    let outcome = app
+        .state
+        .exchange
+        .consents()
+        .act(
+            &pending_id,
+            &ResidentId::parse(&wong).unwrap(),
+            OwnerAction::Approve,
+            now(),
+        )
+        .await;
+    assert!(
+        matches!(
+            outcome,
+            Err(bauhinia_exchange::consent::ConsentError::NotOwner)
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        app.state
+            .exchange
+            .consents()
+            .get(&pending_id)
+            .await
+            .unwrap()
+            .status,
+        bauhinia_exchange::consent::domain::Status::Pending
+    );
+    let audited = failures(&app, &format!("consent:{pending_id}")).await;
+    assert!(
+        audited
+            .iter()
+            .any(|(_, detail)| detail.contains("not_administrator")),
+        "{audited:?}"
+    );
 }

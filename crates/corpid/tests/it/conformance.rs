@@ -389,6 +389,82 @@ async fn suite(db: &Database) {
             .as_deref(),
         Some("2027-03-31")
     );
+    // Only what the business marked shared goes to a service, whichever way it was marked.
+    let kept = LicenceDraft {
+        number: "KEPT-0001".into(),
+        valid_from: "2024-01-01".into(),
+        shared: false,
+        ..licence.clone()
+    };
+    let kept_id = service.add_licence(&x, &kept, &as_chan, T0).await.unwrap();
+    let shared: Vec<String> = CorporateDirectory::shared_licences(&service, "11111111")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| format!("{} {} {:?}", l.number, l.valid_from, l.valid_until))
+        .collect();
+    assert_eq!(shared, ["2123456789 2025-04-01 Some(\"2027-03-31\")"]);
+    service
+        .update_licence(
+            &x,
+            &kept_id,
+            &LicenceDraft {
+                shared: true,
+                ..kept.clone()
+            },
+            &as_chan,
+            T0,
+        )
+        .await
+        .unwrap();
+    let numbers: Vec<String> = service
+        .shared_licences("11111111")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.number)
+        .collect();
+    assert_eq!(numbers, ["KEPT-0001", "2123456789"], "ordered by validity");
+    service
+        .update_licence(
+            &x,
+            &licence_id,
+            &LicenceDraft {
+                shared: false,
+                ..renewed.clone()
+            },
+            &as_chan,
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(service.shared_licences("11111111").await.unwrap().len(), 1);
+    assert!(service
+        .shared_licences("99999999")
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(service
+        .shared_licences("not a brn")
+        .await
+        .unwrap()
+        .is_empty());
+    service
+        .remove_licence(&x, &kept_id, &as_chan)
+        .await
+        .unwrap();
+    // The particulars: what the register says, directors by name only.
+    let particulars = CorporateDirectory::particulars(&service, "11111111")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(particulars.business_id, x_id);
+    assert_eq!(particulars.form, "private_limited_by_shares");
+    assert_eq!(particulars.status, "active");
+    assert_eq!(particulars.registered_on, "2020-01-02");
+    assert_eq!(particulars.address.len(), 2);
+    assert!(service.particulars("99999999").await.unwrap().is_none());
+    assert!(service.particulars("1234").await.unwrap().is_none());
     assert!(matches!(
         service
             .update_licence(&z, &licence_id, &renewed, &as_lee, T0)
@@ -439,6 +515,10 @@ async fn suite(db: &Database) {
         "corpid.signing_policy.set",
         "corpid.licence.add",
         "corpid.licence.update",
+        "corpid.licence.add",
+        "corpid.licence.update",
+        "corpid.licence.update",
+        "corpid.licence.remove",
         "corpid.licence.remove",
         "corpid.business.dissolve",
     ];

@@ -27,6 +27,7 @@ use super::store::{
     Records, UseRecord,
 };
 use crate::crypto::jws::Verified;
+use crate::registry::{Registry, RegistryError};
 
 /// Why a consent operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,8 @@ pub enum ConsentError {
     Signing(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
 }
 
 impl ConsentError {
@@ -65,6 +68,7 @@ impl ConsentError {
                 .detail(denial.to_string()),
             ConsentError::Signing(cause) => Problem::internal(cause),
             ConsentError::Store(cause) => Problem::internal(cause),
+            ConsentError::Registry(cause) => Problem::internal(cause),
         }
     }
 }
@@ -103,6 +107,8 @@ pub struct Consents {
     /// Digests of (consent id, artefact, stored terms) whose artefact verified: the signature is
     /// checked once per artefact, not on every fetch; any change to the row changes the digest.
     held: Arc<Mutex<HashSet<[u8; 32]>>>,
+    /// The Companies Registry's rule on who owns a consent for company particulars.
+    registry: Arc<Registry>,
 }
 
 /// Digests kept before [`Consents`] forgets them all and starts again.
@@ -153,7 +159,15 @@ impl Consents {
             store: ConsentStore::new(db),
             config: Arc::new(config),
             held: Arc::default(),
+            registry: Arc::default(),
         }
+    }
+
+    /// The same service checking consents for the Companies Registry's particulars against
+    /// `registry`'s business directory.
+    pub fn with_registry(mut self, registry: Arc<Registry>) -> Consents {
+        self.registry = registry;
+        self
     }
 
     pub fn store(&self) -> &ConsentStore {
@@ -178,7 +192,19 @@ impl Consents {
     ) -> Result<Consent, ConsentError> {
         let terms = parse_request(request, consumer, &self.products(), now_s)
             .map_err(ConsentError::Invalid)?;
+        self.check_owner(&terms, now_s).await?;
         self.insert(terms, now_s).await
+    }
+
+    /// The registry's rule: a consent for a company's particulars from the Companies Registry
+    /// is owned by that company, through one of its administrators.
+    async fn check_owner(&self, terms: &ConsentTerms, now_s: i64) -> Result<(), ConsentError> {
+        let faults = self.registry.owner_faults(terms, now_s).await?;
+        if faults.is_empty() {
+            Ok(())
+        } else {
+            Err(ConsentError::Invalid(faults))
+        }
     }
 
     /// [`Consents::request`] for terms made in code (demo data, tests); checked the same way.
@@ -191,6 +217,7 @@ impl Consents {
         if !errors.is_empty() {
             return Err(ConsentError::Invalid(errors));
         }
+        self.check_owner(&terms, now_s).await?;
         self.insert(terms, now_s).await
     }
 
@@ -243,6 +270,16 @@ impl Consents {
         };
         if consent.terms.owner.approver() != by {
             self.store.record(&refuse("not_owner", Value::Null)).await?;
+            return Err(ConsentError::NotOwner);
+        }
+        // Data starts or restarts moving only on the word of someone who administers the
+        // company now; pausing and revoking stay with the approver, which only stops it.
+        if matches!(action, Action::Approve | Action::Resume)
+            && !self.registry.approver_holds(&consent.terms, now_s).await?
+        {
+            self.store
+                .record(&refuse("not_administrator", Value::Null))
+                .await?;
             return Err(ConsentError::NotOwner);
         }
         let status = match consent.due(now_s) {

@@ -6,7 +6,10 @@
 //!
 //! The built-in simulated providers ([`SandboxProviders`]: every demo participant registered
 //! with a sandbox key) answer in process with the sandbox's deterministic synthetic data, so a
-//! bank's developer integrates end to end on a laptop.
+//! bank's developer integrates end to end on a laptop. The one exception is the Companies
+//! Registry's company particulars once the binary has given the exchange the business
+//! directory ([`crate::registry`]): those are the register's, read at the fetch, sealed and
+//! signed the same way.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -21,6 +24,7 @@ use crate::crypto::jws::{self, Binding, JwsError};
 use crate::directory::store::DirectoryStore;
 use crate::directory::{demo, DirectoryError, Participant};
 use crate::products::ProductId;
+use crate::registry::{Registry, RegistryError};
 use crate::sandbox::{self, SandboxError, SandboxRequest};
 
 /// The answer's format version.
@@ -59,6 +63,8 @@ pub enum ProviderError {
     Unreachable(String),
     #[error("the provider refused the request: {0}")]
     Refused(#[from] SandboxError),
+    #[error("the Companies Registry: {0}")]
+    Registry(#[from] RegistryError),
     #[error("the provider could not seal the data: {0}")]
     Seal(#[from] BlindError),
     #[error("the provider could not sign its answer: {0}")]
@@ -87,14 +93,20 @@ pub struct SandboxProviders {
     store: DirectoryStore,
     vault: Arc<Vault>,
     keys: RwLock<HashMap<String, SigningKey>>,
+    registry: Arc<Registry>,
 }
 
 impl SandboxProviders {
-    pub fn new(store: DirectoryStore, vault: Arc<Vault>) -> SandboxProviders {
+    pub fn new(
+        store: DirectoryStore,
+        vault: Arc<Vault>,
+        registry: Arc<Registry>,
+    ) -> SandboxProviders {
         SandboxProviders {
             store,
             vault,
             keys: RwLock::new(HashMap::new()),
+            registry,
         }
     }
 
@@ -140,7 +152,7 @@ impl SandboxProviders {
         let (kid, private) = (&key.0, &key.1);
         let mut products = serde_json::Map::new();
         for &product in request.products {
-            let data = sandbox::generate(&SandboxRequest {
+            let asked = SandboxRequest {
                 product,
                 owner: request.owner,
                 provider: request.provider.id.as_str(),
@@ -148,7 +160,14 @@ impl SandboxProviders {
                 from: request.from,
                 to: request.to,
                 accounts: &[],
-            })?;
+            };
+            let data = if self.registry.serves(asked.provider, product) {
+                self.registry
+                    .company_particulars(request.owner, sandbox::header(&asked))
+                    .await?
+            } else {
+                sandbox::generate(&asked)?
+            };
             products.insert(product.as_str().to_owned(), data);
         }
         let plaintext = serde_json::to_vec(&json!({

@@ -9,7 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::corporate::Representation;
+use crate::corporate::{Particulars, Representation, SharedLicence};
+use crate::oidc::fields::Field;
 
 /// Every claim corporate login may release, for discovery's `claims_supported`.
 pub const CLAIMS: [&str; 5] = [
@@ -44,6 +45,33 @@ pub fn claims(representation: &Representation) -> serde_json::Map<String, serde_
     claims.insert("corp_role".into(), representation.role.clone().into());
     if let Some(agent) = &representation.via_agent_brn {
         claims.insert("corp_agent_brn".into(), agent.clone().into());
+    }
+    claims
+}
+
+/// The business's released fields as claims, from what the directory answered: the
+/// particulars' `corp_form`, `corp_status`, `corp_address` (lines) and `corp_registered_on`
+/// (`YYYY-MM-DD`), and `corp_licences`, an array of `{type, number, issuer, valid_from,
+/// valid_until?, status}` (empty when the business shares none). A field whose source was not
+/// read is left out; personal fields are not this function's.
+pub fn business_claims(
+    fields: &[Field],
+    particulars: Option<&Particulars>,
+    licences: Option<&[SharedLicence]>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut claims = serde_json::Map::new();
+    for field in fields {
+        let value: Option<serde_json::Value> = match (field, particulars) {
+            (Field::CorpForm, Some(p)) => Some(p.form.clone().into()),
+            (Field::CorpStatus, Some(p)) => Some(p.status.clone().into()),
+            (Field::CorpAddress, Some(p)) => Some(p.address.clone().into()),
+            (Field::CorpRegisteredOn, Some(p)) => Some(p.registered_on.clone().into()),
+            (Field::CorpLicences, _) => licences.and_then(|l| serde_json::to_value(l).ok()),
+            _ => None,
+        };
+        if let Some(value) = value {
+            claims.insert(field.as_str().to_owned(), value);
+        }
     }
     claims
 }
@@ -104,6 +132,67 @@ mod tests {
         assert_eq!(full["corp_name_zh"], "海港貿易有限公司");
         assert_eq!(full["corp_agent_brn"], "87654321");
         assert!(full.keys().all(|k| CLAIMS.contains(&k.as_str())));
+    }
+
+    #[test]
+    fn business_claims_carry_only_the_fields_asked_for() {
+        let particulars = Particulars {
+            business_id: "b-1".into(),
+            brn: "12345678".into(),
+            name_en: "Harbour Trading Limited".into(),
+            name_zh: None,
+            form: "private_limited_by_shares".into(),
+            status: "active".into(),
+            address: vec!["1 Queen's Road Central".into(), "Hong Kong".into()],
+            registered_on: "2019-04-01".into(),
+            directors: vec![crate::corporate::DirectorName {
+                name_en: "CHAN, Tai Man".into(),
+                name_zh: None,
+                appointed_on: "2019-04-01".into(),
+            }],
+        };
+        let licence = SharedLicence {
+            licence_type: "General Restaurant Licence".into(),
+            number: "2123456789".into(),
+            issuer: "Food and Environmental Hygiene Department".into(),
+            valid_from: "2025-04-01".into(),
+            valid_until: None,
+            status: "valid".into(),
+        };
+        let claims = business_claims(
+            &[Field::CorpAddress, Field::CorpLicences],
+            Some(&particulars),
+            Some(std::slice::from_ref(&licence)),
+        );
+        assert_eq!(
+            serde_json::Value::Object(claims),
+            serde_json::json!({
+                "corp_address": ["1 Queen's Road Central", "Hong Kong"],
+                "corp_licences": [{
+                    "type": "General Restaurant Licence",
+                    "number": "2123456789",
+                    "issuer": "Food and Environmental Hygiene Department",
+                    "valid_from": "2025-04-01",
+                    "status": "valid",
+                }],
+            })
+        );
+        let all: Vec<Field> = Field::ALL.to_vec();
+        let every = business_claims(&all, Some(&particulars), Some(&[]));
+        assert_eq!(
+            every.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "corp_address",
+                "corp_form",
+                "corp_licences",
+                "corp_registered_on",
+                "corp_status"
+            ]
+        );
+        assert!(!serde_json::to_string(&every)
+            .unwrap_or_default()
+            .contains("CHAN"));
+        assert!(business_claims(&all, None, None).is_empty());
     }
 
     #[test]

@@ -1,6 +1,13 @@
 //! What a service can ask for: OAuth scopes, and the profile fields residents release with
 //! consent (iAM Smart's "form filling"). A scope stands for a fixed set of fields; a service
 //! may also name single fields with the OpenID Connect `claims` request parameter.
+//!
+//! Corporate form filling follows the same model: the `corp_*` fields describe the business
+//! chosen at a corporate login (its particulars, and the licences it marked for sharing), are
+//! released only with the `corpid` scope, and are ticked or not on the consent screen like a
+//! resident's own. The business's names and BRN are corporate login's own claims
+//! (`oidc::corporate`), so they are not fields. Directors' names are deliberately not a field:
+//! they are personal data of people who are not the one consenting (see `Field::corporate`).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -34,6 +41,11 @@ vocabulary!(Field {
     Email => "email",
     ResidentialAddress => "residential_address",
     PostalAddress => "postal_address",
+    CorpForm => "corp_form",
+    CorpStatus => "corp_status",
+    CorpAddress => "corp_address",
+    CorpRegisteredOn => "corp_registered_on",
+    CorpLicences => "corp_licences",
 });
 
 vocabulary!(Scope {
@@ -43,6 +55,8 @@ vocabulary!(Scope {
     Phone => "phone",
     Address => "address",
     Corpid => "corpid",
+    CorpidParticulars => "corpid.particulars",
+    CorpidLicences => "corpid.licences",
 });
 
 impl Scope {
@@ -62,11 +76,43 @@ impl Scope {
             // Corporate login releases no personal field: its claims describe the business
             // the resident acts for (see `oidc::corporate`).
             Scope::Corpid => &[],
+            Scope::CorpidParticulars => &[
+                Field::CorpForm,
+                Field::CorpStatus,
+                Field::CorpAddress,
+                Field::CorpRegisteredOn,
+            ],
+            Scope::CorpidLicences => &[Field::CorpLicences],
         }
+    }
+
+    /// Whether the scope needs the business directory (corporate login and its data).
+    pub const fn corporate(self) -> bool {
+        matches!(
+            self,
+            Scope::Corpid | Scope::CorpidParticulars | Scope::CorpidLicences
+        )
     }
 }
 
 impl Field {
+    /// Whether the field describes the business of a corporate login rather than the resident.
+    ///
+    /// The register also lists directors, but no field releases them: the representative
+    /// consents for the business, not for its directors, whose names are their own personal
+    /// data; a service with a lawful need can search the Companies Register, and the data
+    /// exchange's Companies Registry product carries them under a consent the business approves.
+    pub const fn corporate(self) -> bool {
+        matches!(
+            self,
+            Field::CorpForm
+                | Field::CorpStatus
+                | Field::CorpAddress
+                | Field::CorpRegisteredOn
+                | Field::CorpLicences
+        )
+    }
+
     /// The field's label on the consent screen.
     pub const fn label(self, lang: bauhinia_core::Lang) -> &'static str {
         use bauhinia_core::Lang::{En, ZhHans, ZhHant};
@@ -98,6 +144,21 @@ impl Field {
             (Field::PostalAddress, ZhHant) => "通訊地址",
             (Field::PostalAddress, ZhHans) => "通讯地址",
             (Field::PostalAddress, En) => "Postal address",
+            (Field::CorpForm, ZhHant) => "企業的業務形式",
+            (Field::CorpForm, ZhHans) => "企业的业务形式",
+            (Field::CorpForm, En) => "The business's legal form",
+            (Field::CorpStatus, ZhHant) => "企業的狀況",
+            (Field::CorpStatus, ZhHans) => "企业的状况",
+            (Field::CorpStatus, En) => "The business's status",
+            (Field::CorpAddress, ZhHant) => "企業的註冊地址",
+            (Field::CorpAddress, ZhHans) => "企业的注册地址",
+            (Field::CorpAddress, En) => "The business's registered address",
+            (Field::CorpRegisteredOn, ZhHant) => "企業的成立或開業日期",
+            (Field::CorpRegisteredOn, ZhHans) => "企业的成立或开业日期",
+            (Field::CorpRegisteredOn, En) => "The business's date of incorporation or commencement",
+            (Field::CorpLicences, ZhHant) => "企業標示為可分享的牌照及許可證",
+            (Field::CorpLicences, ZhHans) => "企业标示为可分享的牌照及许可证",
+            (Field::CorpLicences, En) => "The business's licences and permits marked for sharing",
         }
     }
 }

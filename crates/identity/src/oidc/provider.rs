@@ -317,17 +317,22 @@ impl Provider {
             "sid",
         ]
         .into_iter()
-        .chain(Field::ALL.iter().map(|f| f.as_str()))
+        .chain(
+            Field::ALL
+                .iter()
+                .filter(|f| !f.corporate() || self.directory().is_some())
+                .map(|f| f.as_str()),
+        )
         .chain(
             corporate::CLAIMS
                 .into_iter()
                 .filter(|_| self.directory().is_some()),
         )
         .collect();
-        // `corpid` is offered only when there is a directory to answer it.
+        // `corpid` and its data are offered only when there is a directory to answer them.
         let scopes: Vec<&str> = Scope::ALL
             .iter()
-            .filter(|s| **s != Scope::Corpid || self.directory().is_some())
+            .filter(|s| !s.corporate() || self.directory().is_some())
             .map(|s| s.as_str())
             .collect();
         serde_json::json!({
@@ -1362,7 +1367,7 @@ impl Provider {
         }
         let fields = grant.claims().map_err(server)?.id_token;
         if !fields.is_empty() {
-            let released = self.released(&grant.resident_id, &fields).await?;
+            let released = self.released(&grant.resident_id, &fields, business).await?;
             if let Some(object) = claims.as_object_mut() {
                 object.extend(released);
             }
@@ -1373,8 +1378,69 @@ impl Provider {
         self.keys.sign(alg, Some("JWT"), &claims).map_err(server)
     }
 
-    /// The values of released fields, as claims.
+    /// The values of released fields, as claims: the resident's own from the identity service,
+    /// the business's from the directory. `business` is the representation found in force
+    /// just now (`None` for a personal grant, which has no business fields to release).
     async fn released(
+        &self,
+        resident_id: &str,
+        fields: &[Field],
+        business: Option<&Representation>,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, OAuthError> {
+        let (personal, of_business): (Vec<Field>, Vec<Field>) =
+            fields.iter().partition(|f| !f.corporate());
+        let mut claims = self.released_personal(resident_id, &personal).await?;
+        if let Some(business) = business {
+            claims.extend(self.released_business(business, &of_business).await?);
+        }
+        Ok(claims)
+    }
+
+    /// The business's fields, read from the directory now: the particulars (when one of
+    /// theirs is asked for) and the licences the business marked shared.
+    async fn released_business(
+        &self,
+        business: &Representation,
+        fields: &[Field],
+    ) -> Result<serde_json::Map<String, serde_json::Value>, OAuthError> {
+        if fields.is_empty() {
+            return Ok(serde_json::Map::new());
+        }
+        let directory = self
+            .directory()
+            .ok_or_else(|| server(corporate::NOT_AVAILABLE))?;
+        let particulars = if fields.iter().any(|f| *f != Field::CorpLicences) {
+            let found = directory
+                .particulars(&business.brn)
+                .await
+                .map_err(server)?
+                .filter(|p| p.business_id == business.business_id)
+                .ok_or_else(|| {
+                    server("the directory has no particulars of a business it represents")
+                })?;
+            Some(found)
+        } else {
+            None
+        };
+        let licences = if fields.contains(&Field::CorpLicences) {
+            Some(
+                directory
+                    .shared_licences(&business.brn)
+                    .await
+                    .map_err(server)?,
+            )
+        } else {
+            None
+        };
+        Ok(corporate::business_claims(
+            fields,
+            particulars.as_ref(),
+            licences.as_deref(),
+        ))
+    }
+
+    /// The resident's own fields.
+    async fn released_personal(
         &self,
         resident_id: &str,
         fields: &[Field],
@@ -1402,6 +1468,12 @@ impl Provider {
                     .as_ref()
                     .map(|a| a.lines.clone())
                     .into(),
+                // The business's fields are `released_business`'s.
+                Field::CorpForm
+                | Field::CorpStatus
+                | Field::CorpAddress
+                | Field::CorpRegisteredOn
+                | Field::CorpLicences => serde_json::Value::Null,
             };
             if !value.is_null() {
                 claims.insert(field.as_str().to_owned(), value);
@@ -1512,7 +1584,7 @@ impl Provider {
             .map_err(|e| ResourceError::Server(e.to_string()))?
             .userinfo;
         let mut claims = self
-            .released(&grant.resident_id, &fields)
+            .released(&grant.resident_id, &fields, business.as_ref())
             .await
             .map_err(|e| ResourceError::Server(e.to_string()))?;
         if let Some(business) = &business {

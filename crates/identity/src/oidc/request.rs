@@ -375,6 +375,20 @@ pub fn validate(
             ))));
         }
     }
+    // The business's data describes the business chosen at a corporate login: without
+    // `corpid` there is no business to describe.
+    if !scopes.contains(&Scope::Corpid) {
+        if let Some(field) = userinfo_fields
+            .iter()
+            .chain(&id_token_fields)
+            .find(|f| f.corporate())
+        {
+            return Err(fail(OAuthError::invalid_scope(format!(
+                "{} describes the business of a corporate login: ask for the corpid scope too",
+                field.as_str()
+            ))));
+        }
+    }
     let mut prompt = Vec::new();
     for word in get("prompt")?
         .unwrap_or_default()

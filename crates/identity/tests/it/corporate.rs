@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use axum::http::HeaderMap;
-use bauhinia_identity::corporate::{CorporateDirectory, DirectoryFuture, Representation};
+use bauhinia_identity::corporate::{
+    CorporateDirectory, DirectoryFuture, Particulars, Representation, SharedLicence,
+};
 use bauhinia_identity::keys::now;
 use bauhinia_identity::oidc::clients::{Profile, Registration};
 use bauhinia_identity::oidc::corporate::ENDED;
@@ -96,6 +98,16 @@ impl CorporateDirectory for Directory {
     ) -> DirectoryFuture<'a, Option<Representation>> {
         let found = self.find(resident_id, Some(business_id), at).pop();
         Box::pin(async move { Ok(found) })
+    }
+
+    /// The business's own data is released through the real directory, and tested there
+    /// (`crates/bauhinia/tests/api/corpform.rs`); these tests ask for corporate login only.
+    fn particulars<'a>(&'a self, _brn: &'a str) -> DirectoryFuture<'a, Option<Particulars>> {
+        Box::pin(async move { Ok(None) })
+    }
+
+    fn shared_licences<'a>(&'a self, _brn: &'a str) -> DirectoryFuture<'a, Vec<SharedLicence>> {
+        Box::pin(async move { Ok(Vec::new()) })
     }
 }
 
