@@ -5,6 +5,8 @@
 //! inside the transaction of the change.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use bauhinia_identity::corporate::{
     CorporateDirectory, DirectorName, DirectoryError, DirectoryFuture, Particulars, Representation,
@@ -144,13 +146,29 @@ pub fn merge(standings: Vec<StandingRow>) -> Vec<Representation> {
 #[derive(Debug, Clone)]
 pub struct CorpIdService {
     store: CorpIdStore,
+    /// Counts this process's revocations of company certificates (see
+    /// [`CorpIdService::revocation_epoch`]); shared by clones.
+    revocations: Arc<AtomicU64>,
 }
 
 impl CorpIdService {
     pub fn new(db: &Database) -> CorpIdService {
         CorpIdService {
             store: CorpIdStore::new(db),
+            revocations: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// A number that grows whenever this process may have revoked a company certificate
+    /// (a status change, a re-key), after the change commits: whoever remembers revocation
+    /// states may keep them only while it stays the same.
+    pub fn revocation_epoch(&self) -> u64 {
+        self.revocations.load(Ordering::Acquire)
+    }
+
+    /// Company signing re-keyed a business (revoking its previous certificate).
+    pub(crate) fn note_revocation(&self) {
+        self.revocations.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn store(&self) -> &CorpIdStore {
@@ -267,6 +285,8 @@ impl CorpIdService {
         self.store
             .change_status(brn.as_str(), change, reason, caller, now)
             .await?;
+        // Suspension and dissolution revoke the company certificate in that transaction.
+        self.note_revocation();
         self.business(brn).await
     }
 

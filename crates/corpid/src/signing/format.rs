@@ -109,7 +109,7 @@ struct Entry {
 }
 
 /// Who made one signature of a company signature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SignerKind {
     Person,
     Company,

@@ -230,6 +230,9 @@ impl CompanySigning {
             request_id: None,
         };
         self.store.insert_key(&row, replace, now, &event).await?;
+        if replace {
+            self.directory.note_revocation();
+        }
         tracing::info!(business = %business.id, serial = %row.serial, "company signing key issued");
         Ok(row)
     }

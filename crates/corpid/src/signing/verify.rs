@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -30,6 +31,12 @@ use crate::error::CorpIdError;
 /// Trusted chains and signatures on record remembered; past this a set starts again (a bound,
 /// not a policy: only certificates this installation issued get in).
 pub const CHAIN_CACHE_MAX: usize = 65_536;
+/// How long a certificate's revocation state read from the database is used again, while no
+/// revocation happened in this process. Revocations this process makes are seen at once;
+/// another process's (several servers on one PostgreSQL database) within this time.
+pub const REVOCATION_FRESH: Duration = Duration::from_secs(1);
+/// Revocation states remembered; past this the map starts again.
+pub const REVOCATION_CACHE_MAX: usize = 16_384;
 /// The `typ` of a signed certificate status answer.
 pub const STATUS_TYP: &str = "bauhinia-certificate-status+jws";
 
@@ -86,14 +93,26 @@ impl KnownChain {
     }
 }
 
-/// What verification may remember because it cannot change: chains that verified against the
-/// root (by the SHA-256 of their `x5c` text), and signatures found on record. A chain that
-/// does not verify is decoded and checked each time and never remembered, so strangers cannot
-/// fill the memory with chains of their own.
+/// What verification remembers: chains that verified against the root (by the SHA-256 of
+/// their `x5c` text) and signatures found on record — neither can change — and certificates'
+/// revocation states, for [`REVOCATION_FRESH`] and only while no revocation happened in this
+/// process. A chain that does not verify is decoded and checked each time and never
+/// remembered, nor its certificate's state, so strangers cannot fill the memory.
 #[derive(Debug, Default)]
 pub struct ChainCache {
     trusted: RwLock<HashMap<[u8; 32], Arc<KnownChain>>>,
     on_record: RwLock<HashSet<[u8; 32]>>,
+    revocations: RwLock<HashMap<(SignerKind, String), Revocation>>,
+}
+
+/// A certificate's record as read, when, and under which revocation epochs (the directory's,
+/// identity's).
+#[derive(Debug, Clone)]
+struct Revocation {
+    read_at: Instant,
+    epochs: (u64, u64),
+    /// The certificate on record (DER), when it was revoked and why; `None`: not on record.
+    record: Option<(Vec<u8>, Option<i64>, Option<String>)>,
 }
 
 impl ChainCache {
@@ -109,6 +128,23 @@ impl ChainCache {
                 known.clear();
             }
             known.insert(fingerprint);
+        }
+    }
+
+    fn revocation(&self, key: &(SignerKind, String), epochs: (u64, u64)) -> Option<Revocation> {
+        self.revocations
+            .read()
+            .ok()
+            .and_then(|known| known.get(key).cloned())
+            .filter(|r| r.epochs == epochs && r.read_at.elapsed() < REVOCATION_FRESH)
+    }
+
+    fn remember_revocation(&self, key: (SignerKind, String), revocation: Revocation) {
+        if let Ok(mut known) = self.revocations.write() {
+            if known.len() >= REVOCATION_CACHE_MAX {
+                known.clear();
+            }
+            known.insert(key, revocation);
         }
     }
 
@@ -345,30 +381,59 @@ impl CompanySigning {
         index: usize,
         errors: &mut Vec<Issue>,
     ) -> Result<(Option<i64>, Option<String>), CorpIdError> {
-        let (serial, der) = (chain.serial.as_str(), &chain.leaf_der);
-        let known = match signer {
-            SignerKind::Company => self
-                .store
-                .key_by_serial(serial)
-                .await?
-                .filter(|key| key.certificate_der == *der)
-                .map(|key| (key.revoked_at_s, key.revocation_reason)),
-            SignerKind::Person => self
-                .signing
-                .issued_certificate(serial)
-                .await?
-                .filter(|c| c.certificate_der == *der)
-                .map(|c| {
-                    (
-                        c.revoked_at_s,
-                        c.revoked_at_s.map(|_| "superseded".to_owned()),
-                    )
-                }),
+        let key = (signer, chain.serial.clone());
+        // Read before the database, so a revocation committed meanwhile changes them.
+        let epochs = (
+            self.directory.revocation_epoch(),
+            self.signing.revocation_epoch(),
+        );
+        let record = match self.chains.revocation(&key, epochs) {
+            Some(remembered) => remembered.record,
+            None => {
+                let record = self.revocation_record(signer, &chain.serial).await?;
+                // Only certificates that chain to the root are remembered: strangers' are few
+                // to read and must not crowd the map.
+                if chain.verdict.is_ok() {
+                    let revocation = Revocation {
+                        read_at: Instant::now(),
+                        epochs,
+                        record: record.clone(),
+                    };
+                    self.chains.remember_revocation(key, revocation);
+                }
+                record
+            }
         };
+        let known = record
+            .filter(|(der, _, _)| *der == chain.leaf_der)
+            .map(|(_, revoked_at, reason)| (revoked_at, reason));
         Ok(known.unwrap_or_else(|| {
             errors.push(Issue::CertificateUnknown { index });
             (None, None)
         }))
+    }
+
+    /// The certificate with `serial` as this installation's records hold it: its DER, when it
+    /// was revoked and why.
+    async fn revocation_record(
+        &self,
+        signer: SignerKind,
+        serial: &str,
+    ) -> Result<Option<(Vec<u8>, Option<i64>, Option<String>)>, CorpIdError> {
+        Ok(match signer {
+            SignerKind::Company => self
+                .store
+                .key_by_serial(serial)
+                .await?
+                .map(|key| (key.certificate_der, key.revoked_at_s, key.revocation_reason)),
+            SignerKind::Person => self.signing.issued_certificate(serial).await?.map(|c| {
+                (
+                    c.certificate_der,
+                    c.revoked_at_s,
+                    c.revoked_at_s.map(|_| "superseded".to_owned()),
+                )
+            }),
+        })
     }
 
     /// Each delegated approval's delegation must have been from this business to that agent

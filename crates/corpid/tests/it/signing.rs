@@ -632,6 +632,53 @@ async fn company_signing_on_postgres() {
     test.cleanup().await.unwrap();
 }
 
+/// Verification remembers a certificate's revocation state for at most
+/// `REVOCATION_FRESH` while this process revokes nothing (the suite shows its own revocations
+/// seen at once): another server on the same database revoking it is seen within that time.
+#[tokio::test]
+async fn another_servers_revocation_is_seen_within_the_freshness_bound() {
+    use bauhinia_corpid::signing::verify::REVOCATION_FRESH;
+    let test = TestDb::sqlite().await.unwrap();
+    let f = fixture(&test.db).await;
+    let t = now();
+    let id = f.request(C, SigningKind::Corporate, b"Minutes").await;
+    let signature = f
+        .company
+        .approve(&id, &f.residents[4], t)
+        .await
+        .unwrap()
+        .signature
+        .unwrap();
+    let remembered_at = std::time::Instant::now();
+    let report = f.company.verify(&signature, None, t).await.unwrap();
+    assert_eq!(report.signatures[0].revoked_at, None);
+    // Another server: its own directory service on the same database.
+    let other = CorpIdService::new(&test.db);
+    other
+        .change_status(
+            &brn(C),
+            StatusChange::Suspend,
+            Some("test"),
+            &Caller::Operator("admin".into()),
+            t + 10,
+        )
+        .await
+        .unwrap();
+    let report = f.company.verify(&signature, None, t + 20).await.unwrap();
+    if remembered_at.elapsed() < REVOCATION_FRESH / 2 {
+        assert_eq!(report.signatures[0].revoked_at, None, "remembered");
+    }
+    tokio::time::sleep(REVOCATION_FRESH + std::time::Duration::from_millis(100)).await;
+    let report = f.company.verify(&signature, None, t + 20).await.unwrap();
+    assert_eq!(report.signatures[0].revoked_at, Some(t + 10));
+    assert_eq!(
+        report.signatures[0].revocation_reason.as_deref(),
+        Some("suspended")
+    );
+    assert!(report.valid, "signed before the revocation");
+    test.cleanup().await.unwrap();
+}
+
 fn tools_required() -> bool {
     std::env::var("BAUHINIA_TEST_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
 }

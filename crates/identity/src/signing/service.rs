@@ -8,6 +8,7 @@
 //! never logged; an HKID appears nowhere (anonymous requests hold its keyed lookup hash).
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -190,6 +191,9 @@ pub struct SigningService {
     vault: Arc<Vault>,
     clock: Clock,
     authority: Arc<OnceLock<Arc<Authority>>>,
+    /// Counts this process's revocations of residents' certificates (see
+    /// [`SigningService::revocation_epoch`]); shared by clones.
+    revocations: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for SigningService {
@@ -232,7 +236,15 @@ impl SigningService {
             vault,
             clock: Clock::system(),
             authority: Arc::new(OnceLock::new()),
+            revocations: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// A number that grows whenever this process revokes a resident's certificate (after the
+    /// revocation commits): whoever remembers revocation states may keep them only while it
+    /// stays the same.
+    pub fn revocation_epoch(&self) -> u64 {
+        self.revocations.load(Ordering::Acquire)
     }
 
     /// The same service reading time from `clock` (tests move time with [`Clock::manual`]).
@@ -448,6 +460,9 @@ impl SigningService {
             request_id: None,
         };
         let revoked = self.store.enrol(&row, now_s, &event).await?;
+        if !revoked.is_empty() {
+            self.revocations.fetch_add(1, Ordering::AcqRel);
+        }
         tracing::info!(resident = %resident_id, key = %row.id, serial = %row.serial, revoked = revoked.len(), "signing key enrolled");
         self.certificate(&row)
     }
