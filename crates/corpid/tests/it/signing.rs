@@ -163,7 +163,7 @@ impl Fixture {
     }
 
     /// Asserts that `resident`'s approval is refused with `code`, audited, and signs nothing.
-    async fn refused(&self, request: &str, resident: usize, at: i64, code: &str) {
+    async fn refused(&self, what: &str, request: &str, resident: usize, at: i64, code: &str) {
         let before = audited(
             &self.db,
             request,
@@ -190,6 +190,7 @@ impl Fixture {
         );
         let view = self.company.get(request, CLIENT, at).await.unwrap();
         assert_eq!(view.signature, None, "{code}: nothing signed");
+        println!("{what} -> {code} (audited, nothing signed)");
     }
 }
 
@@ -303,6 +304,10 @@ async fn suite(db: &Database) {
             "document_hash_mismatch"
         ]
     );
+    println!(
+        "verify an altered hash -> invalid: {:?}",
+        issue_codes(&report.errors)
+    );
     let other = DocumentHash::from_bytes(&sha256(b"another")).unwrap();
     let report = f.company.verify(&corporate, Some(&other), t).await.unwrap();
     assert_eq!(issue_codes(&report.errors), ["document_hash_mismatch"]);
@@ -370,8 +375,14 @@ async fn suite(db: &Database) {
         .iter()
         .any(|r| r.id == id && r.approvals_required == 2 && r.approved_by.len() == 1));
     // The same signatory twice: refused.
-    f.refused(&id, 0, t, "corpid.signing_already_approved")
-        .await;
+    f.refused(
+        "the same signatory twice",
+        &id,
+        0,
+        t,
+        "corpid.signing_already_approved",
+    )
+    .await;
     let integrated = f
         .company
         .approve(&id, &f.residents[1], t + 1)
@@ -403,13 +414,26 @@ async fn suite(db: &Database) {
 
     // The negative suite: each refused with its code and audited, nothing signed.
     let id = f.request(A, SigningKind::Corporate, document).await;
-    f.refused(&id, 2, t, "corpid.signing_role_insufficient")
-        .await; // a user
-    f.refused(&id, 4, t, "corpid.signing_not_representative")
-        .await; // another business's
-                // One of two required: no signature until the second.
+    f.refused(
+        "a user without signing authority",
+        &id,
+        2,
+        t,
+        "corpid.signing_role_insufficient",
+    )
+    .await; // a user
+    f.refused(
+        "another business's administrator",
+        &id,
+        4,
+        t,
+        "corpid.signing_not_representative",
+    )
+    .await; // another business's
+            // One of two required: no signature until the second.
     f.company.approve(&id, &f.residents[1], t).await.unwrap();
     assert_eq!(f.company.get(&id, CLIENT, t).await.unwrap().signature, None);
+    println!("one of two required signatories -> pending, no signature");
     // The agent's administrator acts through the delegation while it is in force.
     let through_agent = f
         .company
@@ -426,8 +450,14 @@ async fn suite(db: &Database) {
     );
     // After the delegation's end: refused as such.
     let id = f.request(A, SigningKind::Corporate, document).await;
-    f.refused(&id, 3, t + 3_600, "corpid.signing_delegation_ended")
-        .await;
+    f.refused(
+        "an agent after its delegation expired",
+        &id,
+        3,
+        t + 3_600,
+        "corpid.signing_delegation_ended",
+    )
+    .await;
     // After the approver's role is revoked.
     f.corpid
         .revoke(
@@ -438,8 +468,14 @@ async fn suite(db: &Database) {
         )
         .await
         .unwrap();
-    f.refused(&id, 1, t, "corpid.signing_not_representative")
-        .await;
+    f.refused(
+        "a signatory after their role was revoked",
+        &id,
+        1,
+        t,
+        "corpid.signing_not_representative",
+    )
+    .await;
 
     // A forged signature claiming an approval through the delegation after it ended: the
     // signature itself verifies (the forger holds the key), verification fails on the record
@@ -454,6 +490,10 @@ async fn suite(db: &Database) {
     assert_eq!(
         issue_codes(&report.errors),
         ["delegation_not_in_force", "not_on_record"]
+    );
+    println!(
+        "verify an approval given after its delegation expired -> invalid: {:?}",
+        issue_codes(&report.errors)
     );
 
     // Suspension revokes the company certificate: earlier signatures still verify (signed
@@ -489,8 +529,18 @@ async fn suite(db: &Database) {
         issue_codes(&report.errors),
         ["certificate_revoked", "not_on_record"]
     );
-    f.refused(&id, 0, t + 40, "corpid.signing_business_inactive")
-        .await;
+    println!(
+        "verify a signature made after its certificate was revoked -> invalid: {:?}",
+        issue_codes(&report.errors)
+    );
+    f.refused(
+        "an administrator of a suspended business",
+        &id,
+        0,
+        t + 40,
+        "corpid.signing_business_inactive",
+    )
+    .await;
     let error = f
         .company
         .create_request(CLIENT, A, "corporate", "x.pdf", &sha256(b"x"), t + 40)
